@@ -1,0 +1,109 @@
+"""Liveness and readiness.
+
+Liveness answers as long as the event loop runs: a slow but healthy consumer must not be
+restarted. Readiness reflects the dependencies: MongoDB answers a ping, Kafka answers a
+metadata request, and no consumer is stuck (a record failing for too long, or lag that does
+not move, as after a broker restart the client did not recover from).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+Check = Callable[[], Awaitable[None]]
+ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class LagProbe:
+    """Fails when a consumer has records to read but its position has not moved for a while."""
+
+    consumer: Callable[[], AIOKafkaConsumer | None]
+    stuck_after_s: float
+    _last: dict[TopicPartition, tuple[int, float]] = field(default_factory=dict)
+
+    async def __call__(self) -> None:
+        consumer = self.consumer()
+        if consumer is None:
+            raise RuntimeError("consumer not running")
+        now = time.monotonic()
+        for tp in consumer.assignment():
+            position = await consumer.position(tp)
+            highwater = consumer.highwater(tp)
+            previous = self._last.get(tp)
+            if (
+                previous is None
+                or previous[0] != position
+                or not highwater
+                or highwater <= position
+            ):
+                self._last[tp] = (position, now)
+            elif now - previous[1] > self.stuck_after_s:
+                raise RuntimeError(f"no progress on {tp.topic}[{tp.partition}]")
+
+
+class Health:
+    """Named readiness checks, each bounded by a timeout."""
+
+    def __init__(self, timeout_s: float = 2.0) -> None:
+        self._checks: dict[str, Check] = {}
+        self._timeout_s = timeout_s
+
+    def add(self, name: str, check: Check) -> None:
+        """Register a check; it passes by returning and fails by raising."""
+        self._checks[name] = check
+
+    async def readiness(self) -> dict[str, str]:
+        """Run every check concurrently; ``{name: "ok" | reason}``."""
+        names = list(self._checks)
+        results = await asyncio.gather(
+            *(asyncio.wait_for(self._checks[n](), self._timeout_s) for n in names),
+            return_exceptions=True,
+        )
+        return {
+            name: "ok" if not isinstance(result, BaseException) else _reason(result)
+            for name, result in zip(names, results, strict=True)
+        }
+
+    def asgi_routes(self) -> list[tuple[str, Callable[..., Awaitable[None]]]]:
+        """``/health/live`` and ``/health/ready`` as plain ASGI apps."""
+
+        async def live(scope: Mapping[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+            await _json(send, 200, {"status": "live"})
+
+        async def ready(scope: Mapping[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+            checks = await self.readiness()
+            ok = all(v == "ok" for v in checks.values())
+            await _json(
+                send,
+                200 if ok else 503,
+                {"status": "ready" if ok else "not ready", "checks": checks},
+            )
+
+        return [("/health/live", live), ("/health/ready", ready)]
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    return f"{type(error).__name__}: {error}"[:200]
+
+
+async def _json(send: ASGISend, status: int, body: Mapping[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,53 @@
+"""Structured JSON logs carrying trace_id and span_id, and no personal data.
+
+Log calls pass identifiers and event types, never payloads. As a second line of defence a
+processor drops any key whose name says it holds personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from opentelemetry import trace
+
+PERSONAL_KEYS = frozenset(
+    {"email", "phone", "name", "address", "billing_address", "ip", "payload", "body", "card"}
+)
+
+
+def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
+    return event
+
+
+def _drop_personal(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in PERSONAL_KEYS.intersection(event):
+        event[key] = "[redacted]"
+    return event
+
+
+def setup_logging(service_name: str, level: str = "INFO") -> None:
+    """Route structlog and the standard library's logging to JSON lines on stdout."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_trace_ids,
+            _drop_personal,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service_name)
+    logging.basicConfig(level=level, stream=sys.stdout, format="%(message)s")

@@ -1,0 +1,205 @@
+"""The outbox relay: every stored event reaches Kafka at least once, in per-aggregate order.
+
+The relay follows the event store's ``published: false`` commits (MongoDB is the outbox, so a
+process killed between the write and the publish loses nothing: the next relay publishes it).
+A commit is marked published only after Kafka acknowledged all of its events (acks=all,
+idempotent producer). A crash after the publish and before the mark publishes again; consumers
+are idempotent, so that duplicate changes nothing.
+
+Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+from allwan_contracts.envelope import Envelope
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from allwan_runtime.eventstore import EventStore
+from allwan_runtime.wire import message_headers, message_value
+
+Document = dict[str, Any]
+LEASES = "relay_leases"
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("allwan.outbox")
+
+
+class Producer(Protocol):
+    """What the relay needs of a Kafka producer (``AIOKafkaProducer`` has it)."""
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Awaitable[Any]: ...
+
+
+TopicFor = Callable[[Envelope], str]
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    """How eagerly the relay polls and how long its lease lasts."""
+
+    owner: str
+    poll_interval_s: float = 0.25
+    batch_size: int = 500
+    lease_s: float = 10.0
+
+
+class OutboxRelay:
+    """Publishes unpublished commits of one event store, oldest first, per stream in order."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        db: AsyncDatabase[Document],
+        producer: Producer,
+        topic_for: TopicFor,
+        config: RelayConfig,
+    ) -> None:
+        self._store = store
+        self._leases: AsyncCollection[Document] = db[LEASES]
+        self._producer = producer
+        self._topic_for = topic_for
+        self._config = config
+        self._wake = asyncio.Event()
+        self.last_success: datetime | None = None
+        store.on_append(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; transient failures are logged and retried."""
+        while not stop.is_set():
+            published = 0
+            try:
+                if await self._hold_lease():
+                    published = await self.publish_pending()
+                    self.last_success = datetime.now(UTC)
+            except (PyMongoError, OSError, RuntimeError) as error:
+                log.warning("outbox.relay_failed", error=type(error).__name__)
+            if published < self._config.batch_size:
+                await self._sleep_until_woken(stop)
+
+    async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        _, pending = await asyncio.wait(
+            waiters, timeout=self._config.poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+
+    async def _hold_lease(self) -> bool:
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=self._config.lease_s)
+        # Insert-then-conditional-update behaves the same on MongoDB and FerretDB, unlike an
+        # upsert that collides with an existing _id.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._leases.insert_one(
+                {"_id": "relay", "owner": self._config.owner, "expires_at": until}
+            )
+        result = await self._leases.update_one(
+            {"_id": "relay", "$or": [{"owner": self._config.owner}, {"expires_at": {"$lt": now}}]},
+            {"$set": {"owner": self._config.owner, "expires_at": until}},
+        )
+        return result.matched_count == 1
+
+    async def release(self) -> None:
+        """Give the lease up at shutdown so another replica takes over at once."""
+        await self._leases.delete_one({"_id": "relay", "owner": self._config.owner})
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished commits; return how many events went out."""
+        commits = self._store.commits
+        candidates = (
+            await commits.find({"published": False}, projection={"stream_id": 1})
+            .sort("committed_at", ASCENDING)
+            .limit(self._config.batch_size)
+            .to_list()
+        )
+        if not candidates:
+            return 0
+        streams = sorted({c["stream_id"] for c in candidates})
+        # Re-read every unpublished commit of those streams in version order, so a commit never
+        # overtakes an earlier one of its stream (clocks of two writers may disagree).
+        batch = (
+            await commits.find({"published": False, "stream_id": {"$in": streams}})
+            .sort([("stream_id", ASCENDING), ("expected_version", ASCENDING)])
+            .to_list()
+        )
+        sent = await self._send(batch)
+        done = _acknowledged_prefixes(batch, sent)
+        if done:
+            await commits.update_many(
+                {"_id": {"$in": done}},
+                {"$set": {"published": True, "published_at": datetime.now(UTC)}},
+            )
+        if len(done) < len(batch):
+            raise RuntimeError("some events were not acknowledged by Kafka")
+        return sum(len(c["events"]) for c in batch)
+
+    async def _send(self, batch: Sequence[Document]) -> dict[str, bool]:
+        futures: list[tuple[str, Awaitable[Any]]] = []
+        for commit in batch:
+            token = otel_context.attach(propagate.extract(commit.get("trace") or {}))
+            try:
+                for raw in commit["events"]:
+                    envelope = Envelope.model_validate(raw)
+                    futures.append((commit["_id"], await self._send_one(envelope)))
+            finally:
+                otel_context.detach(token)
+        outcome: dict[str, bool] = {c["_id"]: True for c in batch}
+        results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
+        for (commit_id, _), result in zip(futures, results, strict=True):
+            if isinstance(result, BaseException):
+                outcome[commit_id] = False
+        return outcome
+
+    async def _send_one(self, envelope: Envelope) -> Awaitable[Any]:
+        topic = self._topic_for(envelope)
+        with tracer.start_as_current_span(
+            f"{topic} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": topic,
+                "messaging.operation.type": "publish",
+                "messaging.message.id": str(envelope.event_id),
+                "messaging.kafka.message.key": envelope.aggregate_id,
+            },
+        ):
+            return await self._producer.send(
+                topic,
+                value=message_value(envelope),
+                key=envelope.aggregate_id.encode(),
+                headers=message_headers(envelope),
+            )
+
+
+def _acknowledged_prefixes(batch: Sequence[Document], sent: dict[str, bool]) -> list[str]:
+    """Commits that may be marked published: within a stream, stop at the first failure."""
+    done: list[str] = []
+    failed_streams: set[str] = set()
+    for commit in batch:
+        stream = commit["stream_id"]
+        if stream in failed_streams or not sent[commit["_id"]]:
+            failed_streams.add(stream)
+            continue
+        done.append(commit["_id"])
+    return done

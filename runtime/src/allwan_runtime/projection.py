@@ -1,0 +1,72 @@
+"""Idempotent read models: each aggregate version is applied to a projection at most once.
+
+A projection document remembers the last version of its aggregate it applied (``_v``). An
+update is filtered on ``_v < version``, so a redelivered or republished event matches nothing
+and changes nothing. Kafka delivers one aggregate's events in order (key = aggregate id), so
+a version never arrives before its predecessor on the same consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from allwan_contracts import read_event
+from allwan_contracts.envelope import Envelope
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from allwan_runtime.eventstore import EventStore
+
+Document = dict[str, Any]
+VERSION_FIELD = "_v"
+
+
+async def apply_once(
+    collection: AsyncCollection[Document],
+    doc_id: str,
+    version: int,
+    update: Document,
+) -> bool:
+    """Apply ``update`` (Mongo update operators) for ``version``; False if already applied."""
+    update = {**update, "$set": {**update.get("$set", {}), VERSION_FIELD: version}}
+    result = await collection.update_one({"_id": doc_id, VERSION_FIELD: {"$lt": version}}, update)
+    if result.matched_count:
+        return True
+    if await collection.find_one({"_id": doc_id}, projection={"_id": 1}) is not None:
+        return False  # the document is already at or past this version
+    try:
+        # First event of the document. A plain upsert could collide with a concurrent
+        # insert; the unique _id turns that race into "already applied".
+        await collection.update_one({"_id": doc_id}, update, upsert=True)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+class Projection(Protocol):
+    """A read model built only from events; ``collections`` are dropped on rebuild."""
+
+    name: str
+    collections: Sequence[str]
+
+    async def __call__(self, envelope: Envelope, event: Any) -> None: ...
+
+
+async def rebuild(
+    store: EventStore,
+    db: AsyncDatabase[Document],
+    projection: Projection,
+    progress: Callable[[int], Awaitable[None]] | None = None,
+) -> int:
+    """Drop the projection's collections and replay every stored event into it."""
+    for name in projection.collections:
+        await db.drop_collection(name)
+    count = 0
+    async for envelope in store.read_all():
+        await projection(envelope, read_event(envelope))
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            await progress(count)
+    return count

@@ -1,0 +1,166 @@
+"""Wiring shared by every service: Mongo, the event store, Kafka, the relay, health, telemetry.
+
+A service builds one ``ServiceRuntime``, registers its consumers with ``consume``, and runs
+``asgi_app()`` (FastStream services) or calls ``start``/``stop`` from its own lifespan (the
+gateway). Handlers never see any of this: they receive their dependencies as arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Mapping, Sequence
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from allwan_contracts import event_class
+from allwan_contracts.envelope import Envelope
+from allwan_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_spec
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+
+from allwan_runtime.consumer import subscribe
+from allwan_runtime.dispatch import Dispatcher, Handler, RetryPolicy
+from allwan_runtime.eventstore import EventStore
+from allwan_runtime.health import Health, LagProbe
+from allwan_runtime.kafka import ensure_topics, idempotent_producer
+from allwan_runtime.logs import setup_logging
+from allwan_runtime.mongo import connect
+from allwan_runtime.outbox import OutboxRelay, RelayConfig
+from allwan_runtime.settings import RuntimeSettings
+from allwan_runtime.telemetry import setup_tracing
+
+log = structlog.get_logger(__name__)
+
+
+def topic_for(envelope: Envelope) -> str:
+    """The topic of an event, as written down in ``allwan_contracts.topics``."""
+    return event_class(envelope.event_type).topic
+
+
+class ServiceRuntime:
+    """The plumbing of one service process."""
+
+    def __init__(self, settings: RuntimeSettings, *, relay: bool = True) -> None:
+        setup_logging(settings.service_name)
+        self.tracer_provider = setup_tracing(settings.service_name)
+        self.settings = settings
+        self.mongo = connect(settings)
+        self.db = self.mongo[settings.database_name]
+        self.store = EventStore(self.db)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap,
+            client_id=settings.service_name,
+            acks="all",
+            enable_idempotence=True,
+            graceful_timeout=settings.graceful_timeout_s,
+            middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
+            logger=None,
+        )
+        self.health = Health()
+        self.health.add("mongodb", self._ping_mongo)
+        self._with_relay = relay
+        self._groups: list[str] = []
+        self._producer: AIOKafkaProducer | None = None
+        self._relay: OutboxRelay | None = None
+        self._relay_task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    def consume(
+        self,
+        group: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        description: str = "",
+    ) -> Dispatcher:
+        """Register a consumer group whose records go to ``handlers`` by event type."""
+        settings = self.settings
+        dispatcher = Dispatcher(
+            handlers=handlers,
+            retry=RetryPolicy(
+                max_attempts=settings.consumer_max_attempts,
+                initial_s=settings.consumer_backoff_initial_s,
+                max_s=settings.consumer_backoff_max_s,
+            ),
+        )
+        subscribe(
+            self.broker, group=group, topics=topics, dispatcher=dispatcher, description=description
+        )
+        subscriber = self.broker.subscribers[-1]
+        probe = LagProbe(
+            lambda: getattr(subscriber, "consumer", None), settings.consumer_stuck_after_s
+        )
+        self.health.add(f"consumer:{group}", probe)
+
+        async def not_stuck() -> None:
+            if dispatcher.stuck_for() > settings.consumer_stuck_after_s:
+                raise RuntimeError("a record has been failing for too long")
+
+        self.health.add(f"handler:{group}", not_stuck)
+        self._groups.append(group)
+        return dispatcher
+
+    def topics(self) -> list[TopicSpec]:
+        """Every integration topic plus this service's dead-letter topics."""
+        return [*ALL_TOPICS, *(dead_letter_spec(group) for group in self._groups)]
+
+    async def start(self) -> None:
+        """Prepare storage and topics, then start the relay. Idempotent at every start."""
+        await self.store.ensure_indexes()
+        await ensure_topics(self.settings.kafka_bootstrap, self.topics())
+        if self._with_relay:
+            self._producer = idempotent_producer(
+                self.settings.kafka_bootstrap, self.settings.service_name
+            )
+            await self._producer.start()
+            self.health.add("kafka", self._kafka_metadata)
+            owner = f"{self.settings.service_name}@{socket.gethostname()}:{os.getpid()}"
+            self._relay = OutboxRelay(
+                self.store,
+                self.db,
+                self._producer,
+                topic_for,
+                RelayConfig(
+                    owner=owner,
+                    poll_interval_s=self.settings.relay_poll_interval_s,
+                    batch_size=self.settings.relay_batch_size,
+                    lease_s=self.settings.relay_lease_s,
+                ),
+            )
+            self._stop.clear()
+            self._relay_task = asyncio.create_task(self._relay.run(self._stop), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop the relay after its current batch, then close the clients."""
+        self._stop.set()
+        if self._relay_task is not None:
+            await self._relay_task
+            self._relay_task = None
+        if self._relay is not None:
+            with contextlib.suppress(Exception):
+                await self._relay.release()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        await self.mongo.close()
+
+    async def _ping_mongo(self) -> None:
+        await self.db.command("ping")
+
+    async def _kafka_metadata(self) -> None:
+        assert self._producer is not None
+        if not await self._producer.client.fetch_all_metadata():
+            raise RuntimeError("no metadata from Kafka")
+
+    def asgi_app(self) -> AsgiFastStream:
+        """A FastStream ASGI app: consumers, the relay, health routes and ``/asyncapi``."""
+        return AsgiFastStream(
+            self.broker,
+            asgi_routes=self.health.asgi_routes(),
+            on_startup=[self.start],
+            after_shutdown=[self.stop],
+            asyncapi_path="/asyncapi",
+        )

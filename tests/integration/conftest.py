@@ -1,0 +1,74 @@
+"""Fixtures over the real servers: a fresh database per test, Kafka helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from allwan_runtime.settings import RuntimeSettings
+from pydantic import SecretStr
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.servers import Servers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(servers: Servers) -> RuntimeSettings:
+    """Settings for a service with its own, fresh database."""
+    return RuntimeSettings(
+        service_name="itest",
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=SecretStr(servers.mongo_url),
+        mongo_db=f"itest_{uuid.uuid4().hex[:12]}",
+        relay_poll_interval_s=0.05,
+        consumer_backoff_initial_s=0.05,
+        consumer_backoff_max_s=0.2,
+        graceful_timeout_s=5,
+    )
+
+
+@pytest.fixture
+async def db(settings: RuntimeSettings) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_url.get_secret_value(), tz_aware=True, retryWrites=False
+    )
+    database = client[settings.database_name]
+    yield database
+    await client.drop_database(settings.database_name)
+    await client.close()
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    timeout: float = 30.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read ``topic`` from the beginning until ``until(records)`` holds, or fail."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not until(records):
+                batch = await consumer.getmany(timeout_ms=200)
+                for part in batch.values():
+                    records.extend(part)
+    except TimeoutError:
+        pytest.fail(f"{topic}: condition not met after {timeout}s ({len(records)} records)")
+    finally:
+        await consumer.stop()
+    return records

@@ -1,0 +1,119 @@
+"""A small service made of the real runtime parts, for tests of the plumbing itself."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from allwan_contracts import ConsentGranted, new_envelope
+from allwan_contracts.consent import ConsentEvidence, ConsentPurpose
+from allwan_contracts.envelope import Envelope
+from allwan_contracts.fields import Channel
+from allwan_contracts.topics import ALL_TOPICS, dead_letter_spec
+from allwan_runtime.consumer import subscribe
+from allwan_runtime.dispatch import Dispatcher, RetryPolicy
+from allwan_runtime.eventstore import EventStore
+from allwan_runtime.kafka import ensure_topics, idempotent_producer
+from allwan_runtime.outbox import OutboxRelay, RelayConfig
+from allwan_runtime.projection import apply_once
+from allwan_runtime.service import topic_for
+from allwan_runtime.settings import RuntimeSettings
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from pymongo.asynchronous.database import AsyncDatabase
+
+Document = dict[str, Any]
+
+
+def grant(
+    customer_id: str, version: int, purpose: ConsentPurpose = ConsentPurpose.MARKETING
+) -> Envelope:
+    event = ConsentGranted(
+        customer_id=customer_id,
+        purpose=purpose,
+        channel=Channel.WEB,
+        policy_version=1,
+        recorded_by="customer",
+        evidence=ConsentEvidence(user_agent="itest"),
+    )
+    return new_envelope(
+        event, aggregate_version=version, producer="itest", correlation_id=uuid.uuid4()
+    )
+
+
+class CountingProjection:
+    """Counts grants per customer and remembers the order versions arrived in."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["grants_by_customer"]
+        self.arrivals: dict[str, list[int]] = {}
+        self.calls = 0
+
+    async def __call__(self, envelope: Envelope, event: ConsentGranted) -> None:
+        self.calls += 1
+        self.arrivals.setdefault(event.customer_id, []).append(envelope.aggregate_version)
+        await apply_once(
+            self.collection,
+            event.customer_id,
+            envelope.aggregate_version,
+            {"$inc": {"grants": 1}},
+        )
+
+
+async def prepare_topics(settings: RuntimeSettings, group: str) -> None:
+    await ensure_topics(settings.kafka_bootstrap, [*ALL_TOPICS, dead_letter_spec(group)])
+
+
+@asynccontextmanager
+async def running_relay(
+    settings: RuntimeSettings,
+    store: EventStore,
+    db: AsyncDatabase[Document],
+    owner: str = "itest",
+    batch_size: int = 500,
+) -> AsyncIterator[OutboxRelay]:
+    producer = idempotent_producer(settings.kafka_bootstrap, "itest-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        store,
+        db,
+        producer,
+        topic_for,
+        RelayConfig(owner=owner, poll_interval_s=0.05, lease_s=2, batch_size=batch_size),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        yield relay
+    finally:
+        stop.set()
+        await task
+        await relay.release()
+        await producer.stop()
+
+
+@asynccontextmanager
+async def running_consumer(
+    settings: RuntimeSettings, group: str, handlers: dict[str, Any], **broker_options: Any
+) -> AsyncIterator[Dispatcher]:
+    broker = KafkaBroker(settings.kafka_bootstrap, logger=None, **broker_options)
+    dispatcher = Dispatcher(handlers=handlers, retry=RetryPolicy(max_attempts=3, initial_s=0.05))
+    subscribe(broker, group=group, topics=["allwan.consent"], dispatcher=dispatcher)
+    await broker.start()
+    try:
+        yield dispatcher
+    finally:
+        await broker.stop()
+
+
+def telemetry_broker_options(provider: Any) -> dict[str, Any]:
+    return {"middlewares": [KafkaTelemetryMiddleware(tracer_provider=provider)]}
+
+
+async def eventually(predicate: Any, timeout: float = 30.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.05)

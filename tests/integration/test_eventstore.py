@@ -1,0 +1,95 @@
+"""The event store on a real MongoDB-protocol server: atomic commits, optimistic concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from allwan_contracts.envelope import Envelope
+from allwan_runtime.eventstore import ConcurrencyConflict, EventStore
+from pymongo.asynchronous.database import AsyncDatabase
+
+pytestmark = pytest.mark.integration
+
+
+def envelopes(aggregate_id: str, first_version: int, count: int) -> list[Envelope]:
+    correlation = uuid.uuid4()
+    return [
+        Envelope(
+            event_type="Probe",
+            schema_version=1,
+            aggregate_type="probe",
+            aggregate_id=aggregate_id,
+            aggregate_version=first_version + i,
+            producer="itest",
+            correlation_id=correlation,
+            payload={"n": first_version + i},
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+async def store(db: AsyncDatabase[dict[str, Any]]) -> EventStore:
+    event_store = EventStore(db)
+    await event_store.ensure_indexes()
+    return event_store
+
+
+async def test_two_writers_on_one_stream_exactly_one_wins(store: EventStore) -> None:
+    stream = f"p-{uuid.uuid4().hex}"
+    await store.append(envelopes(stream, 1, 2), expected_version=0)
+
+    results = await asyncio.gather(
+        store.append(envelopes(stream, 3, 1), expected_version=2),
+        store.append(envelopes(stream, 3, 3), expected_version=2),
+        return_exceptions=True,
+    )
+
+    winners = [r for r in results if isinstance(r, int)]
+    conflicts = [r for r in results if isinstance(r, ConcurrencyConflict)]
+    assert len(winners) == 1
+    assert len(conflicts) == 1
+    loaded = await store.load(f"probe:{stream}")
+    assert [e.aggregate_version for e in loaded] == list(range(1, winners[0] + 1))
+
+
+async def test_new_stream_race_has_one_winner(store: EventStore) -> None:
+    stream = f"p-{uuid.uuid4().hex}"
+    results = await asyncio.gather(
+        *(store.append(envelopes(stream, 1, 1), expected_version=0) for _ in range(5)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, int) for r in results) == 1
+    assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 4
+
+
+async def test_stale_writer_inside_a_commit_is_refused(store: EventStore) -> None:
+    stream = f"p-{uuid.uuid4().hex}"
+    await store.append(envelopes(stream, 1, 3), expected_version=0)
+    # Version 1 lies inside the first commit: writing after it would overlap versions 2..3.
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(envelopes(stream, 2, 1), expected_version=1)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(envelopes(stream, 6, 1), expected_version=5)
+    assert len(await store.load(f"probe:{stream}")) == 3
+
+
+async def test_all_events_of_one_command_are_stored_together(
+    store: EventStore, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    stream = f"p-{uuid.uuid4().hex}"
+    await store.append(envelopes(stream, 1, 4), expected_version=0)
+    commits = await db["event_commits"].find({"stream_id": f"probe:{stream}"}).to_list()
+    assert len(commits) == 1
+    assert [e["aggregate_version"] for e in commits[0]["events"]] == [1, 2, 3, 4]
+    assert commits[0]["published"] is False
+
+
+async def test_events_out_of_sequence_are_rejected_before_writing(store: EventStore) -> None:
+    stream = f"p-{uuid.uuid4().hex}"
+    with pytest.raises(ValueError, match="does not follow"):
+        await store.append(envelopes(stream, 2, 1), expected_version=0)
+    assert await store.load(f"probe:{stream}") == []
