@@ -1,0 +1,129 @@
+"""Valid sample events and sealed values, built by hand for the contract tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from allwan_contracts import (
+    AgeAttestation,
+    CancellationReason,
+    Channel,
+    ConsentEvidence,
+    ConsentGranted,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    CustomerContact,
+    CustomerErased,
+    ErasureReason,
+    Event,
+    ExpiryReason,
+    OrderCancelled,
+    OrderExpired,
+    OrderPaid,
+    OrderPlaced,
+    OrderRefunded,
+    PolicyChanged,
+    RefundReason,
+    Sealed,
+    SubscriptionActivated,
+)
+
+IV = "AAECAwQFBgcICQoL"  # 12 bytes
+CT = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-fw"  # 28 bytes: ciphertext + GCM tag
+WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def sealed(kid: str = "cust-42.v1") -> Sealed:
+    return Sealed(alg="A256GCM", kid=kid, iv=IV, ct=CT)
+
+
+def contact() -> CustomerContact:
+    return CustomerContact(name=sealed(), email=sealed(), phone=sealed(), billing_address=sealed())
+
+
+def order_placed_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "order_id": "1001",
+        "customer_id": "cust-42",
+        "plan_id": "shahid-vip-12m",
+        "quantity": 2,
+        "unit_price_halalas": 19_900,
+        "subtotal_halalas": 39_800,
+        "vat_rate_percent": 15,
+        "vat_halalas": 5_970,
+        "total_halalas": 45_770,
+        "currency": "SAR",
+        "contact": contact(),
+        "age_attestation": AgeAttestation.LEGAL_AGE,
+        "payment_token": "tok_9f8e7d6c5b4a",
+        "marketing_opt_in": False,
+        "policy_version": 3,
+        "locale": "ar",
+    }
+    return fields | overrides
+
+
+def order_placed(**overrides: Any) -> OrderPlaced:
+    return OrderPlaced(**order_placed_fields(**overrides))
+
+
+def _consent_fields() -> dict[str, Any]:
+    return {
+        "customer_id": "cust-42",
+        "purpose": ConsentPurpose.MARKETING,
+        "channel": Channel.WHATSAPP,
+        "policy_version": 3,
+        "recorded_by": "customer",
+        "evidence": ConsentEvidence(message_reference="wamid.HBgLOTY2NTYzMTIwNDE1"),
+    }
+
+
+ORDER = {"order_id": "1001", "customer_id": "cust-42"}
+
+SAMPLES: dict[type[Event], Event] = {
+    OrderPlaced: order_placed(),
+    OrderPaid: OrderPaid(
+        **ORDER,
+        payment_reference="pay_7Hq2",
+        amount_halalas=45_770,
+        currency="SAR",
+        card_brand="mada",
+        card_last4="0415",
+    ),
+    SubscriptionActivated: SubscriptionActivated(
+        **ORDER,
+        plan_id="shahid-vip-12m",
+        starts_at=WHEN,
+        ends_at=WHEN.replace(year=2027),
+        delivery_reference="act-5521",
+    ),
+    OrderCancelled: OrderCancelled(
+        **ORDER, reason=CancellationReason.CUSTOMER_REQUEST, refund_halalas=0, currency="SAR"
+    ),
+    OrderRefunded: OrderRefunded(
+        **ORDER,
+        reason=RefundReason.NOT_DELIVERED,
+        refund_halalas=45_770,
+        currency="SAR",
+        refund_reference="rf_81",
+    ),
+    OrderExpired: OrderExpired(**ORDER, reason=ExpiryReason.SUBSCRIPTION_ENDED),
+    ConsentGranted: ConsentGranted(**_consent_fields()),
+    ConsentWithdrawn: ConsentWithdrawn(**_consent_fields()),
+    PolicyChanged: PolicyChanged(
+        version=4,
+        effective_at=WHEN,
+        material=True,
+        summary_ar="أضفنا حق طلب نسخة من بياناتك.",
+        summary_en="You can now ask for a copy of your data.",
+        url="https://allwanstores.com/privacy/v4",
+    ),
+    CustomerErased: CustomerErased(
+        customer_id="cust-42",
+        erased_at=WHEN,
+        reason=ErasureReason.CUSTOMER_REQUEST,
+        requested_via=Channel.EMAIL,
+    ),
+}
+"""One valid instance of every event model."""
