@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -27,6 +27,7 @@ from allwan_runtime.dispatch import Dispatcher, Handler, RetryPolicy
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.health import Health, LagProbe
 from allwan_runtime.kafka import ensure_topics, idempotent_producer
+from allwan_runtime.keystore import KeyStore, MasterKeyring, Purpose
 from allwan_runtime.logs import setup_logging
 from allwan_runtime.mongo import connect
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
@@ -106,6 +107,20 @@ class ServiceRuntime:
     def topics(self) -> list[TopicSpec]:
         """Every integration topic plus this service's dead-letter topics."""
         return [*ALL_TOPICS, *(dead_letter_spec(group) for group in self._groups)]
+
+    def keystore(self, purposes: Collection[Purpose]) -> KeyStore:
+        """The shared data-key store, opening personal data only for ``purposes`` (C4)."""
+        settings = self.settings
+        if settings.master_keys is None or settings.blind_index_key is None:
+            raise RuntimeError("ALLWAN_MASTER_KEYS and ALLWAN_BLIND_INDEX_KEY must be set")
+        keyring = MasterKeyring.parse(
+            settings.master_keys.get_secret_value(),
+            settings.blind_index_key.get_secret_value(),
+            settings.master_key_id,
+        )
+        return KeyStore(
+            self.mongo[settings.keys_db], keyring, service=settings.service_name, purposes=purposes
+        )
 
     async def start(self) -> None:
         """Prepare storage and topics, then start the relay. Idempotent at every start."""

@@ -27,6 +27,10 @@ class RuntimeSettings(BaseSettings):
     consumer_stuck_after_s: float = Field(default=30.0, gt=0)
     graceful_timeout_s: float = Field(default=20.0, gt=0)
     health_port: int = Field(default=8080, ge=0, le=65535)
+    master_keys: SecretStr | None = None
+    master_key_id: str | None = None
+    blind_index_key: SecretStr | None = None
+    keys_db: str = "allwan_keys"
 
     @property
     def database_name(self) -> str:

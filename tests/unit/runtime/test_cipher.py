@@ -1,0 +1,65 @@
+"""AES-256-GCM sealing and the master keyring (T2), without a database."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from allwan_runtime.keystore import MasterKeyring, generate_master_key
+from allwan_runtime.keystore.cipher import open_sealed, seal
+from cryptography.exceptions import InvalidTag
+
+
+def test_t2_a_sealed_value_opens_to_its_plaintext_and_hides_it() -> None:
+    key = os.urandom(32)
+    sealed = seal(key, "c-1", "email", "sara@example.com")
+    assert "sara" not in sealed.model_dump_json()
+    assert open_sealed(key, sealed, "email") == "sara@example.com"
+
+
+def test_a_sealed_value_moved_to_another_field_or_customer_does_not_open() -> None:
+    key = os.urandom(32)
+    sealed = seal(key, "c-1", "email", "sara@example.com")
+    with pytest.raises(InvalidTag):
+        open_sealed(key, sealed, "phone")
+    with pytest.raises(InvalidTag):
+        open_sealed(key, sealed.model_copy(update={"kid": "c-2"}), "email")
+
+
+def test_two_seals_of_one_value_differ() -> None:
+    key = os.urandom(32)
+    assert seal(key, "c-1", "name", "Sara").ct != seal(key, "c-1", "name", "Sara").ct
+
+
+def test_rotation_unwraps_old_data_keys_and_wraps_new_ones_under_the_active_key() -> None:
+    index = generate_master_key()
+    old = MasterKeyring.parse(f"k1:{generate_master_key()}", index)
+    master_kid, wrapped = old.wrap(b"d" * 32, "c-1")
+    rotated = MasterKeyring.parse(
+        f"k1:{_encoded(old.keys['k1'])},k2:{generate_master_key()}", index
+    )
+    assert rotated.active_id == "k2"
+    assert rotated.unwrap(master_kid, wrapped, "c-1") == b"d" * 32
+    assert rotated.wrap(b"d" * 32, "c-1")[0] == "k2"
+    assert rotated.blind_index("phone", "+966500000000") == old.blind_index(
+        "phone", "+966500000000"
+    )
+
+
+def test_a_wrapped_key_is_bound_to_its_customer() -> None:
+    ring = MasterKeyring.parse(f"k1:{generate_master_key()}", generate_master_key())
+    master_kid, wrapped = ring.wrap(b"d" * 32, "c-1")
+    with pytest.raises(InvalidTag):
+        ring.unwrap(master_kid, wrapped, "c-2")
+
+
+@pytest.mark.parametrize("spec", ["", "nokey", f":{generate_master_key()}", "k1:AAAA"])
+def test_a_malformed_keyring_is_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="master"):
+        MasterKeyring.parse(spec, generate_master_key())
+
+
+def _encoded(key: bytes) -> str:
+    from allwan_runtime.keystore.cipher import b64
+
+    return b64(key)
