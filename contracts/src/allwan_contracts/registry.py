@@ -18,6 +18,16 @@ from allwan_contracts.errors import (
     UnsupportedSchemaVersion,
 )
 from allwan_contracts.fields import utc_now
+from allwan_contracts.intake import (
+    CancellationRequested,
+    ConsentChangeRequested,
+    ErasureRequested,
+    OrderRequested,
+    PaymentReported,
+    PolicyPublishRequested,
+    RefundRequested,
+    WebhookReceived,
+)
 from allwan_contracts.orders import (
     OrderCancelled,
     OrderExpired,
@@ -137,6 +147,14 @@ REGISTRY = EventRegistry(
         ConsentWithdrawn,
         PolicyChanged,
         CustomerErased,
+        OrderRequested,
+        PaymentReported,
+        CancellationRequested,
+        RefundRequested,
+        ConsentChangeRequested,
+        ErasureRequested,
+        PolicyPublishRequested,
+        WebhookReceived,
     ),
     upcasters=UPCASTERS,
 )

@@ -3,16 +3,22 @@
 The key of every message is its envelope's ``aggregate_id``, so all events of one aggregate land
 in one partition and keep their order there.
 
-====================  ============  ==========  =========  =========  ============================
-topic                 key           partitions  retention  producer   consumers
-====================  ============  ==========  =========  =========  ============================
-allwan.orders         order_id      12          30 days    orders     consent (K1), notifier
-allwan.consent        customer_id   6           30 days    consent    notifier (K2, K3), orders
-allwan.policies       policy_id     1           forever    consent    notifier (PC2), gateway (PC1)
-allwan.customers      customer_id   6           30 days    consent    orders, notifier (erasure)
-allwan.dlq.<group>    original key  1           30 days    consumers  operators (replay, discard)
-====================  ============  ==========  =========  =========  ============================
+======================  ============  ==========  =========  =========  ============================
+topic                   key           partitions  retention  producer   consumers
+======================  ============  ==========  =========  =========  ============================
+allwan.orders           order_id      12          30 days    orders     consent (K1), notifier
+allwan.consent          customer_id   6           30 days    consent    notifier (K2, K3), orders
+allwan.policies         policy_id     1           forever    consent    notifier (PC2), gateway(PC1)
+allwan.customers        customer_id   6           30 days    consent    orders, notifier (erasure)
+allwan.orders.intake    order_id      12          7 days     gateway    orders
+allwan.consent.intake   customer_id   6           7 days     gateway    consent
+allwan.policies.intake  policy_id     1           7 days     gateway    consent
+allwan.webhooks         delivery_id   6           7 days     gateway    orders (Salla), consent (WA)
+allwan.dlq.<group>      original key  1           30 days    consumers  operators (replay,discard)
+======================  ============  ==========  =========  =========  ============================
 
+Intake topics carry requests the gateway recorded (see ``allwan_contracts.intake``); the
+service that owns the decision consumes them.
 Producers and consumers are the services expected to play each part; the contracts do not
 enforce them.
 
@@ -76,7 +82,46 @@ CUSTOMERS = TopicSpec(
     description="Customer-level facts, such as erasure (crypto-shredding done).",
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (ORDERS, CONSENT, POLICIES, CUSTOMERS)
+_SEVEN_DAYS_MS = 7 * _DAY_MS
+ORDER_INTAKE = TopicSpec(
+    name="allwan.orders.intake",
+    partitions=12,
+    key="order_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="Requests about orders recorded by the gateway, for the orders service to decide.",
+)
+CONSENT_INTAKE = TopicSpec(
+    name="allwan.consent.intake",
+    partitions=6,
+    key="customer_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="Consent changes and erasure requests recorded by the gateway.",
+)
+POLICY_INTAKE = TopicSpec(
+    name="allwan.policies.intake",
+    partitions=1,
+    key="policy_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="Policy versions staff asked to publish.",
+)
+WEBHOOKS = TopicSpec(
+    name="allwan.webhooks",
+    partitions=6,
+    key="delivery_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="Verified Salla and WhatsApp webhook deliveries, bodies sealed per delivery.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    ORDERS,
+    CONSENT,
+    POLICIES,
+    CUSTOMERS,
+    ORDER_INTAKE,
+    CONSENT_INTAKE,
+    POLICY_INTAKE,
+    WEBHOOKS,
+)
 """The event topics; dead-letter topics are per consumer group (see ``dead_letter_topic``)."""
 
 DEAD_LETTER_PREFIX = "allwan.dlq."

@@ -28,6 +28,19 @@ from allwan_contracts import (
     Sealed,
     SubscriptionActivated,
 )
+from allwan_contracts.intake import (
+    CancellationRequested,
+    ConsentAction,
+    ConsentChangeRequested,
+    ErasureRequested,
+    OrderRequested,
+    OrderSource,
+    PaymentReported,
+    PolicyPublishRequested,
+    RefundRequested,
+    WebhookReceived,
+    WebhookSource,
+)
 
 IV = "AAECAwQFBgcICQoL"  # 12 bytes
 CT = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-fw"  # 28 bytes: ciphertext + GCM tag
@@ -124,6 +137,64 @@ SAMPLES: dict[type[Event], Event] = {
         erased_at=WHEN,
         reason=ErasureReason.CUSTOMER_REQUEST,
         requested_via=Channel.EMAIL,
+    ),
+    OrderRequested: OrderRequested(
+        **ORDER,
+        requested_by="customer",
+        plan_id="shahid-vip-12m",
+        quantity=1,
+        contact=contact(),
+        age_attestation=AgeAttestation.LEGAL_AGE,
+        payment_token="tok_9f8e7d",
+        locale="ar",
+        source=OrderSource.STOREFRONT,
+    ),
+    PaymentReported: PaymentReported(
+        **ORDER,
+        requested_by="service:gateway",
+        payment_reference="pay_7Hq2",
+        amount_halalas=45_770,
+        card_brand="mada",
+        card_last4="0415",
+    ),
+    CancellationRequested: CancellationRequested(
+        **ORDER, requested_by="customer", reason=CancellationReason.CUSTOMER_REQUEST
+    ),
+    RefundRequested: RefundRequested(
+        **ORDER,
+        requested_by="staff:7",
+        reason=RefundReason.NOT_DELIVERED,
+        refund_halalas=45_770,
+        refund_reference="rf_81",
+    ),
+    ConsentChangeRequested: ConsentChangeRequested(
+        customer_id="cust-42",
+        requested_by="customer",
+        action=ConsentAction.WITHDRAW,
+        purpose=ConsentPurpose.MARKETING,
+        channel=Channel.WEB,
+        evidence=ConsentEvidence(user_agent="Mozilla/5.0"),
+    ),
+    ErasureRequested: ErasureRequested(
+        customer_id="cust-42",
+        requested_by="staff:7",
+        reason=ErasureReason.CUSTOMER_REQUEST,
+        requested_via=Channel.EMAIL,
+    ),
+    PolicyPublishRequested: PolicyPublishRequested(
+        text_ar="سياسة الخصوصية",
+        text_en="Privacy policy",
+        summary_ar="تغيير",
+        summary_en="A change",
+        material=True,
+        effective_at=WHEN,
+        requested_by="staff:7",
+    ),
+    WebhookReceived: WebhookReceived(
+        delivery_id="ab" * 32,
+        source=WebhookSource.SALLA,
+        received_at=WHEN,
+        body=sealed("webhook:" + "ab" * 32),
     ),
 }
 """One valid instance of every event model."""
