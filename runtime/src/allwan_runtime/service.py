@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -72,13 +72,18 @@ class ServiceRuntime:
 
     def consume(
         self,
-        group: str,
+        name: str,
         topics: Sequence[str],
         handlers: Mapping[str, Handler],
         description: str = "",
     ) -> Dispatcher:
-        """Register a consumer group whose records go to ``handlers`` by event type."""
+        """Register a consumer group whose records go to ``handlers`` by event type.
+
+        The group id is ``<service name>.<name>``: a test run with its own service name never
+        shares offsets with another.
+        """
         settings = self.settings
+        group = f"{settings.service_name}.{name}"
         dispatcher = Dispatcher(
             handlers=handlers,
             retry=RetryPolicy(
@@ -161,6 +166,17 @@ class ServiceRuntime:
             await self._producer.stop()
             self._producer = None
         await self.mongo.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ServiceRuntime]:
+        """Run relay and consumers in this process (tests, and services without ASGI)."""
+        await self.start()
+        await self.broker.start()
+        try:
+            yield self
+        finally:
+            await self.broker.stop()
+            await self.stop()
 
     async def _ping_mongo(self) -> None:
         await self.db.command("ping")
