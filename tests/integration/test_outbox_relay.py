@@ -170,3 +170,28 @@ async def test_per_aggregate_order_holds_across_relay_restarts(
         for version in seen[customer]:
             assert version <= highest + 1
             highest = max(highest, version)
+
+
+async def test_only_one_of_several_relays_holds_the_lease_at_a_time(
+    settings: RuntimeSettings, db: AsyncDatabase[Document]
+) -> None:
+    from allwan_runtime.outbox import OutboxRelay, RelayConfig
+    from allwan_runtime.service import topic_for
+
+    store = EventStore(db)
+
+    class NoProducer:
+        async def send(self, *args: object, **kwargs: object) -> Any:
+            raise AssertionError("not used")
+
+    relays = [
+        OutboxRelay(store, db, NoProducer(), topic_for, RelayConfig(owner=f"r{i}", lease_s=30))
+        for i in range(8)
+    ]
+    holders = await asyncio.gather(*(relay._hold_lease() for relay in relays))
+    assert sum(holders) == 1
+    winner = relays[holders.index(True)]
+    assert await winner._hold_lease() is True  # the owner keeps its slot
+    await winner.release()
+    again = await asyncio.gather(*(relay._hold_lease() for relay in relays if relay is not winner))
+    assert sum(again) == 1  # released: another replica takes over at once

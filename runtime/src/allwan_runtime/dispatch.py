@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from allwan_contracts import ContractError, decode, read_event
+from allwan_contracts import ContractError, decode, event_class, read_event
 from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernError
@@ -81,7 +81,10 @@ DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 
 @dataclass
 class Dispatcher:
-    """Routes decoded events to handlers by event type; types without a handler are ignored."""
+    """Routes decoded events to handlers by event type.
+
+    Known event types without a handler are ignored (a topic carries several types); a type
+    no contract defines is poison."""
 
     handlers: Mapping[str, Handler]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -92,6 +95,7 @@ class Dispatcher:
         """Process one record value; see the module docstring for the rules."""
         try:
             envelope = decode(raw)
+            event_class(envelope.event_type)  # a type no contract defines is poison
             handler = self.handlers.get(envelope.event_type)
             if handler is None:
                 return Outcome.IGNORED

@@ -22,8 +22,14 @@ def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[TopicSpec]) -> None:
-    """Create missing topics with their partitions and retention; existing ones are kept."""
+async def ensure_topics(
+    bootstrap: str, topics: Iterable[TopicSpec], replication_factor: int = 1
+) -> None:
+    """Create missing topics with their partitions and retention; existing ones are kept.
+
+    In production the topics are declared as Strimzi ``KafkaTopic`` resources; this keeps a
+    laptop or a test broker usable, and changes nothing where they exist.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -32,7 +38,7 @@ async def ensure_topics(bootstrap: str, topics: Iterable[TopicSpec]) -> None:
             NewTopic(
                 name=spec.name,
                 num_partitions=spec.partitions,
-                replication_factor=-1,
+                replication_factor=replication_factor,
                 topic_configs={"retention.ms": str(spec.retention_ms)},
             )
             for spec in topics

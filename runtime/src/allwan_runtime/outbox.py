@@ -6,16 +6,18 @@ A commit is marked published only after Kafka acknowledged all of its events (ac
 idempotent producer). A crash after the publish and before the mark publishes again; consumers
 are idempotent, so that duplicate changes nothing.
 
-Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race.
+Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race;
+around a hand-over two relays may overlap for one batch, which at-least-once already allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
@@ -79,6 +81,7 @@ class OutboxRelay:
         self._config = config
         self._wake = asyncio.Event()
         self.last_success: datetime | None = None
+        self._owned_slot: int | None = None
         store.on_append(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -106,23 +109,34 @@ class OutboxRelay:
                 await waiter
 
     async def _hold_lease(self) -> bool:
-        now = datetime.now(UTC)
-        until = now + timedelta(seconds=self._config.lease_s)
-        # Insert-then-conditional-update behaves the same on MongoDB and FerretDB, unlike an
-        # upsert that collides with an existing _id.
-        with contextlib.suppress(DuplicateKeyError):
+        # Time is cut into slots of ``lease_s``; whoever inserts a slot's document first owns
+        # it. Only inserts against the unique _id are used: conditional updates are not atomic
+        # on FerretDB (two writers can both "win" a compare-and-set there).
+        now = time.time()
+        slot = int(now // self._config.lease_s)
+        if self._owned_slot != slot:
+            self._owned_slot = slot if await self._claim(slot) else None
+        if self._owned_slot == slot and now % self._config.lease_s > 0.8 * self._config.lease_s:
+            # The owner claims the next slot early, so the lease does not hop needlessly.
+            await self._claim(slot + 1)
+        return self._owned_slot == slot
+
+    async def _claim(self, slot: int) -> bool:
+        owner = self._config.owner
+        try:
             await self._leases.insert_one(
-                {"_id": "relay", "owner": self._config.owner, "expires_at": until}
+                {"_id": f"relay:{slot}", "slot": slot, "owner": owner, "at": datetime.now(UTC)}
             )
-        result = await self._leases.update_one(
-            {"_id": "relay", "$or": [{"owner": self._config.owner}, {"expires_at": {"$lt": now}}]},
-            {"$set": {"owner": self._config.owner, "expires_at": until}},
-        )
-        return result.matched_count == 1
+        except DuplicateKeyError:
+            found = await self._leases.find_one({"_id": f"relay:{slot}"})
+            return found is not None and found["owner"] == owner
+        await self._leases.delete_many({"slot": {"$lt": slot - 10}})
+        return True
 
     async def release(self) -> None:
         """Give the lease up at shutdown so another replica takes over at once."""
-        await self._leases.delete_one({"_id": "relay", "owner": self._config.owner})
+        await self._leases.delete_many({"owner": self._config.owner})
+        self._owned_slot = None
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many events went out."""

@@ -130,7 +130,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Prepare storage and topics, then start the relay. Idempotent at every start."""
         await self.store.ensure_indexes()
-        await ensure_topics(self.settings.kafka_bootstrap, self.topics())
+        await ensure_topics(
+            self.settings.kafka_bootstrap, self.topics(), self.settings.kafka_replication_factor
+        )
         if self._with_relay:
             self._producer = idempotent_producer(
                 self.settings.kafka_bootstrap, self.settings.service_name

@@ -1,0 +1,440 @@
+"""DevStack: Kafka, FerretDB and Mailpit as local processes, started and stopped together."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self
+
+from allwan_devstack import ferretdb, kafka, mail
+from allwan_devstack.cache import file_lock
+from allwan_devstack.errors import (
+    AlreadyRunningError,
+    DevStackError,
+    ProvisionError,
+    ServerStartError,
+)
+from allwan_devstack.ports import HOST, ensure_free, pick_free_ports, port_open
+from allwan_devstack.procs import find_running, log_tail, spawn, terminate
+from allwan_devstack.provision import Provisioned, provision
+from allwan_devstack.tools import require_tool
+
+SERVERS: Final = ("kafka", "mongo", "smtp")
+ENV_FILE: Final = "endpoints.env"
+POLL_INTERVAL: Final = 0.1
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the running servers answer.
+
+    ``mail_api_url`` is the base URL of Mailpit (web UI at ``/``, API under ``/api/v1``,
+    e.g. ``f"{mail_api_url}/api/v1/messages"``), the same shape as with the Docker image.
+    """
+
+    kafka_bootstrap: str
+    mongo_url: str
+    smtp_host: str
+    smtp_port: int
+    mail_api_url: str | None
+
+    def as_env(self) -> dict[str, str]:
+        """Return the ``ALLWAN_*`` environment variables the services read.
+
+        ``ALLWAN_MAIL_API_URL`` is left out when there is no mail API.
+        """
+        env = {
+            "ALLWAN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "ALLWAN_MONGO_URL": self.mongo_url,
+            "ALLWAN_SMTP_HOST": self.smtp_host,
+            "ALLWAN_SMTP_PORT": str(self.smtp_port),
+        }
+        if self.mail_api_url is not None:
+            env["ALLWAN_MAIL_API_URL"] = self.mail_api_url
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Endpoints:
+        """Build endpoints back from the variables of :meth:`as_env`."""
+        try:
+            return cls(
+                kafka_bootstrap=env["ALLWAN_KAFKA_BOOTSTRAP"],
+                mongo_url=env["ALLWAN_MONGO_URL"],
+                smtp_host=env["ALLWAN_SMTP_HOST"],
+                smtp_port=int(env["ALLWAN_SMTP_PORT"]),
+                mail_api_url=env.get("ALLWAN_MAIL_API_URL") or None,
+            )
+        except (KeyError, ValueError) as exc:
+            raise DevStackError(f"incomplete devstack endpoints: {exc}") from exc
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``KEY=value`` file such as ``endpoints.env``."""
+    env: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().removeprefix("export ").partition("=")
+        if sep and not key.startswith("#"):
+            env[key.strip()] = value.strip()
+    return env
+
+
+@dataclass(frozen=True)
+class _Ports:
+    kafka: int
+    kafka_controller: int
+    mongo: int
+    smtp: int
+    mail_http: int
+
+
+class DevStack:
+    """Kafka (KRaft, single node), FerretDB and Mailpit running under ``state_dir``.
+
+    Ports given as 0 are picked free at :meth:`start`, so concurrent test runs on one
+    machine never collide. Servers run in their own sessions with logs in
+    ``state_dir/logs/{kafka,mongo,smtp}.log`` and pid files in ``state_dir/pids``; a stack
+    started by one process can be inspected and stopped by another ``DevStack`` on the
+    same ``state_dir``. Use it as a context manager to start and stop it around a block.
+    """
+
+    def __init__(  # noqa: PLR0917 - the agreed signature: one port per listener
+        self,
+        state_dir: Path,
+        kafka_port: int = 0,
+        kafka_controller_port: int = 0,
+        mongo_port: int = 0,
+        smtp_port: int = 0,
+        mail_http_port: int = 0,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.state_dir = Path(state_dir).expanduser().resolve()
+        self._requested = _Ports(
+            kafka_port, kafka_controller_port, mongo_port, smtp_port, mail_http_port
+        )
+        self._cache_dir = cache_dir
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._spawned_at: dict[str, float] = {}
+        self._log_offsets: dict[str, int] = {}
+        self._endpoints: Endpoints | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._atexit_registered = False
+        #: Seconds spent in each phase of the last :meth:`start` (provision, kafka_format,
+        #: kafka, mongo and smtp from spawn to first answer, and total).
+        self.timings: dict[str, float] = {}
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def log_path(self, server: str) -> Path:
+        """Path of the log file of ``server`` (one of ``kafka``, ``mongo``, ``smtp``)."""
+        return self.state_dir / "logs" / f"{server}.log"
+
+    def pid_path(self, server: str) -> Path:
+        """Path of the pid file of ``server``."""
+        return self.state_dir / "pids" / f"{server}.pid"
+
+    @property
+    def env_file(self) -> Path:
+        """Path of ``endpoints.env``, written once every server answers."""
+        return self.state_dir / ENV_FILE
+
+    def _marker(self, server: str) -> str:
+        # A path that appears in the server's command line and nowhere else.
+        return str(
+            {
+                "kafka": self.state_dir / "kafka" / "server.properties",
+                "mongo": self.state_dir / "mongo" / "data",
+                "smtp": self.state_dir / "smtp" / "mailpit.db",
+            }[server]
+        )
+
+    # -- state ---------------------------------------------------------------------------
+
+    def status(self) -> dict[str, int | None]:
+        """Return the pid of each server that is running, or None for those that are not."""
+        return {name: find_running(self.pid_path(name), self._marker(name)) for name in SERVERS}
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """The endpoints of the running stack (also when another process started it)."""
+        if self._endpoints is not None:
+            return self._endpoints
+        endpoints = self.read_endpoints()
+        if endpoints is None:
+            raise DevStackError(f"the devstack in {self.state_dir} is not running")
+        return endpoints
+
+    def read_endpoints(self) -> Endpoints | None:
+        """Return the endpoints recorded in ``endpoints.env``, or None if there are none."""
+        if not self.env_file.is_file():
+            return None
+        return Endpoints.from_env(read_env_file(self.env_file))
+
+    # -- start ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 120.0, *, detach: bool = False) -> Endpoints:
+        """Provision if needed, start the three servers and wait until each one answers.
+
+        ``timeout`` bounds the wait for the servers (provisioning is not counted). Unless
+        ``detach`` is true the servers are also stopped when this interpreter exits, as a
+        safety net for callers that forget :meth:`stop`. On any failure, whatever was
+        started is stopped again and the error names the server and quotes its log.
+        """
+        if self._endpoints is not None and self._own_servers_alive():
+            # Already started by this object (e.g. ``with DevStack(d) as s: s.start()``).
+            return self._endpoints
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.state_dir / ".lock"):
+            running = {name: pid for name, pid in self.status().items() if pid is not None}
+            if running:
+                pids = ", ".join(f"{name} pid {pid}" for name, pid in running.items())
+                raise AlreadyRunningError(
+                    f"the devstack in {self.state_dir} is already running ({pids}); "
+                    "stop it first (DevStack.stop() or `devstack down`)"
+                )
+            try:
+                if not detach:
+                    self._start_watchdog()
+                endpoints = self._start_locked(timeout)
+            except BaseException:
+                self._stop_locked(grace=10.0)
+                raise
+        if not detach and not self._atexit_registered:
+            atexit.register(self.stop)
+            self._atexit_registered = True
+        return endpoints
+
+    def _start_watchdog(self) -> None:
+        # Started before the servers, so a caller killed mid-start leaves nothing behind.
+        log = self.log_path("watchdog")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            self._watchdog = subprocess.Popen(  # noqa: S603 - our own module
+                [
+                    sys.executable,
+                    "-m",
+                    "allwan_devstack.watchdog",
+                    "--parent-pid",
+                    str(os.getpid()),
+                    "--state-dir",
+                    str(self.state_dir),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def _stop_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None and watchdog.poll() is None:
+            watchdog.terminate()
+            watchdog.wait()
+
+    def _own_servers_alive(self) -> bool:
+        return len(self._procs) == len(SERVERS) and all(
+            child.poll() is None for child in self._procs.values()
+        )
+
+    def _start_locked(self, timeout: float) -> Endpoints:
+        began = time.monotonic()
+        self.timings = {}
+        installs = provision(self._cache_dir)
+        self.timings["provision"] = time.monotonic() - began
+        java = require_tool("java", "to run Kafka")
+        ports = self._resolve_ports()
+        deadline = time.monotonic() + timeout
+
+        # FerretDB and Mailpit answer within a second; start them before the slow JVM work.
+        mongo_data = self.state_dir / "mongo" / "data"
+        mongo_data.mkdir(parents=True, exist_ok=True)
+        self._spawn(
+            "mongo",
+            ferretdb.server_command(installs.ferretdb, port=ports.mongo, data_dir=mongo_data),
+        )
+        (self.state_dir / "smtp").mkdir(parents=True, exist_ok=True)
+        self._spawn(
+            "smtp",
+            mail.server_command(
+                installs.mailpit,
+                smtp_port=ports.smtp,
+                http_port=ports.mail_http,
+                database=Path(self._marker("smtp")),
+            ),
+        )
+        self._start_kafka(installs, ports, java)
+        self._wait_ready(ports, deadline, timeout)
+
+        endpoints = Endpoints(
+            kafka_bootstrap=f"{HOST}:{ports.kafka}",
+            mongo_url=f"mongodb://{HOST}:{ports.mongo}/",
+            smtp_host=HOST,
+            smtp_port=ports.smtp,
+            mail_api_url=f"http://{HOST}:{ports.mail_http}",
+        )
+        tmp = self.env_file.with_suffix(".tmp")
+        tmp.write_text("".join(f"{key}={value}\n" for key, value in endpoints.as_env().items()))
+        tmp.replace(self.env_file)
+        self._endpoints = endpoints
+        self.timings["total"] = time.monotonic() - began
+        return endpoints
+
+    def _resolve_ports(self) -> _Ports:
+        requested = self._requested
+        fixed = {
+            "kafka": (requested.kafka, "ALLWAN_DEVSTACK_KAFKA_PORT"),
+            "kafka controller": (
+                requested.kafka_controller,
+                "ALLWAN_DEVSTACK_KAFKA_CONTROLLER_PORT",
+            ),
+            "mongo": (requested.mongo, "ALLWAN_DEVSTACK_MONGO_PORT"),
+            "smtp": (requested.smtp, "ALLWAN_DEVSTACK_SMTP_PORT"),
+            "mail http": (requested.mail_http, "ALLWAN_DEVSTACK_MAIL_HTTP_PORT"),
+        }
+        for what, (port, env_var) in fixed.items():
+            if port:
+                ensure_free(port, what, env_var)
+        values = [port for port, _ in fixed.values()]
+        free = iter(pick_free_ports(values.count(0)))
+        chosen = [port or next(free) for port in values]
+        ports = _Ports(*chosen)
+        if len(set(chosen)) != len(chosen):
+            raise DevStackError(f"the devstack ports must all differ: {ports}")
+        return ports
+
+    def _spawn(self, server: str, argv: list[str]) -> None:
+        log = self.log_path(server)
+        self._log_offsets[server] = log.stat().st_size if log.exists() else 0
+        self._spawned_at[server] = time.monotonic()
+        self._procs[server] = spawn(
+            argv, log_file=log, pid_file=self.pid_path(server), cwd=self.state_dir
+        )
+
+    def _start_kafka(self, installs: Provisioned, ports: _Ports, java: str) -> None:
+        kafka_dir = self.state_dir / "kafka"
+        data_dir = kafka_dir / "data"
+        logs_dir = kafka_dir / "logs"
+        for directory in (data_dir, logs_dir, self.log_path("kafka").parent):
+            directory.mkdir(parents=True, exist_ok=True)
+        properties = Path(self._marker("kafka"))
+        properties.write_text(
+            kafka.server_properties(
+                data_dir=data_dir, port=ports.kafka, controller_port=ports.kafka_controller
+            )
+        )
+        log = self.log_path("kafka")
+        offset = log.stat().st_size if log.exists() else 0
+        began = time.monotonic()
+        try:
+            kafka.format_storage(
+                installs.kafka,
+                properties=properties,
+                data_dir=data_dir,
+                logs_dir=logs_dir,
+                log_file=log,
+            )
+        except ProvisionError as exc:
+            raise ServerStartError("kafka", str(exc), log_tail(log, offset=offset)) from exc
+        self.timings["kafka_format"] = time.monotonic() - began
+        self._spawn(
+            "kafka",
+            kafka.server_command(
+                installs.kafka, properties=properties, logs_dir=logs_dir, java=java
+            ),
+        )
+        self._log_offsets["kafka"] = offset
+
+    def _wait_ready(self, ports: _Ports, deadline: float, timeout: float) -> None:
+        # Each check asks the real protocol question; polling them is the only waiting.
+        checks: dict[str, Callable[[], bool]] = {
+            "kafka": lambda: kafka.kafka_ready(ports.kafka),
+            "mongo": lambda: port_open(ports.mongo) and ferretdb.mongo_ready(ports.mongo),
+            "smtp": lambda: mail.smtp_ready(ports.smtp) and mail.mail_api_ready(ports.mail_http),
+        }
+        while True:
+            for name, check in list(checks.items()):
+                code = self._procs[name].poll()
+                if code is not None:
+                    raise ServerStartError(
+                        name, f"its process exited with code {code}", self._tail(name)
+                    )
+                if check():
+                    self.timings[name] = time.monotonic() - self._spawned_at[name]
+                    del checks[name]
+            if not checks:
+                return
+            if time.monotonic() > deadline:
+                name = next(iter(checks))
+                raise ServerStartError(
+                    name, f"no answer within {timeout:g}s (still running)", self._tail(name)
+                )
+            time.sleep(POLL_INTERVAL)
+
+    def _tail(self, server: str) -> str:
+        return log_tail(self.log_path(server), offset=self._log_offsets.get(server, 0))
+
+    # -- stop ----------------------------------------------------------------------------
+
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop the servers: SIGTERM, then SIGKILL for any still running after ``grace`` s.
+
+        Works whether this object or another process started them. Removes the pid files
+        and ``endpoints.env``; data and logs stay in ``state_dir``.
+        """
+        if self._atexit_registered:
+            atexit.unregister(self.stop)
+            self._atexit_registered = False
+        if not self.state_dir.is_dir():
+            return
+        with file_lock(self.state_dir / ".lock"):
+            self._stop_locked(grace)
+
+    def _stop_locked(self, grace: float) -> None:
+        self._stop_watchdog()
+        pids: list[int] = []
+        for name in SERVERS:
+            child = self._procs.get(name)
+            if child is not None and child.poll() is None:
+                pids.append(child.pid)
+                continue
+            pid = find_running(self.pid_path(name), self._marker(name))
+            if pid is not None:
+                pids.append(pid)
+        terminate(pids, grace=grace, children={p.pid: p for p in self._procs.values()})
+        for child in self._procs.values():
+            child.poll()  # reap, so no zombie is left behind
+        self._procs.clear()
+        for name in SERVERS:
+            self.pid_path(name).unlink(missing_ok=True)
+        self.env_file.unlink(missing_ok=True)
+        self._endpoints = None
+
+    def purge(self) -> None:
+        """Delete the servers' data (not the logs); the stack must be stopped."""
+        if any(self.status().values()):
+            raise AlreadyRunningError("stop the devstack before purging its data")
+        for sub in ("kafka", "mongo", "smtp"):
+            shutil.rmtree(self.state_dir / sub, ignore_errors=True)
+
+    # -- context manager -----------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        """Start the stack (a later :meth:`start` on it just returns its endpoints)."""
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
