@@ -121,3 +121,11 @@ async def test_a_handler_bug_is_dead_lettered_without_the_error_text() -> None:
 def test_backoff_grows_exponentially_up_to_its_cap() -> None:
     policy = RetryPolicy(max_attempts=10, initial_s=0.5, max_s=3.0)
     assert [policy.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+async def test_an_event_type_no_contract_defines_is_dead_lettered() -> None:
+    letters = Letters()
+    unknown = granted().model_copy(update={"event_type": "NoSuchEvent"})
+    outcome = await Dispatcher({}).dispatch(encode(unknown), letters)
+    assert outcome is Outcome.DEAD_LETTERED
+    assert [letter.reason for letter in letters.received] == ["unknown_event_type"]
