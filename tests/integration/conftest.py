@@ -9,18 +9,17 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from allwan_devstack import Endpoints
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.servers import Servers
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def settings(servers: Servers) -> RuntimeSettings:
+def settings(servers: Endpoints) -> RuntimeSettings:
     """Settings for a service with its own, fresh database."""
     return RuntimeSettings(
         service_name="itest",

@@ -15,6 +15,7 @@ from allwan_devstack.errors import (
     ServerStartError,
 )
 from allwan_devstack.provision import Provisioned, provision
+from allwan_devstack.resolve import real_servers
 from allwan_devstack.stack import SERVERS, DevStack, Endpoints
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "ServerStartError",
     "cache_root",
     "provision",
+    "real_servers",
 ]

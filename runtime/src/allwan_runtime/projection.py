@@ -48,8 +48,11 @@ async def apply_once(
 class Projection(Protocol):
     """A read model built only from events; ``collections`` are dropped on rebuild."""
 
-    name: str
-    collections: Sequence[str]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def collections(self) -> Sequence[str]: ...
 
     async def __call__(self, envelope: Envelope, event: Any) -> None: ...
 

@@ -12,6 +12,7 @@ from allwan_contracts import (
     ConsentEvidence,
     ConsentGranted,
     ConsentPurpose,
+    ConsentReconfirmationRequired,
     ConsentWithdrawn,
     CustomerContact,
     CustomerErased,
@@ -24,6 +25,8 @@ from allwan_contracts import (
     OrderPlaced,
     OrderRefunded,
     PolicyChanged,
+    PolicyContact,
+    PolicyDocumentPublished,
     RefundReason,
     Sealed,
     SubscriptionActivated,
@@ -124,6 +127,22 @@ SAMPLES: dict[type[Event], Event] = {
     OrderExpired: OrderExpired(**ORDER, reason=ExpiryReason.SUBSCRIPTION_ENDED),
     ConsentGranted: ConsentGranted(**_consent_fields()),
     ConsentWithdrawn: ConsentWithdrawn(**_consent_fields()),
+    ConsentReconfirmationRequired: ConsentReconfirmationRequired(
+        customer_id="cust-42",
+        purpose=ConsentPurpose.MARKETING,
+        granted_under_version=3,
+        policy_version=4,
+        recorded_by="service:consent",
+    ),
+    PolicyDocumentPublished: PolicyDocumentPublished(
+        version=4,
+        text_ar="سياسة الخصوصية",
+        text_en="Privacy policy",
+        contact=PolicyContact(
+            phone="0563120415", whatsapp="0563120415", email="privacy@allwanstores.com"
+        ),
+        published_by="staff:7",
+    ),
     PolicyChanged: PolicyChanged(
         version=4,
         effective_at=WHEN,
