@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -85,7 +86,20 @@ async def test_all_events_of_one_command_are_stored_together(
     commits = await db["event_commits"].find({"stream_id": f"probe:{stream}"}).to_list()
     assert len(commits) == 1
     assert [e["aggregate_version"] for e in commits[0]["events"]] == [1, 2, 3, 4]
-    assert commits[0]["published"] is False
+    assert await db["outbox"].count_documents({"_id": commits[0]["_id"]}) == 1
+
+
+async def test_a_writer_that_died_between_outbox_and_commit_leaves_the_stream_usable(
+    store: EventStore, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    stream = f"p-{uuid.uuid4().hex}"
+    await store.append(envelopes(stream, 1, 1), expected_version=0)
+    # The dead writer's outbox entry for version 1 -> 2, with no commit behind it.
+    await db["outbox"].insert_one(
+        {"_id": f"probe:{stream}@{1:010d}", "stream_id": f"probe:{stream}", "at": datetime.now(UTC)}
+    )
+    assert await store.append(envelopes(stream, 2, 1), expected_version=1) == 2
+    assert [e.aggregate_version for e in await store.load(f"probe:{stream}")] == [1, 2]
 
 
 async def test_events_out_of_sequence_are_rejected_before_writing(store: EventStore) -> None:

@@ -83,7 +83,8 @@ async def test_event_stored_by_a_killed_process_is_published_after_restart_and_a
     assert line.strip() == b"stored"
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=10)
-    assert await db["event_commits"].count_documents({"published": False}) == 1
+    assert await db["event_commits"].count_documents({}) == 1
+    assert await db["outbox"].count_documents({}) == 1  # stored, never published
 
     store = EventStore(db)
     projection = CountingProjection(db)
@@ -96,8 +97,12 @@ async def test_event_stored_by_a_killed_process_is_published_after_restart_and_a
             return await projection.collection.find_one({"_id": customer}) is not None
 
         await eventually(applied)
-        # A relay that died after the publish but before marking it publishes again.
-        await db["event_commits"].update_many({}, {"$set": {"published": False}})
+        # A relay that died after the publish but before deleting the entry publishes again.
+        commit = await db["event_commits"].find_one({})
+        assert commit is not None
+        await db["outbox"].insert_one(
+            {"_id": commit["_id"], "stream_id": commit["stream_id"], "at": commit["committed_at"]}
+        )
 
         async def redelivered() -> bool:
             return projection.arrivals.get(customer, []) == [1, 1]
@@ -107,7 +112,7 @@ async def test_event_stored_by_a_killed_process_is_published_after_restart_and_a
     document = await projection.collection.find_one({"_id": customer})
     assert document is not None
     assert document["grants"] == 1
-    assert await db["event_commits"].count_documents({"published": False}) == 0
+    assert await db["outbox"].count_documents({}) == 0
 
 
 async def test_per_aggregate_order_holds_across_relay_restarts(
@@ -130,14 +135,21 @@ async def test_per_aggregate_order_holds_across_relay_restarts(
         async with running_relay(settings, store, db, owner=f"relay-{restart}", batch_size=7):
             await asyncio.sleep(rng.uniform(0.05, 0.3))
         if restart % 2:
-            # As if the relay died between the publish and the mark of some commits.
-            published = await commits.find({"published": True}, {"_id": 1}).to_list()
-            undo = [c["_id"] for c in rng.sample(published, min(5, len(published)))]
-            await commits.update_many({"_id": {"$in": undo}}, {"$set": {"published": False}})
+            # As if the relay died between the publish and the delete of some entries.
+            pending = {e["_id"] for e in await db["outbox"].find({}).to_list()}
+            published = [c for c in await commits.find({}).to_list() if c["_id"] not in pending]
+            for commit in rng.sample(published, min(5, len(published))):
+                await db["outbox"].insert_one(
+                    {
+                        "_id": commit["_id"],
+                        "stream_id": commit["stream_id"],
+                        "at": commit["committed_at"],
+                    }
+                )
     async with running_relay(settings, store, db):
 
         async def drained() -> bool:
-            return await commits.count_documents({"published": False}) == 0
+            return await db["outbox"].count_documents({}) == 0
 
         await eventually(drained)
 

@@ -1,17 +1,21 @@
-"""Append-only event streams in MongoDB, with optimistic concurrency and an outbox flag.
+"""Append-only event streams in MongoDB, with optimistic concurrency and an outbox.
 
 One document per commit holds every event of one command, so a command's events are stored
-atomically without multi-document transactions (FerretDB has none). The commit's ``_id`` is
-``<stream>@<expected version>``: two writers that read the same head race for the same
-``_id`` and the unique primary key lets exactly one win. A writer whose expected version is
-not the head at all is refused before it writes (see ``append``).
+atomically without multi-document transactions (FerretDB has none). A commit's ``_id`` is
+``<stream>@<expected version, zero-padded>``: two writers that read the same head race for the
+same ``_id``, and the unique primary key lets exactly one win. Commits form a chain (each one
+names the version it ends at, which is the next one's key), so a stream is read by ``_id``
+lookups alone: the one access path that is fast on MongoDB and on FerretDB alike.
 
-Each commit also carries ``published: false`` until the outbox relay has put its events on
-Kafka, and the W3C trace context of the command, so the trace continues through the relay.
+Before its commit, a writer records an outbox entry under the same ``_id``. The relay publishes
+the commits the outbox names and then deletes the entries. A writer that dies between the two
+inserts leaves an entry without a commit: the relay skips it (see ``outbox``).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +29,8 @@ from pymongo.errors import DuplicateKeyError
 
 Document = dict[str, Any]
 COMMITS = "event_commits"
+OUTBOX = "outbox"
+_KNOWN_HEADS = 10_000
 
 
 class ConcurrencyConflict(Exception):
@@ -41,29 +47,40 @@ def stream_id_of(envelope: Envelope) -> str:
     return f"{envelope.aggregate_type}:{envelope.aggregate_id}"
 
 
+def commit_id(stream_id: str, expected_version: int) -> str:
+    """The key of the commit that follows ``expected_version``; sorts in version order."""
+    return f"{stream_id}@{expected_version:010d}"
+
+
 class EventStore:
-    """The per-service event store (one ``event_commits`` collection in its own database)."""
+    """The per-service event store (``event_commits`` and ``outbox`` in its own database)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._commits: AsyncCollection[Document] = db[COMMITS]
+        self._outbox: AsyncCollection[Document] = db[OUTBOX]
         self._listeners: list[Callable[[], None]] = []
+        # Versions known to end a commit (from loads and appends), so an append after a load
+        # needs no extra read to prove its expected version is a commit boundary.
+        self._boundaries: OrderedDict[tuple[str, int], None] = OrderedDict()
 
     @property
     def commits(self) -> AsyncCollection[Document]:
-        """The raw collection, for the outbox relay."""
+        """The commits, for the outbox relay."""
         return self._commits
+
+    @property
+    def outbox(self) -> AsyncCollection[Document]:
+        """The outbox entries, for the outbox relay."""
+        return self._outbox
 
     def on_append(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every successful append (the relay wakes up on it)."""
         self._listeners.append(listener)
 
     async def ensure_indexes(self) -> None:
-        """Create the indexes reads and the relay rely on; safe to call at every start."""
+        """Create the index a full replay sorts by; safe to call at every start."""
         await self._commits.create_index(
             [("stream_id", ASCENDING), ("version", ASCENDING)], name="stream_version"
-        )
-        await self._commits.create_index(
-            [("published", ASCENDING), ("committed_at", ASCENDING)], name="unpublished"
         )
 
     async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int:
@@ -74,43 +91,40 @@ class EventStore:
         if not events:
             return expected_version
         stream_id = _check_contiguous(events, expected_version)
-        if expected_version > 0 and not await self._is_head_boundary(stream_id, expected_version):
-            # Either the stream moved on, or the caller asked for a version inside a commit;
-            # both would otherwise create an overlapping commit.
+        if not await self._is_boundary(stream_id, expected_version):
+            # The caller asked for a version inside a commit or beyond the head: writing
+            # would overlap or leave a gap.
             raise ConcurrencyConflict(stream_id, expected_version)
+        key = commit_id(stream_id, expected_version)
+        now = datetime.now(UTC)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
+        with contextlib.suppress(DuplicateKeyError):  # a rival writer's entry serves us too
+            await self._outbox.insert_one({"_id": key, "stream_id": stream_id, "at": now})
         new_version = expected_version + len(events)
         document: Document = {
-            "_id": f"{stream_id}@{expected_version}",
+            "_id": key,
             "stream_id": stream_id,
             "expected_version": expected_version,
             "version": new_version,
             "events": [event.model_dump(mode="json") for event in events],
-            "committed_at": datetime.now(UTC),
-            "published": False,
+            "committed_at": now,
             "trace": carrier,
         }
         try:
             await self._commits.insert_one(document)
         except DuplicateKeyError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
+        self._remember(stream_id, new_version)
         for listener in self._listeners:
             listener()
         return new_version
 
-    async def _is_head_boundary(self, stream_id: str, version: int) -> bool:
-        found = await self._commits.find_one(
-            {"stream_id": stream_id, "version": version}, projection={"_id": 1}
-        )
-        return found is not None
-
     async def load(self, stream_id: str) -> list[Envelope]:
         """Every event of one stream, in version order (empty for a new stream)."""
-        cursor = self._commits.find({"stream_id": stream_id}).sort("version", ASCENDING)
         return [
             Envelope.model_validate(raw)
-            for commit in await cursor.to_list()
+            async for commit in self._chain(stream_id)
             for raw in commit["events"]
         ]
 
@@ -122,6 +136,30 @@ class EventStore:
         async for commit in cursor:
             for raw in commit["events"]:
                 yield Envelope.model_validate(raw)
+
+    async def _chain(self, stream_id: str) -> AsyncIterator[Document]:
+        version = 0
+        while True:
+            commit = await self._commits.find_one({"_id": commit_id(stream_id, version)})
+            if commit is None:
+                return
+            version = commit["version"]
+            self._remember(stream_id, version)
+            yield commit
+
+    async def _is_boundary(self, stream_id: str, version: int) -> bool:
+        if version == 0 or (stream_id, version) in self._boundaries:
+            return True
+        async for commit in self._chain(stream_id):
+            if commit["version"] >= version:
+                return bool(commit["version"] == version)
+        return False
+
+    def _remember(self, stream_id: str, version: int) -> None:
+        self._boundaries[(stream_id, version)] = None
+        self._boundaries.move_to_end((stream_id, version))
+        if len(self._boundaries) > _KNOWN_HEADS:
+            self._boundaries.popitem(last=False)
 
 
 def _check_contiguous(events: Sequence[Envelope], expected_version: int) -> str:

@@ -1,10 +1,10 @@
 """The outbox relay: every stored event reaches Kafka at least once, in per-aggregate order.
 
-The relay follows the event store's ``published: false`` commits (MongoDB is the outbox, so a
-process killed between the write and the publish loses nothing: the next relay publishes it).
-A commit is marked published only after Kafka acknowledged all of its events (acks=all,
-idempotent producer). A crash after the publish and before the mark publishes again; consumers
-are idempotent, so that duplicate changes nothing.
+The relay follows the event store's outbox entries (written before each commit, in MongoDB, so
+a process killed between the write and the publish loses nothing: the next relay publishes it).
+An entry is deleted only after Kafka acknowledged all of its commit's events (acks=all,
+idempotent producer). A crash after the publish and before the delete publishes again;
+consumers are idempotent, so that duplicate changes nothing.
 
 Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race;
 around a hand-over two relays may overlap for one batch, which at-least-once already allows.
@@ -61,6 +61,7 @@ class RelayConfig:
     poll_interval_s: float = 0.25
     batch_size: int = 500
     lease_s: float = 10.0
+    orphan_after_s: float = 3600.0
 
 
 class OutboxRelay:
@@ -140,30 +141,22 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many events went out."""
-        commits = self._store.commits
-        candidates = (
-            await commits.find({"published": False}, projection={"stream_id": 1})
-            .sort("committed_at", ASCENDING)
-            .limit(self._config.batch_size)
-            .to_list()
+        # Entries sort by stream, then version: a stream's earliest commit is always in the
+        # batch before any later one, so publication keeps per-aggregate order.
+        outbox = self._store.outbox
+        entries = (
+            await outbox.find({}).sort("_id", ASCENDING).limit(self._config.batch_size).to_list()
         )
-        if not candidates:
+        if not entries:
             return 0
-        streams = sorted({c["stream_id"] for c in candidates})
-        # Re-read every unpublished commit of those streams in version order, so a commit never
-        # overtakes an earlier one of its stream (clocks of two writers may disagree).
-        batch = (
-            await commits.find({"published": False, "stream_id": {"$in": streams}})
-            .sort([("stream_id", ASCENDING), ("expected_version", ASCENDING)])
-            .to_list()
+        commits = await asyncio.gather(
+            *(self._store.commits.find_one({"_id": entry["_id"]}) for entry in entries)
         )
+        batch, orphans = _publishable(entries, commits, self._config.orphan_after_s)
         sent = await self._send(batch)
         done = _acknowledged_prefixes(batch, sent)
-        if done:
-            await commits.update_many(
-                {"_id": {"$in": done}},
-                {"$set": {"published": True, "published_at": datetime.now(UTC)}},
-            )
+        if done or orphans:
+            await self._store.outbox.delete_many({"_id": {"$in": done + orphans}})
         if len(done) < len(batch):
             raise RuntimeError("some events were not acknowledged by Kafka")
         return sum(len(c["events"]) for c in batch)
@@ -204,6 +197,33 @@ class OutboxRelay:
                 key=envelope.aggregate_id.encode(),
                 headers=message_headers(envelope),
             )
+
+
+def _publishable(
+    entries: Sequence[Document], commits: Sequence[Document | None], orphan_after_s: float
+) -> tuple[list[Document], list[str]]:
+    """Commits to publish in order, and entries whose writer died before committing.
+
+    A stream stops at its first entry without a commit: that writer may still be writing,
+    and nothing later in the stream can exist before it does. An entry still without a commit
+    after ``orphan_after_s`` belonged to a writer that died; it is dropped.
+    """
+    now = datetime.now(UTC)
+    batch: list[Document] = []
+    orphans: list[str] = []
+    blocked: set[str] = set()
+    for entry, commit in zip(entries, commits, strict=True):
+        stream = entry["stream_id"]
+        if stream in blocked:
+            continue
+        if commit is None:
+            blocked.add(stream)
+            written = entry["at"] if entry["at"].tzinfo else entry["at"].replace(tzinfo=UTC)
+            if (now - written).total_seconds() > orphan_after_s:
+                orphans.append(entry["_id"])
+            continue
+        batch.append(commit)
+    return batch, orphans
 
 
 def _acknowledged_prefixes(batch: Sequence[Document], sent: dict[str, bool]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Benchmarks: not tests. Each reports a ratio against a baseline measured in the same run."""

@@ -1,0 +1,124 @@
+"""A consent service of its own for each test, on the real Kafka and FerretDB/MongoDB.
+
+Each test runs the service under its own name (``consent-<random>``): fresh consumer groups,
+its own database and key store. Topics are shared by every test of the run, so the test
+plays the gateway and the orders service under names of its own too, and the service obeys
+only those (``gateway_producer``, ``orders_producer``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from allwan_consent.bootstrap import ConsentService
+from allwan_consent.entrypoints.app import build
+from allwan_consent.settings import ConsentSettings
+from allwan_contracts import Envelope, Event, decode, new_envelope
+from allwan_devstack import Endpoints
+from allwan_runtime.kafka import idempotent_producer
+from allwan_runtime.keystore import KeyStore, generate_master_key
+from allwan_runtime.service import ServiceRuntime, topic_for
+from allwan_runtime.wire import message_headers, message_value
+from pydantic import SecretStr
+from pymongo import AsyncMongoClient
+
+from tests.integration.conftest import read_topic
+
+T = TypeVar("T")
+
+
+@dataclass
+class RunningConsent:
+    settings: ConsentSettings
+    runtime: ServiceRuntime
+    service: ConsentService
+    producer: AIOKafkaProducer
+
+    @property
+    def name(self) -> str:
+        return self.settings.service_name
+
+    @property
+    def keystore(self) -> KeyStore:
+        assert isinstance(self.service.secrets, KeyStore)
+        return self.service.secrets
+
+    async def send(self, event: Event, *, as_: str = "gateway", version: int = 1) -> Envelope:
+        """Put an event on its topic as the gateway (or the orders service) would."""
+        producer = (
+            self.settings.gateway_producer if as_ == "gateway" else self.settings.orders_producer
+        )
+        envelope = new_envelope(
+            event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
+        )
+        await self.producer.send_and_wait(
+            topic_for(envelope),
+            value=message_value(envelope),
+            key=envelope.aggregate_id.encode(),
+            headers=message_headers(envelope),
+        )
+        return envelope
+
+    async def published(
+        self, topic: str, until: Callable[[list[Envelope]], bool], timeout: float = 20
+    ) -> list[Envelope]:
+        """This service's envelopes on ``topic``, read from the start until ``until`` holds."""
+
+        def mine(records: list[Any]) -> list[Envelope]:
+            envelopes = [decode(record.value) for record in records]
+            return [e for e in envelopes if e.producer == self.name]
+
+        records = await read_topic(
+            self.settings.kafka_bootstrap, topic, lambda rs: until(mine(rs)), timeout
+        )
+        return mine(records)
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20) -> T:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not (result := await check()):
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        pytest.fail(f"condition not met within {timeout}s")
+    assert result is not None
+    return result
+
+
+@pytest.fixture
+async def consent(servers: Endpoints) -> AsyncIterator[RunningConsent]:
+    suffix = uuid.uuid4().hex[:10]
+    settings = ConsentSettings(
+        service_name=f"consent-{suffix}",
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=SecretStr(servers.mongo_url),
+        keys_db=f"keys_{suffix}",
+        master_keys=SecretStr(f"k1:{generate_master_key()}"),
+        blind_index_key=SecretStr(generate_master_key()),
+        gateway_producer=f"gateway-{suffix}",
+        orders_producer=f"orders-{suffix}",
+        relay_poll_interval_s=0.05,
+        consumer_backoff_initial_s=0.05,
+        consumer_backoff_max_s=0.2,
+        graceful_timeout_s=5,
+    )
+    runtime, service = build(settings)
+    producer = idempotent_producer(settings.kafka_bootstrap, f"itest-{suffix}")
+    await producer.start()
+    try:
+        await service.prepare()
+        async with runtime.running():
+            yield RunningConsent(settings, runtime, service, producer)
+    finally:
+        await producer.stop()
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url)
+        await client.drop_database(settings.database_name)
+        await client.drop_database(settings.keys_db)
+        await client.close()

@@ -1,0 +1,64 @@
+"""Erasure on real Kafka and FerretDB/MongoDB: the key is shredded, the proof is kept."""
+
+from __future__ import annotations
+
+import pytest
+from allwan_consent.domain.phones import to_e164
+from allwan_contracts import CUSTOMERS, Channel, Envelope, ErasureReason
+from allwan_contracts.intake import ErasureRequested
+from allwan_runtime.keystore import ERASED, Purpose
+
+from tests.integration.consent.builders import new_customer, new_mobile, order
+from tests.integration.consent.conftest import RunningConsent, eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+async def test_erasure_shreds_the_key_forgets_the_phone_and_keeps_the_proof(
+    consent: RunningConsent,
+) -> None:
+    customer, phone = new_customer(), new_mobile()
+    placed = await order(consent.keystore, customer, phone, marketing_opt_in=True)
+    await consent.send(placed, as_="orders")
+    await eventually(lambda: _in_audience(consent, customer))
+
+    await consent.send(
+        ErasureRequested(
+            customer_id=customer,
+            requested_by="customer",
+            reason=ErasureReason.CUSTOMER_REQUEST,
+            requested_via=Channel.EMAIL,
+        )
+    )
+
+    def erased(envelopes: list[Envelope]) -> bool:
+        return any(
+            e.event_type == "CustomerErased" and e.aggregate_id == customer for e in envelopes
+        )
+
+    await consent.published(CUSTOMERS.name, erased)
+    assert await consent.keystore.is_erased(customer)
+    sealed_phone = placed.contact.phone
+    assert (
+        await consent.keystore.open(sealed_phone, field="phone", purpose=Purpose.CONSENT_MATCHING)
+        == ERASED
+    )
+    phone_hash = consent.keystore.blind_index("phone", to_e164(phone) or "")
+    assert await consent.service.phones.customers(phone_hash) == []
+    await eventually(lambda: _erased_in_read_model(consent, customer))
+    assert customer not in await consent.service.consents.marketing_audience()
+    history = await consent.service.consents.history(customer)
+    assert [entry["event_type"] for entry in history] == [
+        "ConsentGranted",
+        "ConsentGranted",
+        "CustomerErased",
+    ]
+    assert {entry["purpose"] for entry in history[:2]} == {"order_processing", "marketing"}
+
+
+async def _in_audience(consent: RunningConsent, customer: str) -> bool:
+    return customer in await consent.service.consents.marketing_audience()
+
+
+async def _erased_in_read_model(consent: RunningConsent, customer: str) -> bool:
+    return (await consent.service.consents.current(customer)).erased

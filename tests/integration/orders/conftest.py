@@ -1,0 +1,75 @@
+"""One orders service per test module, on the real servers, with its own names throughout:
+service (consumer groups), database, key database and the gateway it obeys."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from allwan_devstack import Endpoints
+from allwan_orders.bootstrap import OrdersService
+from allwan_orders.entrypoints.app import build_service
+from allwan_orders.settings import OrdersSettings
+from allwan_runtime.keystore import KeyStore, MasterKeyring, generate_master_key
+from allwan_runtime.service import ServiceRuntime
+from pydantic import SecretStr
+
+from tests.integration.orders.gateway import Gateway
+
+
+@dataclass
+class Running:
+    run: str
+    settings: OrdersSettings
+    runtime: ServiceRuntime
+    service: OrdersService
+    gateway: Gateway
+    outsider: KeyStore  # the consent service's view of the keys: it shreds
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
+    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not (result := await check()):
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        pytest.fail(f"not reached within {timeout}s")
+    return result
+
+
+@pytest.fixture(scope="module")
+async def orders(servers: Endpoints) -> AsyncIterator[Running]:
+    run = uuid.uuid4().hex[:10]
+    master, index = f"k1:{generate_master_key()}", generate_master_key()
+    settings = OrdersSettings(
+        service_name=f"orders-{run}",
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=SecretStr(servers.mongo_url),
+        keys_db=f"keys_{run}",
+        master_keys=SecretStr(master),
+        blind_index_key=SecretStr(index),
+        intake_producers=frozenset({f"gateway-{run}"}),
+        salla_checkout_attests_legal_age=True,
+        relay_poll_interval_s=0.05,
+        consumer_backoff_initial_s=0.05,
+        consumer_backoff_max_s=0.2,
+        graceful_timeout_s=5,
+        expiry_interval_s=3600,
+    )
+    runtime, service = build_service(settings)
+    ring = MasterKeyring.parse(master, index)
+    keys_db = runtime.mongo[settings.keys_db]
+    gateway_keys = KeyStore(keys_db, ring, service="gateway", purposes=())
+    outsider = KeyStore(keys_db, ring, service="consent", purposes=())
+    async with runtime.running():
+        await service.start()
+        async with Gateway(servers.kafka_bootstrap, gateway_keys, f"gateway-{run}") as gateway:
+            yield Running(run, settings, runtime, service, gateway, outsider)
+        await service.stop()
+        await runtime.mongo.drop_database(settings.database_name)
+        await runtime.mongo.drop_database(settings.keys_db)
