@@ -9,9 +9,15 @@ from allwan_contracts.consent import (
     ConsentEvidence,
     ConsentGranted,
     ConsentPurpose,
+    ConsentReconfirmationRequired,
     ConsentWithdrawn,
 )
-from allwan_contracts.customers import CustomerContact, CustomerErased, ErasureReason
+from allwan_contracts.customers import (
+    CustomerContact,
+    CustomerContactChanged,
+    CustomerErased,
+    ErasureReason,
+)
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.errors import (
     ContractError,
@@ -31,11 +37,14 @@ from allwan_contracts.orders import (
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
+    OrderRejected,
+    OrderRequestKind,
     RefundReason,
+    RejectionReason,
     SubscriptionActivated,
     vat_for,
 )
-from allwan_contracts.policies import PolicyChanged
+from allwan_contracts.policies import PolicyChanged, PolicyContact, PolicyDocumentPublished
 from allwan_contracts.registry import (
     REGISTRY,
     EventRegistry,
@@ -72,10 +81,12 @@ __all__ = [
     "ConsentEvidence",
     "ConsentGranted",
     "ConsentPurpose",
+    "ConsentReconfirmationRequired",
     "ConsentWithdrawn",
     "ContractError",
     "ContractViolation",
     "CustomerContact",
+    "CustomerContactChanged",
     "CustomerErased",
     "Envelope",
     "ErasureReason",
@@ -88,8 +99,13 @@ __all__ = [
     "OrderPaid",
     "OrderPlaced",
     "OrderRefunded",
+    "OrderRejected",
+    "OrderRequestKind",
     "PolicyChanged",
+    "PolicyContact",
+    "PolicyDocumentPublished",
     "RefundReason",
+    "RejectionReason",
     "Sealed",
     "SubscriptionActivated",
     "TopicSpec",

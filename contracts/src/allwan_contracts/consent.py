@@ -75,3 +75,25 @@ class ConsentWithdrawn(_ConsentChange):
 
     event_type: ClassVar[str] = "ConsentWithdrawn"
     schema_version: ClassVar[int] = 1
+
+
+class ConsentReconfirmationRequired(Event):
+    """A material policy change suspends a secondary-purpose consent given under an older
+    version until the customer confirms it again (PC1, PC2, K2, CK1).
+
+    Marketing and non-essential cookies are not carried over silently: from this event on the
+    purpose counts as not granted, until a ``ConsentGranted`` under ``policy_version`` or later.
+    The customer can also withdraw it. ``order_processing`` (K1) is never suspended.
+    """
+
+    event_type: ClassVar[str] = "ConsentReconfirmationRequired"
+    schema_version: ClassVar[int] = 1
+    aggregate_type: ClassVar[str] = "customer"
+    aggregate_id_field: ClassVar[str] = "customer_id"
+    topic: ClassVar[str] = CONSENT.name
+
+    customer_id: CustomerId
+    purpose: ConsentPurpose
+    granted_under_version: Version = Field(description="Policy version of the suspended grant.")
+    policy_version: Version = Field(description="The material version to confirm.")
+    recorded_by: Actor

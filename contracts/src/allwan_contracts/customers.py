@@ -57,3 +57,21 @@ class CustomerErased(Event):
                 "an erasure the customer asked for names the channel they used",
             )
         return self
+
+
+class CustomerContactChanged(Event):
+    """A customer's contact details as orders last learnt them (from Salla, C1, T1).
+
+    Owned by the orders service (aggregate ``customer_contact``, apart from the consent
+    ledger's ``customer``); every field is sealed under the customer's key (T2).
+    """
+
+    event_type: ClassVar[str] = "CustomerContactChanged"
+    schema_version: ClassVar[int] = 1
+    aggregate_type: ClassVar[str] = "customer_contact"
+    aggregate_id_field: ClassVar[str] = "customer_id"
+    topic: ClassVar[str] = CUSTOMERS.name
+
+    customer_id: CustomerId
+    contact: CustomerContact
+    channel: Channel

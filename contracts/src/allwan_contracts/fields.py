@@ -6,7 +6,6 @@ carry the rules every event applies to it, so that no model re-states a pattern.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -14,32 +13,20 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9])+")
-_PAN_MIN_DIGITS, _PAN_MAX_DIGITS = 13, 19
-
-
-def _passes_luhn(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
+from allwan_contracts.cards import contains_card_number
 
 
 def reject_card_numbers(text: str) -> str:
     """Refuse text that carries a payment card number (C3, T3).
 
     A card number is 13 to 19 digits, optionally grouped by spaces or dashes, that pass the
-    Luhn check. The error (type ``card_number``) names the rule, never the number.
+    Luhn check (see ``allwan_contracts.cards``). The error (type ``card_number``) names the
+    rule, never the number.
     """
-    for match in _DIGIT_RUN.finditer(text):
-        digits = match.group().replace(" ", "").replace("-", "")
-        if _PAN_MIN_DIGITS <= len(digits) <= _PAN_MAX_DIGITS and _passes_luhn(digits):
-            raise PydanticCustomError(
-                "card_number", "looks like a payment card number; card data never enters (C3)"
-            )
+    if contains_card_number(text):
+        raise PydanticCustomError(
+            "card_number", "looks like a payment card number; card data never enters (C3)"
+        )
     return text
 
 

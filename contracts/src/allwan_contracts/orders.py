@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, ClassVar, Self
+from uuid import UUID
 
-from pydantic import Field, StrictBool, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from allwan_contracts.base import Event
@@ -22,6 +23,7 @@ from allwan_contracts.fields import (
     Reference,
     UtcDatetime,
     Version,
+    reject_card_numbers,
 )
 from allwan_contracts.topics import ORDERS
 
@@ -196,3 +198,54 @@ class OrderExpired(_OrderEvent):
     schema_version: ClassVar[int] = 1
 
     reason: ExpiryReason
+
+
+class OrderRequestKind(StrEnum):
+    """Which request about an order was refused."""
+
+    PLACE = "place"
+    PAYMENT = "payment"
+    CANCELLATION = "cancellation"
+    REFUND = "refund"
+
+
+class RejectionReason(StrEnum):
+    """Why the orders service refused a request: a stable code the gateway can translate."""
+
+    AGE_ATTESTATION_MISSING = "age_attestation_missing"  # A1
+    CARD_DATA_PRESENT = "card_data_present"  # C3, T3
+    UNKNOWN_PLAN = "unknown_plan"
+    PLAN_UNAVAILABLE = "plan_unavailable"
+    QUANTITY_NOT_ALLOWED = "quantity_not_allowed"
+    UNSUPPORTED_ORDER = "unsupported_order"
+    CUSTOMER_ERASED = "customer_erased"
+    ORDER_NOT_FOUND = "order_not_found"
+    CUSTOMER_MISMATCH = "customer_mismatch"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    REFUND_EXCEEDS_PAYMENT = "refund_exceeds_payment"
+    INVALID_TRANSITION = "invalid_transition"
+
+
+RejectionMessage = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300),
+    AfterValidator(reject_card_numbers),
+]
+"""A sentence that explains the rule; never personal data or the refused value."""
+
+
+class OrderRejected(_OrderEvent):
+    """The orders service refused a request about this order; nothing else changed.
+
+    A refused placement is the first and only event of its order, so the order id (derived from
+    the ``Idempotency-Key``) cannot be reused. ``request_id`` is the id of the intake event that
+    was refused, so a redelivered request is refused once.
+    """
+
+    event_type: ClassVar[str] = "OrderRejected"
+    schema_version: ClassVar[int] = 1
+
+    request: OrderRequestKind
+    request_id: UUID
+    reason: RejectionReason
+    message: RejectionMessage

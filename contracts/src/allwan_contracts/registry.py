@@ -9,8 +9,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from allwan_contracts.base import Event
-from allwan_contracts.consent import ConsentGranted, ConsentWithdrawn
-from allwan_contracts.customers import CustomerErased
+from allwan_contracts.consent import (
+    ConsentGranted,
+    ConsentReconfirmationRequired,
+    ConsentWithdrawn,
+)
+from allwan_contracts.customers import CustomerContactChanged, CustomerErased
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.errors import (
     ContractViolation,
@@ -34,9 +38,10 @@ from allwan_contracts.orders import (
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
+    OrderRejected,
     SubscriptionActivated,
 )
-from allwan_contracts.policies import PolicyChanged
+from allwan_contracts.policies import PolicyChanged, PolicyDocumentPublished
 from allwan_contracts.upcasting import UPCASTERS, Upcaster, UpcasterKey, upcast
 
 
@@ -143,9 +148,13 @@ REGISTRY = EventRegistry(
         OrderCancelled,
         OrderRefunded,
         OrderExpired,
+        OrderRejected,
+        CustomerContactChanged,
         ConsentGranted,
         ConsentWithdrawn,
+        ConsentReconfirmationRequired,
         PolicyChanged,
+        PolicyDocumentPublished,
         CustomerErased,
         OrderRequested,
         PaymentReported,

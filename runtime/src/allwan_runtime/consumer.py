@@ -36,9 +36,13 @@ def subscribe(
     topics: Sequence[str],
     dispatcher: Dispatcher,
     description: str = "",
+    dead_letters: str | None = None,
 ) -> None:
-    """Register a consumer group on ``topics`` that feeds ``dispatcher``."""
-    dlq = dead_letter_topic(group)
+    """Register a consumer group on ``topics`` that feeds ``dispatcher``.
+
+    Poison records go to ``dead_letters`` (by default ``allwan.dlq.<group>``).
+    """
+    dlq = dead_letters or dead_letter_topic(group)
 
     @broker.subscriber(
         *topics,

@@ -46,8 +46,10 @@ def setup_logging(service_name: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        # No file bound here and no logger caching: output follows whatever sys.stdout is at
+        # the time of the call, and structlog.testing.capture_logs keeps working.
+        logger_factory=structlog.PrintLoggerFactory(),
+        cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service_name)
     logging.basicConfig(level=level, stream=sys.stdout, format="%(message)s")

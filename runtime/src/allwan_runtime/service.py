@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import socket
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
@@ -17,7 +18,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from allwan_contracts import event_class
 from allwan_contracts.envelope import Envelope
-from allwan_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_spec
+from allwan_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_spec, dead_letter_topic
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -93,7 +94,12 @@ class ServiceRuntime:
             ),
         )
         subscribe(
-            self.broker, group=group, topics=topics, dispatcher=dispatcher, description=description
+            self.broker,
+            group=group,
+            topics=[self.topic(name) for name in topics],
+            dispatcher=dispatcher,
+            description=description,
+            dead_letters=self.topic(dead_letter_topic(group)),
         )
         subscriber = self.broker.subscribers[-1]
         probe = LagProbe(
@@ -109,9 +115,14 @@ class ServiceRuntime:
         self._groups.append(group)
         return dispatcher
 
+    def topic(self, name: str) -> str:
+        """The actual name of a topic named in the contracts (``kafka_topic_prefix`` applied)."""
+        return f"{self.settings.kafka_topic_prefix}{name}"
+
     def topics(self) -> list[TopicSpec]:
         """Every integration topic plus this service's dead-letter topics."""
-        return [*ALL_TOPICS, *(dead_letter_spec(group) for group in self._groups)]
+        specs = [*ALL_TOPICS, *(dead_letter_spec(group) for group in self._groups)]
+        return [dataclasses.replace(spec, name=self.topic(spec.name)) for spec in specs]
 
     def keystore(self, purposes: Collection[Purpose]) -> KeyStore:
         """The shared data-key store, opening personal data only for ``purposes`` (C4)."""
@@ -144,7 +155,7 @@ class ServiceRuntime:
                 self.store,
                 self.db,
                 self._producer,
-                topic_for,
+                lambda envelope: self.topic(topic_for(envelope)),
                 RelayConfig(
                     owner=owner,
                     poll_interval_s=self.settings.relay_poll_interval_s,

@@ -17,6 +17,9 @@ class RuntimeSettings(BaseSettings):
     service_name: str = Field(default="allwan", pattern=r"^[a-z][a-z0-9-]*$")
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_topic_prefix: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9_-]*\.)?$")
+    """Prepended to every topic name (``staging.`` → ``staging.allwan.orders``), so several
+    environments, or test runs, can share one Kafka cluster without seeing each other."""
     mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017/")
     mongo_db: str | None = None
     relay_poll_interval_s: float = Field(default=0.25, gt=0)

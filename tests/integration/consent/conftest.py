@@ -58,7 +58,7 @@ class RunningConsent:
             event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
         )
         await self.producer.send_and_wait(
-            topic_for(envelope),
+            self.runtime.topic(topic_for(envelope)),
             value=message_value(envelope),
             key=envelope.aggregate_id.encode(),
             headers=message_headers(envelope),
@@ -75,7 +75,10 @@ class RunningConsent:
             return [e for e in envelopes if e.producer == self.name]
 
         records = await read_topic(
-            self.settings.kafka_bootstrap, topic, lambda rs: until(mine(rs)), timeout
+            self.settings.kafka_bootstrap,
+            self.runtime.topic(topic),
+            lambda rs: until(mine(rs)),
+            timeout,
         )
         return mine(records)
 
@@ -97,6 +100,7 @@ async def consent(servers: Endpoints) -> AsyncIterator[RunningConsent]:
     suffix = uuid.uuid4().hex[:10]
     settings = ConsentSettings(
         service_name=f"consent-{suffix}",
+        kafka_topic_prefix=f"t{suffix}.",
         kafka_bootstrap=servers.kafka_bootstrap,
         mongo_url=SecretStr(servers.mongo_url),
         keys_db=f"keys_{suffix}",

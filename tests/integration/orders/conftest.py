@@ -48,6 +48,7 @@ async def orders(servers: Endpoints) -> AsyncIterator[Running]:
     master, index = f"k1:{generate_master_key()}", generate_master_key()
     settings = OrdersSettings(
         service_name=f"orders-{run}",
+        kafka_topic_prefix=f"t{run}.",
         kafka_bootstrap=servers.kafka_bootstrap,
         mongo_url=SecretStr(servers.mongo_url),
         keys_db=f"keys_{run}",
@@ -68,7 +69,9 @@ async def orders(servers: Endpoints) -> AsyncIterator[Running]:
     outsider = KeyStore(keys_db, ring, service="consent", purposes=())
     async with runtime.running():
         await service.start()
-        async with Gateway(servers.kafka_bootstrap, gateway_keys, f"gateway-{run}") as gateway:
+        async with Gateway(
+            servers.kafka_bootstrap, gateway_keys, f"gateway-{run}", f"t{run}."
+        ) as gateway:
             yield Running(run, settings, runtime, service, gateway, outsider)
         await service.stop()
         await runtime.mongo.drop_database(settings.database_name)

@@ -56,6 +56,7 @@ class Gateway:
     bootstrap: str
     keys: KeyStore
     producer: str
+    topic_prefix: str = ""
     _versions: dict[str, int] = field(default_factory=dict)
     _kafka: AIOKafkaProducer | None = None
 
@@ -119,7 +120,7 @@ class Gateway:
         )
         assert self._kafka is not None
         await self._kafka.send_and_wait(
-            event.topic,
+            self.topic_prefix + event.topic,
             value=message_value(envelope),
             key=stream.encode(),
             headers=message_headers(envelope),
@@ -128,11 +129,11 @@ class Gateway:
 
 
 async def every_record(bootstrap: str) -> list[bytes]:
-    """Keys, values and headers of every record of every ``allwan.*`` topic, from the start."""
+    """Keys, values and headers of every record of every allwan topic, from the start."""
     lister = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await lister.start()
     try:
-        topics = sorted(t for t in await lister.topics() if t.startswith("allwan."))
+        topics = sorted(t for t in await lister.topics() if "allwan." in t)
     finally:
         await lister.stop()
     consumer = AIOKafkaConsumer(

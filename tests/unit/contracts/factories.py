@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from allwan_contracts import (
     AgeAttestation,
@@ -15,6 +16,7 @@ from allwan_contracts import (
     ConsentReconfirmationRequired,
     ConsentWithdrawn,
     CustomerContact,
+    CustomerContactChanged,
     CustomerErased,
     ErasureReason,
     Event,
@@ -24,10 +26,13 @@ from allwan_contracts import (
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
+    OrderRejected,
+    OrderRequestKind,
     PolicyChanged,
     PolicyContact,
     PolicyDocumentPublished,
     RefundReason,
+    RejectionReason,
     Sealed,
     SubscriptionActivated,
 )
@@ -125,6 +130,16 @@ SAMPLES: dict[type[Event], Event] = {
         refund_reference="rf_81",
     ),
     OrderExpired: OrderExpired(**ORDER, reason=ExpiryReason.SUBSCRIPTION_ENDED),
+    OrderRejected: OrderRejected(
+        **ORDER,
+        request=OrderRequestKind.PLACE,
+        request_id=UUID("5d2b8a8e-6a0b-4d8e-8d59-3c1f0b7e2a10"),
+        reason=RejectionReason.AGE_ATTESTATION_MISSING,
+        message="An order needs a legal-age or guardian-consent attestation (A1).",
+    ),
+    CustomerContactChanged: CustomerContactChanged(
+        customer_id="cust-42", contact=contact(), channel=Channel.SALLA
+    ),
     ConsentGranted: ConsentGranted(**_consent_fields()),
     ConsentWithdrawn: ConsentWithdrawn(**_consent_fields()),
     ConsentReconfirmationRequired: ConsentReconfirmationRequired(

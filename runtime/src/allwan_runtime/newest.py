@@ -1,0 +1,49 @@
+"""Read-model documents fed by several aggregates: the newest event wins.
+
+``projection.apply_once`` orders updates by one aggregate's version. A document that several
+aggregates write (a customer's record, updated by each of their orders and by Salla) has no
+single version, so it keeps the time of the event it last applied (``_at``): an update for an
+older or the same instant matches nothing, which makes redelivery harmless and lets events
+from different partitions arrive in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+Document = dict[str, Any]
+APPLIED_AT_FIELD = "_at"
+
+
+async def apply_if_newer(
+    collection: AsyncCollection[Document],
+    doc_id: str,
+    at: datetime,
+    update: Document,
+    *,
+    unless: Mapping[str, Any] | None = None,
+) -> bool:
+    """Apply ``update`` for an event of instant ``at``; False if a newer one was applied.
+
+    ``unless`` is a filter that, when the document matches it, refuses every update (an
+    erased customer's record takes no new personal data).
+    """
+    update = {**update, "$set": {**update.get("$set", {}), APPLIED_AT_FIELD: at}}
+    guard: Document = {"$nor": [dict(unless)]} if unless else {}
+    result = await collection.update_one(
+        {"_id": doc_id, APPLIED_AT_FIELD: {"$lt": at}, **guard}, update
+    )
+    if result.matched_count:
+        return True
+    if await collection.find_one({"_id": doc_id}, projection={"_id": 1}) is not None:
+        return False
+    try:
+        await collection.update_one({"_id": doc_id}, update, upsert=True)
+    except DuplicateKeyError:
+        return False
+    return True

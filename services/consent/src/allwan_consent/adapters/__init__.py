@@ -1,0 +1,1 @@
+"""MongoDB event streams and read models, the phone blind index."""

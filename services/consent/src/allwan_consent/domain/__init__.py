@@ -1,0 +1,1 @@
+"""The consent service's business rules: pure Python, no I/O."""

@@ -1,0 +1,87 @@
+"""Inbound WhatsApp messages in a WhatsApp Business Cloud API webhook body (K3).
+
+The body is ``{"object": "whatsapp_business_account", "entry": [{"changes": [{"field":
+"messages", "value": {...}}]}]}``; a ``value`` carries ``messages`` a customer sent (each with
+``from`` (the sender's number, digits only), ``id`` (``wamid.…``) and ``type``) and/or
+``statuses`` (receipts of messages we sent). Only what a customer typed counts: a ``text``
+message's ``text.body``, or the ``button.text`` of a template's quick-reply button (such as
+a "stop promotions" button).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_SENDER = re.compile(r"^[0-9]{6,15}$")
+_MESSAGE_ID = re.compile(r"^[\x21-\x7E]{1,200}$")  # what a consent evidence reference holds
+
+
+class MalformedWebhook(ValueError):
+    """The body is not a WhatsApp Business Account webhook at all."""
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """What one customer typed (or tapped), from which number, in which message."""
+
+    sender: str
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook body: the typed messages, and counts of everything else in it."""
+
+    texts: tuple[InboundText, ...] = ()
+    other_messages: int = 0
+    statuses: int = 0
+    malformed: int = 0
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _typed_text(message: dict[str, Any]) -> str | None:
+    kind = message.get("type")
+    inner = message.get(kind) if isinstance(kind, str) else None
+    if not isinstance(inner, dict):
+        return None
+    text = inner.get("body") if kind == "text" else inner.get("text") if kind == "button" else None
+    return text if isinstance(text, str) else None
+
+
+def parse_delivery(body: str) -> Delivery:
+    """The typed messages of a Cloud API webhook body; ``MalformedWebhook`` if it is none."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise MalformedWebhook("body is not JSON") from None
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        raise MalformedWebhook("body is not a WhatsApp Business Account webhook")
+    texts: list[InboundText] = []
+    other = statuses = malformed = 0
+    for entry in _items(payload.get("entry")):
+        for change in _items(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field", "messages") != "messages" or not isinstance(value, dict):
+                continue
+            statuses += len(_items(value.get("statuses")))
+            for message in _items(value.get("messages")):
+                sender, message_id = message.get("from"), message.get("id")
+                if not (
+                    isinstance(sender, str)
+                    and _SENDER.match(sender)
+                    and isinstance(message_id, str)
+                    and _MESSAGE_ID.match(message_id)
+                ):
+                    malformed += 1
+                elif (text := _typed_text(message)) is None:
+                    other += 1
+                else:
+                    texts.append(InboundText(sender=sender, message_id=message_id, text=text))
+    return Delivery(tuple(texts), other_messages=other, statuses=statuses, malformed=malformed)

@@ -1,0 +1,1 @@
+"""How the consent service is run: the FastStream/ASGI app and the command line."""

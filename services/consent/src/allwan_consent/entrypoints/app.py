@@ -1,0 +1,60 @@
+"""The consent service's app: its consumers, health routes and ``/asyncapi``."""
+
+from __future__ import annotations
+
+from allwan_contracts.topics import (
+    CONSENT,
+    CONSENT_INTAKE,
+    CUSTOMERS,
+    ORDERS,
+    POLICIES,
+    POLICY_INTAKE,
+    WEBHOOKS,
+)
+from allwan_runtime.service import ServiceRuntime
+from faststream.asgi import AsgiFastStream
+
+from allwan_consent.bootstrap import ConsentService, bootstrap
+from allwan_consent.settings import ConsentSettings
+
+
+def register_consumers(runtime: ServiceRuntime, service: ConsentService) -> None:
+    """One consumer group per concern, so a slow one never holds up another."""
+    runtime.consume(
+        "intake",
+        [CONSENT_INTAKE.name, POLICY_INTAKE.name],
+        service.intake,
+        "Consent changes, erasure requests and policy versions recorded by the gateway.",
+    )
+    runtime.consume(
+        "orders", [ORDERS.name], service.orders, "K1/K2: purchases imply order processing only."
+    )
+    runtime.consume("whatsapp", [WEBHOOKS.name], service.whatsapp, "K3: opt-outs sent on WhatsApp.")
+    runtime.consume(
+        "read-models",
+        [CONSENT.name, CUSTOMERS.name, POLICIES.name],
+        service.read_models,
+        "This service's own events into its read models.",
+    )
+    runtime.consume(
+        "reconfirmation",
+        [POLICIES.name],
+        service.reconfirmation,
+        "PC1: material policy changes suspend older secondary consents.",
+    )
+
+
+def build(settings: ConsentSettings) -> tuple[ServiceRuntime, ConsentService]:
+    """The runtime with every consumer registered, and the bound service."""
+    runtime = ServiceRuntime(settings)
+    service = bootstrap(runtime, settings)
+    register_consumers(runtime, service)
+    return runtime, service
+
+
+def create_app(settings: ConsentSettings | None = None) -> AsgiFastStream:
+    """The ASGI app ``allwan-consent serve`` runs."""
+    runtime, service = build(settings or ConsentSettings())
+    app = runtime.asgi_app()
+    app.on_startup(service.prepare)  # after the runtime's own start: storage is ready
+    return app

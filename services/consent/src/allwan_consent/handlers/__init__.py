@@ -1,0 +1,1 @@
+"""One plain async function per input; dependencies come as arguments (see ``bootstrap``)."""

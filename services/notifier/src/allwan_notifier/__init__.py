@@ -1,0 +1,1 @@
+"""allwan notifier service."""

@@ -1,0 +1,1 @@
+"""MongoDB read models, the catalogue file and the key store, behind the handlers' ports."""

@@ -1,0 +1,33 @@
+"""All read models rebuilt from the orders event store together (``allwan-orders rebuild``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from allwan_contracts.envelope import Envelope
+from pymongo.asynchronous.database import AsyncDatabase
+
+from allwan_orders.adapters.customer_views import CUSTOMERS, CustomerViews
+from allwan_orders.adapters.order_views import ORDERS, OrderViews
+
+Document = dict[str, Any]
+
+
+class ReadModels:
+    """Orders and customers, as one ``allwan_runtime.projection.Projection``.
+
+    Policy versions are not here: they come from the policies topic, not this event store.
+    """
+
+    name: ClassVar[str] = "orders-read-models"
+    collections: ClassVar[tuple[str, ...]] = (ORDERS, CUSTOMERS)
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.orders = OrderViews(db)
+        self.customers = CustomerViews(db)
+
+    async def __call__(self, envelope: Envelope, event: Any) -> None:
+        if envelope.event_type in OrderViews.event_types:
+            await self.orders(envelope, event)
+        if envelope.event_type in CustomerViews.event_types:
+            await self.customers(envelope, event)

@@ -1,0 +1,1 @@
+"""How the orders service is run: the FastStream ASGI app and the ``allwan-orders`` CLI."""

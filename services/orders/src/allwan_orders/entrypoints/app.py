@@ -1,0 +1,61 @@
+"""The orders service as a FastStream ASGI app: consumers, relay, health, ``/asyncapi``."""
+
+from __future__ import annotations
+
+from allwan_contracts import REGISTRY
+from allwan_contracts.envelope import Envelope
+from allwan_contracts.topics import CUSTOMERS, ORDER_INTAKE, ORDERS, POLICIES, WEBHOOKS
+from allwan_runtime.service import ServiceRuntime
+from faststream.asgi import AsgiFastStream
+from faststream.specification import AsyncAPI
+
+from allwan_orders.bootstrap import OrdersService, bootstrap, intake_handlers, view_handlers
+from allwan_orders.settings import OrdersSettings
+
+
+def build_service(settings: OrdersSettings) -> tuple[ServiceRuntime, OrdersService]:
+    """The runtime with the orders consumers registered, and the service's parts."""
+    runtime = ServiceRuntime(settings)
+    service = bootstrap(runtime, settings)
+    runtime.consume(
+        "intake",
+        [ORDER_INTAKE.name, WEBHOOKS.name],
+        intake_handlers(service),
+        description="Order requests and Salla webhooks the gateway recorded; orders decides.",
+    )
+    runtime.consume(
+        "views",
+        [ORDERS.name, CUSTOMERS.name, POLICIES.name],
+        view_handlers(service),
+        description="Read models: orders, customers (sealed), the policy version in force.",
+    )
+    _document_publications(runtime)
+    return runtime, service
+
+
+def _document_publications(runtime: ServiceRuntime) -> None:
+    # The outbox relay publishes, not FastStream: these entries only describe it in /asyncapi.
+    for topic in (ORDERS, CUSTOMERS):
+        events = sorted(
+            event.event_type
+            for event in REGISTRY.event_classes
+            if event.topic == topic.name and event.aggregate_type in {"order", "customer_contact"}
+        )
+        runtime.broker.publisher(
+            runtime.topic(topic.name),
+            title=f"orders:publish:{topic.name}",
+            description=f"{topic.description} Events: {', '.join(events)}. Key: {topic.key}.",
+            schema=Envelope,
+        )
+
+
+def build_app(settings: OrdersSettings | None = None) -> AsgiFastStream:
+    """The ASGI app ``allwan-orders serve`` runs."""
+    runtime, service = build_service(settings or OrdersSettings())
+    app = runtime.asgi_app()
+    if isinstance(app.schema, AsyncAPI):
+        app.schema.title = "allwan orders"
+        app.schema.description = "Orders of digital subscriptions, event-sourced (T1, T2, C3)."
+    app.after_startup(service.start)
+    app.on_shutdown(service.stop)
+    return app

@@ -1,0 +1,1 @@
+"""One plain async function per request the orders service decides; dependencies as arguments."""

@@ -1,0 +1,141 @@
+"""Salla webhook deliveries (T1) → the same requests the storefront makes.
+
+The gateway verified the signature and sealed the body under a key of its own delivery. Here
+it is opened, mapped (``domain.salla``), its personal fields sealed again under the customer's
+own key (T2), carried out, and then the delivery's key is destroyed: from then on the body on
+the webhooks topic is unreadable and the personal data lives only under the customer's key.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from allwan_contracts import AgeAttestation, Channel, CustomerContact, RejectionReason
+from allwan_contracts.intake import (
+    CancellationRequested,
+    OrderRequested,
+    OrderSource,
+    PaymentReported,
+    RefundRequested,
+    WebhookReceived,
+    WebhookSource,
+)
+from allwan_runtime.keystore import ERASED, Purpose
+
+from allwan_orders.domain import salla
+from allwan_orders.domain.errors import OrderRefused
+from allwan_orders.domain.salla_contact import SallaContact
+from allwan_orders.handlers.deps import Deps, Request
+from allwan_orders.handlers.ending import cancel_order, refund_order
+from allwan_orders.handlers.payment import report_payment
+from allwan_orders.handlers.placing import place_order, refuse_placement
+
+log = structlog.get_logger(__name__)
+ACTOR = "service:salla"
+_REQUESTS = uuid.UUID("0c6f1f53-2f7e-4c1b-9b83-0d8f0a7e5c21")
+
+
+async def handle_webhook(event: WebhookReceived, intake: Request, deps: Deps) -> None:
+    """Carry out one Salla delivery, then shred its key. WhatsApp deliveries are consent's."""
+    if event.source is not WebhookSource.SALLA:
+        return
+    subject = f"webhook:{event.delivery_id}"
+    if event.body.kid != subject:
+        raise salla.SallaPayloadError("the body is not sealed under its delivery's key")
+    raw = await deps.keys.open(event.body, field="body", purpose=Purpose.ORDER_PROCESSING)
+    if raw == ERASED:
+        return  # carried out before; its key is already gone
+    delivery = salla.parse_delivery(raw)
+    for index, command in enumerate(salla.map_delivery(delivery, deps.catalogue)):
+        request_id = uuid.uuid5(_REQUESTS, f"{event.delivery_id}/{index}")
+        await _carry_out(command, Request(request_id, intake.correlation_id), deps)
+    await deps.keys.shred(subject)
+    log.info("salla.delivery_done", delivery_id=event.delivery_id, salla_event=delivery.event)
+
+
+async def _carry_out(command: salla.SallaCommand, intake: Request, deps: Deps) -> None:
+    match command:
+        case salla.PlaceFromSalla():
+            await _place(command, intake, deps)
+        case salla.RefuseFromSalla(order_id, customer_id, refusal):
+            await refuse_placement(order_id, customer_id, refusal, intake, deps)
+        case salla.PayFromSalla():
+            payment = PaymentReported(
+                order_id=command.order_id,
+                customer_id=command.customer_id,
+                requested_by=ACTOR,
+                payment_reference=command.payment_reference,
+                amount_halalas=command.amount_halalas,
+                card_brand=command.card_brand,
+            )
+            await report_payment(payment, intake, deps)
+        case salla.CancelFromSalla(order_id, customer_id, reason):
+            cancellation = CancellationRequested(
+                order_id=order_id, customer_id=customer_id, requested_by=ACTOR, reason=reason
+            )
+            await cancel_order(cancellation, intake, deps)
+        case salla.RefundFromSalla():
+            refund = RefundRequested(
+                order_id=command.order_id,
+                customer_id=command.customer_id,
+                requested_by=ACTOR,
+                reason=command.reason,
+                refund_halalas=command.refund_halalas,
+                refund_reference=command.refund_reference,
+            )
+            await refund_order(refund, intake, deps)
+        case salla.ContactFromSalla(customer_id, contact):
+            await _record_contact(customer_id, contact, intake, deps)
+
+
+async def _place(command: salla.PlaceFromSalla, intake: Request, deps: Deps) -> None:
+    try:
+        contact = await _seal(command.customer_id, command.contact, deps)
+    except LookupError:
+        erased = OrderRefused(RejectionReason.CUSTOMER_ERASED, "This customer's data was erased.")
+        await refuse_placement(command.order_id, command.customer_id, erased, intake, deps)
+        return
+    attests = deps.salla_checkout_attests_legal_age
+    request = OrderRequested(
+        order_id=command.order_id,
+        customer_id=command.customer_id,
+        requested_by=ACTOR,
+        plan_id=command.plan_id,
+        quantity=command.quantity,
+        contact=contact,
+        age_attestation=AgeAttestation.LEGAL_AGE if attests else None,
+        payment_token=f"{command.order_id}-checkout",  # Salla took the payment itself
+        locale="ar",
+        source=OrderSource.SALLA,
+    )
+    await place_order(request, intake, deps)
+
+
+async def _record_contact(
+    customer_id: str, plain: SallaContact, intake: Request, deps: Deps
+) -> None:
+    try:
+        contact = await _seal(customer_id, plain, deps)
+    except LookupError:
+        log.info("salla.contact_of_erased_customer_dropped", customer_id=customer_id)
+        return
+
+    record = await deps.contacts.get(customer_id)
+    record.change(contact, Channel.SALLA)
+    await deps.contacts.save(
+        record, correlation_id=intake.correlation_id, causation_id=intake.request_id
+    )
+
+
+async def _seal(customer_id: str, plain: SallaContact, deps: Deps) -> CustomerContact:
+    """Seal each field under the customer's key; ``LookupError`` if they were erased."""
+    address = plain.billing_address
+    return CustomerContact(
+        name=await deps.keys.seal(customer_id, "name", plain.name),
+        email=await deps.keys.seal(customer_id, "email", plain.email),
+        phone=await deps.keys.seal(customer_id, "phone", plain.phone),
+        billing_address=(
+            await deps.keys.seal(customer_id, "billing_address", address) if address else None
+        ),
+    )

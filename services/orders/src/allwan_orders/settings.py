@@ -1,0 +1,27 @@
+"""The orders service's settings: the runtime's plus its own, from ALLWAN_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from allwan_runtime.settings import RuntimeSettings
+from pydantic import Field
+
+
+class OrdersSettings(RuntimeSettings):
+    """``ALLWAN_CATALOGUE_PATH`` points at the store's catalogue (TOML); unset, the catalogue
+    shipped with the service is used. ``ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE`` says that the
+    store's Salla checkout makes the buyer confirm legal age or guardian consent (A1): Salla
+    orders carry no attestation of their own, so without it they are refused.
+    ``ALLWAN_INTAKE_PRODUCERS`` (a JSON list) names the services whose intake records orders
+    obeys: the gateway.
+    """
+
+    service_name: str = Field(default="orders", pattern=r"^[a-z][a-z0-9-]*$")
+    catalogue_path: Path | None = None
+    payment_timeout_minutes: int = Field(default=60, ge=1)
+    expiry_interval_s: float = Field(default=60.0, gt=0)
+    salla_checkout_attests_legal_age: bool = False
+    intake_producers: frozenset[str] = frozenset({"gateway"})
+    http_host: str = "0.0.0.0"  # noqa: S104 - a container's service listens on every interface
+    http_port: int = Field(default=8080, ge=0, le=65535)
