@@ -13,6 +13,7 @@ from allwan_devstack.errors import AlreadyRunningError, DevStackError
 from allwan_devstack.procs import log_tail
 from allwan_devstack.provision import provision
 from allwan_devstack.stack import SERVERS, DevStack
+from allwan_devstack.system import SERVICES, SystemRunner
 
 # Fixed ports for `devstack up`: the ones a developer's tools expect by default.
 DEFAULT_PORTS = {
@@ -153,6 +154,41 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+SERVICE_PORTS = {"gateway": 8000, "orders": 8001, "consent": 8002, "notifier": 8003}
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    """Start, stop, list or tail the four allwan services next to the running servers."""
+    stack = DevStack(args.state_dir)
+    runner = SystemRunner(args.state_dir, stack.endpoints, repo_root())
+    if args.action == "up":
+        if not all(stack.status().values()):
+            print("the servers are not running; start them with `devstack up`", file=sys.stderr)
+            return 1
+        ports = {name: _service_port(name) for name in SERVICES}
+        system = runner.start(ports)
+        for name, url in system.urls.items():
+            print(f"{name:9} {url}")
+        print(f"secrets: {args.state_dir / 'secrets.env'} (generated, local only)")
+    elif args.action == "down":
+        runner.stop()
+    elif args.action == "status":
+        running = runner.running()
+        if running is None:
+            print("services are not running")
+            return 1
+        for name, url in running.urls.items():
+            print(f"{name:9} {url}")
+    else:
+        print(log_tail(runner.log_path(args.action), args.lines))
+    return 0
+
+
+def _service_port(service: str) -> int:
+    raw = os.environ.get(f"ALLWAN_DEVSTACK_{service.upper()}_PORT")
+    return int(raw) if raw else SERVICE_PORTS[service]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``devstack`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -185,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="print the ALLWAN_* endpoint variables")
     env.add_argument("--export", action="store_true", help="prefix each line with `export `")
     env.set_defaults(func=cmd_env)
+    services = sub.add_parser("services", help="the four allwan services, as local processes")
+    services.add_argument("action", choices=("up", "down", "status", *SERVICES))
+    services.add_argument("-n", "--lines", type=int, default=50, help="log lines (default 50)")
+    services.set_defaults(func=cmd_services)
     return parser
 
 

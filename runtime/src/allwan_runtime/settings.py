@@ -30,7 +30,8 @@ class RuntimeSettings(BaseSettings):
     consumer_backoff_max_s: float = Field(default=5.0, gt=0)
     consumer_stuck_after_s: float = Field(default=30.0, gt=0)
     graceful_timeout_s: float = Field(default=20.0, gt=0)
-    health_port: int = Field(default=8080, ge=0, le=65535)
+    http_host: str = "0.0.0.0"  # noqa: S104 - in a container the published port is the boundary
+    http_port: int = Field(default=8080, ge=0, le=65535)
     master_keys: SecretStr | None = None
     master_key_id: str | None = None
     blind_index_key: SecretStr | None = None

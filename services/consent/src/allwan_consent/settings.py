@@ -20,7 +20,6 @@ class ConsentSettings(RuntimeSettings):
     """
 
     service_name: str = Field(default="consent", pattern=r"^[a-z][a-z0-9-]*$")
-    http_host: str = "0.0.0.0"  # noqa: S104 - the container's port is what is exposed
     contact_phone: str = "0563120415"
     contact_whatsapp: str = "0563120415"
     contact_email: str = "privacy@allwanstores.com"

@@ -23,5 +23,3 @@ class OrdersSettings(RuntimeSettings):
     expiry_interval_s: float = Field(default=60.0, gt=0)
     salla_checkout_attests_legal_age: bool = False
     intake_producers: frozenset[str] = frozenset({"gateway"})
-    http_host: str = "0.0.0.0"  # noqa: S104 - a container's service listens on every interface
-    http_port: int = Field(default=8080, ge=0, le=65535)

@@ -19,7 +19,7 @@ from allwan_consent.settings import ConsentSettings
 def serve(settings: ConsentSettings) -> None:
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.health_port)
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
 
 
 async def rebuild_read_models(settings: ConsentSettings) -> dict[str, int]:
