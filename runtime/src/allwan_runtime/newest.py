@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+
+from allwan_runtime.projection import apply_guarded, with_set
 
 Document = dict[str, Any]
 APPLIED_AT_FIELD = "_at"
@@ -33,17 +34,7 @@ async def apply_if_newer(
     ``unless`` is a filter that, when the document matches it, refuses every update (an
     erased customer's record takes no new personal data).
     """
-    update = {**update, "$set": {**update.get("$set", {}), APPLIED_AT_FIELD: at}}
-    guard: Document = {"$nor": [dict(unless)]} if unless else {}
-    result = await collection.update_one(
-        {"_id": doc_id, APPLIED_AT_FIELD: {"$lt": at}, **guard}, update
-    )
-    if result.matched_count:
-        return True
-    if await collection.find_one({"_id": doc_id}, projection={"_id": 1}) is not None:
-        return False
-    try:
-        await collection.update_one({"_id": doc_id}, update, upsert=True)
-    except DuplicateKeyError:
-        return False
-    return True
+    guard: Document = {APPLIED_AT_FIELD: {"$lt": at}}
+    if unless:
+        guard["$nor"] = [dict(unless)]
+    return await apply_guarded(collection, doc_id, guard, with_set(update, APPLIED_AT_FIELD, at))

@@ -30,15 +30,37 @@ async def apply_once(
     update: Document,
 ) -> bool:
     """Apply ``update`` (Mongo update operators) for ``version``; False if already applied."""
-    update = {**update, "$set": {**update.get("$set", {}), VERSION_FIELD: version}}
-    result = await collection.update_one({"_id": doc_id, VERSION_FIELD: {"$lt": version}}, update)
+    return await apply_guarded(
+        collection,
+        doc_id,
+        {VERSION_FIELD: {"$lt": version}},
+        with_set(update, VERSION_FIELD, version),
+    )
+
+
+def with_set(update: Document, field: str, value: Any) -> Document:
+    """``update`` that also sets ``field`` to ``value``."""
+    return {**update, "$set": {**update.get("$set", {}), field: value}}
+
+
+async def apply_guarded(
+    collection: AsyncCollection[Document], doc_id: str, guard: Document, update: Document
+) -> bool:
+    """Apply ``update`` to the document if it matches ``guard``, or create it if missing.
+
+    False when the document exists and does not match (the update was already applied, or
+    is older than what was). Each document is written by one consumer at a time (one
+    aggregate's events arrive in order on one partition), which is what makes this safe on
+    FerretDB too, where a conditional update is not isolated from a concurrent one.
+    """
+    result = await collection.update_one({"_id": doc_id, **guard}, update)
     if result.matched_count:
         return True
     if await collection.find_one({"_id": doc_id}, projection={"_id": 1}) is not None:
-        return False  # the document is already at or past this version
+        return False
     try:
-        # First event of the document. A plain upsert could collide with a concurrent
-        # insert; the unique _id turns that race into "already applied".
+        # First write of the document; the unique _id turns a concurrent first write into
+        # "already applied".
         await collection.update_one({"_id": doc_id}, update, upsert=True)
     except DuplicateKeyError:
         return False
