@@ -1,0 +1,65 @@
+"""Readiness follows Kafka: a broker that stops answering makes a service not ready."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from allwan_devstack import DevStack, Endpoints
+from allwan_runtime.service import ServiceRuntime
+from allwan_runtime.settings import RuntimeSettings
+from pydantic import SecretStr
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[tuple[DevStack, Endpoints]]:
+    """A stack of its own: this test freezes its broker, which others must not feel."""
+    with DevStack(tmp_path / "stack") as stack:
+        yield stack, stack.start()
+
+
+async def wait_for(runtime: ServiceRuntime, ready: bool, timeout: float = 30) -> dict[str, str]:
+    async with asyncio.timeout(timeout):
+        while True:
+            checks = await runtime.health.readiness()
+            if all(v == "ok" for v in checks.values()) == ready:
+                return checks
+            await asyncio.sleep(0.2)
+
+
+async def test_a_service_is_not_ready_while_its_broker_does_not_answer(
+    own_stack: tuple[DevStack, Endpoints],
+) -> None:
+    stack, servers = own_stack
+    name = f"ready-{uuid.uuid4().hex[:6]}"
+    settings = RuntimeSettings(
+        service_name=name,
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=SecretStr(servers.mongo_url),
+        kafka_topic_prefix=f"{name}.",
+    )
+    runtime = ServiceRuntime(settings)
+
+    async def ignore(envelope: object, event: object) -> None:
+        return None
+
+    runtime.consume("probe", ["allwan.orders"], {"OrderPlaced": ignore})
+    async with runtime.running():
+        await wait_for(runtime, ready=True)
+        kafka_pid = stack.status()["kafka"]
+        assert kafka_pid is not None
+        os.kill(kafka_pid, signal.SIGSTOP)
+        try:
+            checks = await wait_for(runtime, ready=False)
+            assert checks["kafka"] != "ok"
+            assert checks["mongodb"] == "ok"
+        finally:
+            os.kill(kafka_pid, signal.SIGCONT)
+        await wait_for(runtime, ready=True, timeout=60)
