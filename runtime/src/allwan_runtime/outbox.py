@@ -24,7 +24,6 @@ import structlog
 from allwan_contracts.envelope import Envelope
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -62,6 +61,7 @@ class RelayConfig:
     batch_size: int = 500
     lease_s: float = 10.0
     orphan_after_s: float = 3600.0
+    linger_s: float = 0.005
 
 
 class OutboxRelay:
@@ -101,13 +101,16 @@ class OutboxRelay:
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         self._wake.clear()
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        _, pending = await asyncio.wait(
+        done, pending = await asyncio.wait(
             waiters, timeout=self._config.poll_interval_s, return_when=asyncio.FIRST_COMPLETED
         )
         for waiter in pending:
             waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter
+        if done and not stop.is_set():
+            # Woken by an append: linger a moment so a burst of appends goes out as one batch.
+            await asyncio.sleep(self._config.linger_s)
 
     async def _hold_lease(self) -> bool:
         # Time is cut into slots of ``lease_s``; whoever inserts a slot's document first owns
@@ -141,11 +144,14 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many events went out."""
-        # Entries sort by stream, then version: a stream's earliest commit is always in the
-        # batch before any later one, so publication keeps per-aggregate order.
-        outbox = self._store.outbox
-        entries = (
-            await outbox.find({}).sort("_id", ASCENDING).limit(self._config.batch_size).to_list()
+        # The oldest entries, in insertion order (MongoDB's and FerretDB's natural order; no
+        # sort, which would read the whole outbox). A stream's entry for version v is written
+        # before its commit, and that commit before any entry for a later version, so a batch
+        # holds each stream's earliest outstanding commit before its later ones. Sorting the
+        # batch by _id (stream, then zero-padded version) keeps per-aggregate order.
+        entries = sorted(
+            await self._store.outbox.find({}).limit(self._config.batch_size).to_list(),
+            key=lambda entry: str(entry["_id"]),
         )
         if not entries:
             return 0
