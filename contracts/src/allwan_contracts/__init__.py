@@ -4,6 +4,7 @@ Services depend on this library, never on each other. It does no I/O.
 """
 
 from allwan_contracts.base import Event
+from allwan_contracts.catalogue import CataloguePlan, CatalogueProduct, CatalogueUpdated
 from allwan_contracts.codec import decode, encode
 from allwan_contracts.consent import (
     ConsentEvidence,
@@ -56,6 +57,7 @@ from allwan_contracts.registry import (
 from allwan_contracts.sealed import Sealed
 from allwan_contracts.topics import (
     ALL_TOPICS,
+    CATALOGUE,
     CONSENT,
     CUSTOMERS,
     ORDERS,
@@ -69,6 +71,7 @@ from allwan_contracts.upcasting import Upcaster
 
 __all__ = [
     "ALL_TOPICS",
+    "CATALOGUE",
     "CONSENT",
     "CUSTOMERS",
     "ORDERS",
@@ -77,6 +80,9 @@ __all__ = [
     "AgeAttestation",
     "CancellationReason",
     "CardBrand",
+    "CataloguePlan",
+    "CatalogueProduct",
+    "CatalogueUpdated",
     "Channel",
     "ConsentEvidence",
     "ConsentGranted",

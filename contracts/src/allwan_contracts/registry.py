@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from allwan_contracts.base import Event
+from allwan_contracts.catalogue import CatalogueUpdated
 from allwan_contracts.consent import (
     ConsentGranted,
     ConsentReconfirmationRequired,
@@ -164,6 +165,7 @@ REGISTRY = EventRegistry(
         ErasureRequested,
         PolicyPublishRequested,
         WebhookReceived,
+        CatalogueUpdated,
     ),
     upcasters=UPCASTERS,
 )

@@ -14,6 +14,7 @@ allwan.orders.intake    order_id      12          7 days     gateway    orders
 allwan.consent.intake   customer_id   6           7 days     gateway    consent
 allwan.policies.intake  policy_id     1           7 days     gateway    consent
 allwan.webhooks         delivery_id   6           7 days     gateway    orders (Salla), consent (WA)
+allwan.catalogue        catalogue_id  1           forever    orders     gateway (what is on sale)
 allwan.dlq.<group>      original key  1           30 days    consumers  operators (replay,discard)
 ======================  ============  ==========  =========  =========  ============================
 
@@ -111,6 +112,13 @@ WEBHOOKS = TopicSpec(
     retention_ms=_SEVEN_DAYS_MS,
     description="Verified Salla and WhatsApp webhook deliveries, bodies sealed per delivery.",
 )
+CATALOGUE = TopicSpec(
+    name="allwan.catalogue",
+    partitions=1,
+    key="catalogue_id",
+    retention_ms=RETAIN_FOREVER,
+    description="The catalogue orders sells from, published whenever its content changes.",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     ORDERS,
@@ -121,6 +129,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONSENT_INTAKE,
     POLICY_INTAKE,
     WEBHOOKS,
+    CATALOGUE,
 )
 """The event topics; dead-letter topics are per consumer group (see ``dead_letter_topic``)."""
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from allwan_devstack.deploytools import provision_deploy_tools
 from allwan_devstack.errors import AlreadyRunningError, DevStackError
 from allwan_devstack.procs import log_tail
 from allwan_devstack.provision import provision
@@ -76,6 +77,16 @@ def cmd_provision(_: argparse.Namespace) -> int:
     began = time.monotonic()
     result = provision(progress=lambda line: print(line, flush=True))
     print(f"provisioned in {time.monotonic() - began:.1f}s into {result.cache_dir}")
+    return 0
+
+
+def cmd_provision_deploy_tools(_: argparse.Namespace) -> int:
+    """Build kustomize, kube-score and (where its host is reachable) kube-linter."""
+    began = time.monotonic()
+    result = provision_deploy_tools(progress=lambda line: print(line, flush=True))
+    print(f"deploy tools ready in {time.monotonic() - began:.1f}s under {result.cache_dir}")
+    for name, binary in result.binaries.items():
+        print(f"{name:11} {binary}")
     return 0
 
 
@@ -207,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("provision", help="download and build the servers into the cache").set_defaults(
         func=cmd_provision
     )
+    sub.add_parser(
+        "provision-deploy-tools",
+        help="build kustomize, kube-score and kube-linter into the cache (deploy validation)",
+    ).set_defaults(func=cmd_provision_deploy_tools)
     up = sub.add_parser("up", help="start the servers in the background")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for them")
     up.set_defaults(func=cmd_up)

@@ -15,11 +15,12 @@ import base64
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,8 @@ class SystemRunner:
                 "ALLWAN_HTTP_PORT": str(port),
                 "OTEL_SERVICE_NAME": f"allwan-{service}",
                 "PYTHONUNBUFFERED": "1",
+                # The dev stack's Mailpit speaks plain SMTP on loopback.
+                "ALLWAN_SMTP_TLS": "none",
             }
         )
         env.update(extra)
@@ -119,24 +122,45 @@ class SystemRunner:
         ports: Mapping[str, int] | None = None,
         extra_env: Mapping[str, str] | None = None,
         timeout: float = 90.0,
+        services: Sequence[str] = SERVICES,
     ) -> System:
-        """Start every service not yet running and wait until each is ready."""
-        chosen = dict(ports or {})
+        """Start every service (of ``services``) not yet running and wait until each is ready.
+
+        The gateway is told where the notifier's ledger answers (``ALLWAN_NOTIFIER_URL``).
+        """
+        # A service left running keeps the address recorded when it was started.
+        earlier = self.running()
+        chosen = {
+            service: int(url.rsplit(":", 1)[1])
+            for service, url in (earlier.urls if earlier else {}).items()
+            if find_running(self._pid_file(service), f"allwan_{service}") is not None
+        }
+        chosen |= dict(ports or {})
         free = iter(pick_free_ports(len(SERVICES)))
-        urls: dict[str, str] = {}
-        for service in SERVICES:
-            port = chosen.get(service) or next(free)
-            urls[service] = f"http://127.0.0.1:{port}"
+        urls = {
+            service: f"http://127.0.0.1:{chosen.get(service) or next(free)}" for service in SERVICES
+        }
+        wiring = {"gateway": {"ALLWAN_NOTIFIER_URL": urls["notifier"]}}
+        for service in (s for s in SERVICES if s in services):
             if find_running(self._pid_file(service), f"allwan_{service}") is not None:
                 continue
-            spawn(
+            port = int(urls[service].rsplit(":", 1)[1])
+            process = spawn(
                 [sys.executable, "-m", f"allwan_{service}.entrypoints.cli", "serve"],
                 log_file=self.log_path(service),
                 pid_file=self._pid_file(service),
                 cwd=self.repo_root,
-                env=self.environment(service, port, extra_env or {}),
+                env=self.environment(
+                    service, port, {**wiring.get(service, {}), **(extra_env or {})}
+                ),
             )
-            self._wait_ready(service, urls[service], timeout)
+            self._wait_ready(service, urls[service], timeout, process)
+        urls = {
+            service: url
+            for service, url in urls.items()
+            if service in services
+            or find_running(self._pid_file(service), f"allwan_{service}") is not None
+        }
         self._urls_file().write_text(json.dumps(urls))
         return System(urls)
 
@@ -156,10 +180,14 @@ class SystemRunner:
         terminate(pids, grace=grace)
         self._urls_file().unlink(missing_ok=True)
 
-    def _wait_ready(self, service: str, url: str, timeout: float) -> None:
+    def _wait_ready(
+        self, service: str, url: str, timeout: float, process: subprocess.Popen[bytes]
+    ) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if find_running(self._pid_file(service), f"allwan_{service}") is None:
+            # Ask the child itself: right after the fork its command line is still ours, so
+            # looking it up by pid file and command line can find it "not running" yet.
+            if process.poll() is not None:
                 break
             try:
                 with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as answer:  # noqa: S310

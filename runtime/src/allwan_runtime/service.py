@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -199,11 +199,14 @@ class ServiceRuntime:
         if not await self._producer.client.fetch_all_metadata():
             raise RuntimeError("no metadata from Kafka")
 
-    def asgi_app(self) -> AsgiFastStream:
-        """A FastStream ASGI app: consumers, the relay, health routes and ``/asyncapi``."""
+    def asgi_app(
+        self, extra_routes: Sequence[tuple[str, Callable[..., Awaitable[None]]]] = ()
+    ) -> AsgiFastStream:
+        """A FastStream ASGI app: consumers, the relay, health routes and ``/asyncapi``, plus
+        ``extra_routes`` (``(exact path, ASGI app)`` pairs) of the service's own."""
         return AsgiFastStream(
             self.broker,
-            asgi_routes=self.health.asgi_routes(),
+            asgi_routes=[*self.health.asgi_routes(), *extra_routes],
             on_startup=[self.start],
             after_shutdown=[self.stop],
             asyncapi_path="/asyncapi",

@@ -43,7 +43,7 @@ async def statuses(run: Running, order_ids: list[str]) -> dict[str, str]:
     return {doc["_id"]: doc.get("status", "") for doc in await found.to_list()}
 
 
-async def settle(run: Running, expected: dict[str, str], timeout: float = 25.0) -> None:
+async def settle(run: Running, expected: dict[str, str], timeout: float = 60.0) -> None:
     async def reached() -> bool:
         return await statuses(run, list(expected)) == expected
 

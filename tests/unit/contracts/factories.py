@@ -9,6 +9,9 @@ from uuid import UUID
 from allwan_contracts import (
     AgeAttestation,
     CancellationReason,
+    CataloguePlan,
+    CatalogueProduct,
+    CatalogueUpdated,
     Channel,
     ConsentEvidence,
     ConsentGranted,
@@ -229,6 +232,27 @@ SAMPLES: dict[type[Event], Event] = {
         source=WebhookSource.SALLA,
         received_at=WHEN,
         body=sealed("webhook:" + "ab" * 32),
+    ),
+    CatalogueUpdated: CatalogueUpdated(
+        content_hash="cd" * 32,
+        currency="SAR",
+        vat_rate_percent=15,
+        products=(
+            CatalogueProduct(
+                product_id="shahid-vip",
+                name_ar="شاهد VIP",
+                name_en="Shahid VIP",
+                plans=(
+                    CataloguePlan(
+                        plan_id="shahid-vip-1m",
+                        months=1,
+                        price_halalas=2990,
+                        max_quantity=5,
+                        retired=False,
+                    ),
+                ),
+            ),
+        ),
     ),
 }
 """One valid instance of every event model."""

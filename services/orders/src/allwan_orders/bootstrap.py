@@ -21,6 +21,8 @@ from allwan_orders.adapters.policy_versions import PolicyVersions
 from allwan_orders.adapters.read_models import ReadModels
 from allwan_orders.domain.customer import CustomerContactRecord
 from allwan_orders.domain.order import Order
+from allwan_orders.domain.published_catalogue import PublishedCatalogue
+from allwan_orders.handlers.catalogue import publish_catalogue
 from allwan_orders.handlers.deps import Deps, Request
 from allwan_orders.handlers.ending import cancel_order, refund_order
 from allwan_orders.handlers.expiry import expire_due
@@ -43,11 +45,14 @@ class OrdersService:
     read_models: ReadModels
     policies: PolicyVersions
     expiry: PeriodicTask
+    catalogue: AggregateRepository[PublishedCatalogue]
 
     async def start(self) -> None:
-        """Fail fast without keys, prepare indexes, start the periodic expiry."""
+        """Fail fast without keys, prepare indexes, publish a changed catalogue, start the
+        periodic expiry."""
         _ = self.keys.store
         await self.read_models.orders.ensure_indexes()
+        await publish_catalogue(self.deps.catalogue, self.catalogue)
         await self.expiry.start()
 
     async def stop(self) -> None:
@@ -72,7 +77,8 @@ def bootstrap(runtime: ServiceRuntime, settings: OrdersSettings) -> OrdersServic
     expiry = PeriodicTask(
         f"{name}-expiry", lambda: expire_due(deps, read_models.orders), settings.expiry_interval_s
     )
-    return OrdersService(settings, deps, keys, read_models, policies, expiry)
+    catalogue = AggregateRepository(runtime.store, PublishedCatalogue, name)
+    return OrdersService(settings, deps, keys, read_models, policies, expiry, catalogue)
 
 
 RequestHandler = Callable[[Any, Request, Deps], Awaitable[None]]

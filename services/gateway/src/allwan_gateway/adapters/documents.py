@@ -1,0 +1,40 @@
+"""The gateway's collections in its own MongoDB database, by ``_id`` only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from allwan_runtime.projection import apply_once
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+Document = dict[str, Any]
+
+
+class MongoDocuments:
+    """``handlers.ports.Documents`` on MongoDB or FerretDB: every read is an ``_id`` lookup
+    (the one fast path on both), every claim an insert against the unique ``_id``."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        return await self._db[collection].find_one({"_id": doc_id})
+
+    async def get_many(self, collection: str, doc_ids: Sequence[str]) -> list[Document | None]:
+        # One lookup per id: ``$in`` would scan the collection on FerretDB.
+        return list(await asyncio.gather(*(self.get(collection, i) for i in doc_ids)))
+
+    async def apply_once(
+        self, collection: str, doc_id: str, version: int, fields: Document
+    ) -> bool:
+        return await apply_once(self._db[collection], doc_id, version, {"$set": fields})
+
+    async def insert(self, collection: str, document: Document) -> bool:
+        try:
+            await self._db[collection].insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True

@@ -1,0 +1,1 @@
+"""How the gateway is run: the FastAPI app and the ``allwan-gateway`` CLI."""

@@ -1,0 +1,100 @@
+"""Authentication dependencies (S1): the storefront client, customers, staff."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from allwan_gateway.bootstrap import Gateway
+from allwan_gateway.domain import problems
+from allwan_gateway.domain.auth import InvalidCredentials, Principal, Role, key_matches
+
+api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="The storefront's or the back office's API key.",
+)
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerToken",
+    description="A customer or staff token (JWT, HS256), short-lived.",
+)
+ApiKey = Annotated[str | None, Security(api_key)]
+BearerToken = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+
+def gateway(request: Request) -> Gateway:
+    found: Gateway = request.app.state.gateway
+    return found
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway)]
+
+
+def _token(gw: Gateway, credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
+    if credentials is None:
+        return None
+    try:
+        return gw.tokens.verify(credentials.credentials)
+    except InvalidCredentials as error:
+        raise problems.unauthorized(f"Invalid token: {error} (S1).") from None
+
+
+def storefront(gw: GatewayDep, key: ApiKey) -> Principal:
+    """The storefront client, by its API key."""
+    if key_matches(key, gw.settings.gateway_storefront_api_key.get_secret_value()):
+        return Principal(Role.CLIENT, "storefront", "storefront")
+    raise problems.unauthorized("The storefront's API key is required (S1).")
+
+
+def customer(gw: GatewayDep, credentials: BearerToken) -> Principal:
+    """A customer, by their token."""
+    principal = _token(gw, credentials)
+    if principal is None:
+        raise problems.unauthorized("A customer token is required (S1).")
+    if principal.role is not Role.CUSTOMER:
+        raise problems.forbidden("This needs a customer's token (S1).")
+    return principal
+
+
+def staff(gw: GatewayDep, key: ApiKey, credentials: BearerToken) -> Principal:
+    """Staff, by a token with the staff role or by the staff API key."""
+    if key is not None:
+        if key_matches(key, gw.settings.gateway_staff_api_key.get_secret_value()):
+            return Principal(Role.STAFF, "api-key", "back-office")
+        raise problems.unauthorized("The staff API key is not valid (S1).")
+    principal = _token(gw, credentials)
+    if principal is None:
+        raise problems.unauthorized("A staff token or the staff API key is required (S1).")
+    if principal.role is not Role.STAFF:
+        raise problems.forbidden("This needs the staff role (S1).")
+    return principal
+
+
+StorefrontDep = Annotated[Principal, Depends(storefront)]
+CustomerDep = Annotated[Principal, Depends(customer)]
+StaffDep = Annotated[Principal, Depends(staff)]
+
+
+def require_self(principal: Principal, customer_id: str) -> None:
+    """A customer sees and changes only their own data (S1)."""
+    if principal.subject != customer_id:
+        raise problems.forbidden("Customers may see and change only their own data (S1).")
+
+
+def ip_hmac(gw: Gateway, request: Request) -> str | None:
+    """C2: the client's address as a keyed hash, never raw."""
+    if request.client is None:
+        return None
+    key = gw.settings.ip_hash_key.get_secret_value().encode()
+    return hmac.new(key, request.client.host.encode(), hashlib.sha256).hexdigest()
+
+
+def user_agent(request: Request) -> str | None:
+    agent = request.headers.get("user-agent", "").strip()
+    return agent[:512] or None

@@ -1,0 +1,88 @@
+"""Signed webhooks: Salla's store events (T1) and WhatsApp messages (K3).
+
+The signature is checked on the raw body before anything else: a bad or missing one is 401
+and nothing is processed. A verified delivery is scanned for card data (C3) and recorded as
+``WebhookReceived`` with its body sealed under its own key; the same body again is answered
+200 as already received and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from allwan_contracts.intake import WebhookSource
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from allwan_gateway.domain import problems
+from allwan_gateway.domain.body_rules import card_data
+from allwan_gateway.domain.signatures import (
+    salla_verified,
+    whatsapp_challenge,
+    whatsapp_verified,
+)
+from allwan_gateway.entrypoints import schemas
+from allwan_gateway.entrypoints.security import GatewayDep
+from allwan_gateway.handlers import intake
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+_ACK: dict[int | str, dict[str, Any]] = {
+    200: {"model": schemas.WebhookAck, "description": "Already received: nothing changed."},
+    202: {"model": schemas.WebhookAck, "description": "Verified and recorded."},
+}
+
+
+async def _record(gw: GatewayDep, source: WebhookSource, raw: bytes) -> JSONResponse:
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise problems.malformed_json("A webhook body must be UTF-8 JSON.") from None
+    found = card_data(parsed)
+    if found:
+        raise problems.card_data_refused(found)
+    delivery, recorded = await intake.record_webhook(
+        source, raw, correlation_id=uuid.uuid4(), deps=gw.intake
+    )
+    ack = schemas.WebhookAck(
+        status="received" if recorded else "already_received", delivery_id=delivery
+    )
+    return JSONResponse(ack.model_dump(mode="json"), status_code=202 if recorded else 200)
+
+
+@router.post("/salla", status_code=202, responses=_ACK, response_model=schemas.WebhookAck)
+async def salla(gw: GatewayDep, request: Request) -> JSONResponse:
+    """A Salla store event, signed (``X-Salla-Signature``) or with the token strategy."""
+    raw = await request.body()
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    if not salla_verified(raw, headers, gw.settings.salla_webhook_secret.get_secret_value()):
+        raise problems.unauthorized("The Salla signature or token is missing or wrong.")
+    return await _record(gw, WebhookSource.SALLA, raw)
+
+
+@router.get("/whatsapp", response_class=PlainTextResponse)
+async def whatsapp_subscribe(
+    gw: GatewayDep,
+    mode: Annotated[str | None, Query(alias="hub.mode", max_length=50)] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token", max_length=500)] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=500)] = None,
+) -> PlainTextResponse:
+    """The Cloud API's subscription handshake: echo ``hub.challenge`` for our verify token."""
+    echoed = whatsapp_challenge(
+        mode, token, challenge, gw.settings.whatsapp_verify_token.get_secret_value()
+    )
+    if echoed is None:
+        raise problems.forbidden("The verify token does not match.")
+    return PlainTextResponse(echoed)
+
+
+@router.post("/whatsapp", status_code=202, responses=_ACK, response_model=schemas.WebhookAck)
+async def whatsapp(gw: GatewayDep, request: Request) -> JSONResponse:
+    """Messages customers sent to the store's WhatsApp number (K3: "stop" withdraws
+    marketing), signed with ``X-Hub-Signature-256``."""
+    raw = await request.body()
+    signature = request.headers.get("x-hub-signature-256")
+    if not whatsapp_verified(raw, signature, gw.settings.whatsapp_app_secret.get_secret_value()):
+        raise problems.unauthorized("The X-Hub-Signature-256 signature is missing or wrong.")
+    return await _record(gw, WebhookSource.WHATSAPP, raw)

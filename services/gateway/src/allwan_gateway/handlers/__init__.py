@@ -1,0 +1,1 @@
+"""Plain async functions: record intake events, project other services' events."""

@@ -1,0 +1,58 @@
+"""The notifier's app: its consumers, the fan-out worker, health, the ledger and ``/asyncapi``."""
+
+from __future__ import annotations
+
+from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES
+from allwan_runtime.service import ServiceRuntime
+from faststream.asgi import AsgiFastStream
+from faststream.specification import AsyncAPI
+
+from allwan_notifier.bootstrap import NotifierService, bootstrap
+from allwan_notifier.entrypoints.ledger_api import ledger_routes
+from allwan_notifier.settings import NotifierSettings
+
+
+def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> None:
+    """One group per concern: an SMTP outage holds up mail, never the address book."""
+    runtime.consume(
+        "book",
+        [ORDERS.name, CUSTOMERS.name, CONSENT.name],
+        service.book_handlers,
+        "Address book (sealed email, language), consents to marketing, erasures.",
+    )
+    runtime.consume(
+        "policies",
+        [POLICIES.name],
+        service.policy_handlers,
+        "PC2: a material policy change schedules its notice to every customer; CT1 contacts.",
+    )
+    runtime.consume(
+        "mail",
+        [ORDERS.name, CONSENT.name],
+        service.mail_handlers,
+        "Transactional mail: receipts, activations, withdrawal confirmations (K3).",
+    )
+
+
+def build(settings: NotifierSettings) -> tuple[ServiceRuntime, NotifierService]:
+    """The runtime (no relay: the notifier publishes nothing) with every consumer registered,
+    and the bound service."""
+    runtime = ServiceRuntime(settings, relay=False)
+    service = bootstrap(runtime, settings)
+    register_consumers(runtime, service)
+    return runtime, service
+
+
+def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
+    """The ASGI app ``allwan-notifier serve`` runs."""
+    runtime, service = build(settings or NotifierSettings())
+    app = runtime.asgi_app(extra_routes=ledger_routes(service.queries))
+    if isinstance(app.schema, AsyncAPI):
+        app.schema.title = "allwan notifier"
+        app.schema.description = "Policy-change, transactional and marketing email (PC2, K2, K3)."
+    # After the runtime's start (storage ready), before the consumers join their groups: a
+    # restarted notifier resumes an interrupted fan-out without waiting for Kafka.
+    app.on_startup(service.start)
+    app.on_shutdown(service.stop)
+    app.after_shutdown(service.close)
+    return app

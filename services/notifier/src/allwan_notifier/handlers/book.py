@@ -1,0 +1,41 @@
+"""The address book: where each customer is written to, and whether marketing may reach them.
+
+Fed by orders (``OrderPlaced``: email and language; ``CustomerContactChanged``: email) and by
+the consent service (the consent ledger, and ``CustomerErased``). It keeps the sealed email and
+the language only, nothing else of the customer (P1, C1).
+"""
+
+from __future__ import annotations
+
+from allwan_contracts import CustomerContactChanged, CustomerErased, OrderPlaced
+from allwan_contracts.envelope import Envelope
+
+from allwan_notifier.domain.recipients import Address, ConsentEvent, status_after
+from allwan_notifier.handlers.ports import AddressBook
+
+
+async def remember_order_contact(
+    envelope: Envelope, placed: OrderPlaced, *, book: AddressBook
+) -> None:
+    """An order tells us where and in which language to write to its customer."""
+    address = Address(placed.contact.email, placed.locale)
+    await book.remember(placed.customer_id, address, envelope.occurred_at)
+
+
+async def remember_contact_change(
+    envelope: Envelope, changed: CustomerContactChanged, *, book: AddressBook
+) -> None:
+    """Salla told orders of a new email; the language stays what the last order said."""
+    await book.remember(changed.customer_id, Address(changed.contact.email), envelope.occurred_at)
+
+
+async def record_consent(envelope: Envelope, event: ConsentEvent, *, book: AddressBook) -> None:
+    """A consent ledger event: a relationship (PC2) and, for marketing, the audience (K2)."""
+    await book.record_consent(
+        event.customer_id, event.purpose.value, status_after(event), envelope.aggregate_version
+    )
+
+
+async def forget_customer(envelope: Envelope, erased: CustomerErased, *, book: AddressBook) -> None:
+    """Erasure: the sealed email goes, marketing stops, only the fact of erasure stays."""
+    await book.erase(erased.customer_id, envelope.aggregate_version)

@@ -1,0 +1,83 @@
+"""The notifier's settings (``ALLWAN_*`` environment variables)."""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from typing import Literal, Self
+
+from allwan_contracts import PolicyContact
+from allwan_runtime.settings import RuntimeSettings
+from pydantic import Field, SecretStr, model_validator
+
+from allwan_notifier.domain.messages import Withdrawal
+
+
+class NotifierSettings(RuntimeSettings):
+    """Runtime settings plus the SMTP server, the sender, the pace and the privacy contact.
+
+    ``smtp_tls`` defaults to ``starttls`` (T2: TLS on every external endpoint); set it to
+    ``none`` only for a server on the same host, such as the dev stack's Mailpit. The contact
+    details (CT1) are the fallback for a policy version whose ``PolicyDocumentPublished`` the
+    notifier has not seen; every version normally carries its own. Events are obeyed only from
+    the services that own them: orders (orders, contacts) and consent (consents, erasure,
+    policies).
+    """
+
+    service_name: str = Field(default="notifier", pattern=r"^[a-z][a-z0-9-]*$")
+    orders_producer: str = "orders"
+    consent_producer: str = "consent"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    """SMTP connections kept open, and messages of a fan-out in flight at once."""
+    mail_from: str = "ALLWANSTORES <no-reply@allwanstores.com>"
+    message_id_domain: str = Field(default="allwanstores.com", pattern=r"^[A-Za-z0-9.-]+$")
+    default_locale: Literal["ar", "en"] = "ar"
+
+    send_rate_per_s: float = Field(default=20.0, gt=0)
+    """Token bucket toward the SMTP server: messages per second on average..."""
+    send_burst: int = Field(default=20, ge=1)
+    """...and at most this many at once after a quiet spell."""
+    send_backoff_initial_s: float = Field(default=0.5, gt=0)
+    send_backoff_max_s: float = Field(default=30.0, gt=0)
+
+    fanout_poll_interval_s: float = Field(default=1.0, gt=0)
+    fanout_lease_s: float = Field(default=10.0, gt=0)
+    fanout_progress_interval_s: float = Field(default=1.0, gt=0)
+
+    contact_phone: str = "0563120415"
+    contact_whatsapp: str = "0563120415"
+    contact_email: str = "privacy@allwanstores.com"
+    withdraw_url: str = Field(
+        default="https://allwanstores.com/account/privacy", pattern=r"^https://"
+    )
+    unsubscribe_url: str = Field(
+        default="https://allwanstores.com/api/v1/unsubscribe", pattern=r"^https://"
+    )
+    """The gateway's one-click endpoint (RFC 8058) that marketing mail links to (K2)."""
+    unsubscribe_mailbox: str = "unsubscribe@allwanstores.com"
+
+    @model_validator(mode="after")
+    def _addresses_are_valid(self) -> Self:
+        self.contact()
+        if "@" not in parseaddr(self.mail_from)[1]:
+            raise ValueError("mail_from must hold an email address")
+        if "@" not in self.unsubscribe_mailbox:
+            raise ValueError("unsubscribe_mailbox must be an email address")
+        return self
+
+    def contact(self) -> PolicyContact:
+        """CT1: where customers reach the store about privacy."""
+        return PolicyContact(
+            phone=self.contact_phone, whatsapp=self.contact_whatsapp, email=self.contact_email
+        )
+
+    def withdrawal(self, contact: PolicyContact | None = None) -> Withdrawal:
+        """K3: the ways to withdraw consent every privacy email names."""
+        contact = contact or self.contact()
+        return Withdrawal(email=contact.email, whatsapp=contact.whatsapp, web=self.withdraw_url)

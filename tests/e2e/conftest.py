@@ -1,0 +1,138 @@
+"""The running system: consent, orders, notifier and gateway as processes (``SystemRunner``)
+on the real servers, with a topic prefix of their own and every span exported to a collector
+in this process. One system for the whole module: starting it is most of the cost."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from allwan_devstack import Endpoints
+from allwan_devstack.errors import ServerStartError
+from allwan_devstack.system import SystemRunner, dev_secrets
+
+from tests.e2e.collector import Collector
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningSystem:
+    urls: dict[str, str]
+    secrets: dict[str, str]
+    servers: Endpoints
+    collector: Collector
+    runner: SystemRunner
+    pending: dict[str, str]
+    extra_env: dict[str, str]
+
+    @property
+    def gateway(self) -> str:
+        return self.urls["gateway"]
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.gateway, timeout=10.0)
+
+    def storefront(self) -> dict[str, str]:
+        return {"X-API-Key": self.secrets["ALLWAN_GATEWAY_STOREFRONT_API_KEY"]}
+
+    def staff(self) -> dict[str, str]:
+        return {"X-API-Key": self.secrets["ALLWAN_GATEWAY_STAFF_API_KEY"]}
+
+    async def customer(self, http: httpx.AsyncClient, customer_id: str) -> dict[str, str]:
+        answer = await http.post(
+            "/v1/auth/customer-token", json={"customer_id": customer_id}, headers=self.storefront()
+        )
+        answer.raise_for_status()
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def command(self, service: str, *arguments: str) -> str:
+        """Run ``allwan-<service> <arguments>`` with the service's own configuration."""
+        done = subprocess.run(
+            [sys.executable, "-m", f"allwan_{service}.entrypoints.cli", *arguments],
+            env=self.runner.environment(service, 0, self.extra_env),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    def log(self, service: str) -> str:
+        return self.runner.log_path(service).read_text(errors="replace")[-4000:]
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "condition"
+) -> T:
+    """The first truthy answer of ``probe``, polled until ``timeout``."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                found = await probe()
+                if found:
+                    return found
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"{what}: not reached within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    state = tmp_path_factory.mktemp("system")
+    collector = Collector()
+    collector.start()
+    runner = SystemRunner(state, servers, REPO)
+    extra = {
+        "ALLWAN_KAFKA_TOPIC_PREFIX": f"e2e{uuid.uuid4().hex[:10]}.",
+        "ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE": "true",
+        "ALLWAN_RELAY_POLL_INTERVAL_S": "0.05",
+        "ALLWAN_DECISION_WAIT_S": "2",
+        "ALLWAN_CONTACT_EMAIL": "privacy@allwanstores.example",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_METRICS_EXPORTER": "none",
+        "ALLWAN_SMTP_TLS": "none",  # the dev stack's Mailpit speaks plain SMTP
+    }
+    pending: dict[str, str] = {}
+    try:
+        runner.start(extra_env=extra, services=("consent", "orders"), timeout=120)
+        try:
+            runner.start(extra_env=extra, services=("notifier",), timeout=120)
+        except ServerStartError as error:
+            pending["notifier"] = str(error).splitlines()[0][:300]
+        system = runner.start(extra_env=extra, services=("gateway",), timeout=120)
+        running = runner.running()
+        assert running is not None
+        yield RunningSystem(
+            running.urls | system.urls,
+            dev_secrets(state),
+            servers,
+            collector,
+            runner,
+            pending,
+            extra,
+        )
+    finally:
+        runner.stop()
+        collector.stop()
+
+
+def needs_notifier(system: RunningSystem) -> None:
+    if "notifier" in system.pending:
+        pytest.skip(f"pending on the notifier: it did not start ({system.pending['notifier']})")
+
+
+def body_of(answer: httpx.Response) -> Any:
+    return answer.json()

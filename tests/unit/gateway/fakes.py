@@ -1,0 +1,201 @@
+"""Hand-written fakes for the gateway: event store, key store and collections in memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from allwan_contracts import Sealed
+from allwan_contracts.envelope import Envelope
+from allwan_gateway.adapters.notifier import NotifierLedger
+from allwan_gateway.bootstrap import Gateway, assemble
+from allwan_gateway.domain.auth import Role
+from allwan_gateway.entrypoints.app import create_app
+from allwan_gateway.settings import GatewaySettings
+from allwan_runtime.eventstore import ConcurrencyConflict, stream_id_of
+from allwan_runtime.keystore.cipher import open_sealed, seal
+from fastapi import FastAPI, HTTPException
+from pydantic import SecretStr
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+SECRETS = {
+    "gateway_jwt_secret": "jwt-secret-for-unit-tests-0123456789abcdef",
+    "gateway_storefront_api_key": "storefront-key",
+    "gateway_staff_api_key": "staff-key",
+    "salla_webhook_secret": "salla-secret",
+    "whatsapp_app_secret": "whatsapp-secret",
+    "whatsapp_verify_token": "verify-me",
+    "ip_hash_key": "ip-hash-key",
+}
+
+
+def settings(**overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {name: SecretStr(value) for name, value in SECRETS.items()}
+    values |= {"decision_wait_s": 0.0, "rate_limit_per_s": 10_000, "rate_limit_burst": 10_000}
+    return GatewaySettings(**(values | overrides))
+
+
+class MemoryEventStore:
+    """Streams in a dict, with the event store's optimistic concurrency."""
+
+    def __init__(self) -> None:
+        self.streams: dict[str, list[Envelope]] = {}
+
+    async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int:
+        stream = self.streams.setdefault(stream_id_of(events[0]), [])
+        if len(stream) != expected_version:
+            raise ConcurrencyConflict(stream_id_of(events[0]), expected_version)
+        stream.extend(events)
+        return len(stream)
+
+    async def load(self, stream_id: str) -> list[Envelope]:
+        return list(self.streams.get(stream_id, []))
+
+    def all(self) -> list[Envelope]:
+        return [envelope for stream in self.streams.values() for envelope in stream]
+
+
+class MemoryKeys:
+    """Real AES-256-GCM under a key per subject; a shredded subject cannot be sealed for."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes | None] = {}
+
+    async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
+        if subject in self.keys and self.keys[subject] is None:
+            raise LookupError(subject)
+        key = self.keys.setdefault(subject, os.urandom(32))
+        assert key is not None
+        return seal(key, subject, field, plaintext)
+
+    def open(self, sealed: Sealed, field: str) -> str:
+        key = self.keys[sealed.kid]
+        assert key is not None
+        return open_sealed(key, sealed, field)
+
+    def shred(self, subject: str) -> None:
+        self.keys[subject] = None
+
+
+def _set(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        document = document.setdefault(part, {})
+    document[last] = value
+
+
+class MemoryDocuments:
+    """Collections of documents by ``_id``, with ``apply_once``'s version guard."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, dict[str, dict[str, Any]]] = {}
+        self.fail_inserts_into: set[str] = set()
+
+    def collection(self, name: str) -> dict[str, dict[str, Any]]:
+        return self.collections.setdefault(name, {})
+
+    async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        found = self.collection(collection).get(doc_id)
+        return None if found is None else dict(found)
+
+    async def get_many(
+        self, collection: str, doc_ids: Sequence[str]
+    ) -> list[dict[str, Any] | None]:
+        return [await self.get(collection, doc_id) for doc_id in doc_ids]
+
+    async def apply_once(
+        self, collection: str, doc_id: str, version: int, fields: dict[str, Any]
+    ) -> bool:
+        document = self.collection(collection).get(doc_id)
+        if document is not None and document.get("_v", version) >= version:
+            return False
+        document = document if document is not None else {"_id": doc_id}
+        for path, value in fields.items():
+            _set(document, path, value)
+        document["_v"] = version
+        self.collection(collection)[doc_id] = document
+        return True
+
+    async def insert(self, collection: str, document: dict[str, Any]) -> bool:
+        if collection in self.fail_inserts_into:
+            raise RuntimeError(f"{collection} is unavailable")
+        if document["_id"] in self.collection(collection):
+            return False
+        self.collection(collection)[document["_id"]] = dict(document)
+        return True
+
+
+@dataclass
+class Harness:
+    """A gateway over fakes, and its app."""
+
+    gateway: Gateway
+    app: FastAPI
+    store: MemoryEventStore
+    keys: MemoryKeys
+    documents: MemoryDocuments
+    tokens_issued: list[str] = field(default_factory=list)
+
+    def token(self, subject: str, role: Role = Role.CUSTOMER, client: str = "storefront") -> str:
+        return self.gateway.tokens.issue(role, subject, client, datetime.now(UTC))
+
+    def customer(self, subject: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(subject)}"}
+
+    def staff(self, subject: str = "s-7") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(subject, Role.STAFF)}"}
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app, raise_app_exceptions=False),
+            base_url="https://gateway.test",
+        )
+
+    def intake(self, event_type: str) -> list[Any]:
+        from allwan_contracts import read_event
+
+        return [read_event(e) for e in self.store.all() if e.event_type == event_type]
+
+
+def harness(notifier: NotifierLedger | None = None, **overrides: Any) -> Harness:
+    store, keys, documents = MemoryEventStore(), MemoryKeys(), MemoryDocuments()
+    gateway = assemble(
+        settings(**overrides),
+        store=store,
+        keys=keys,
+        documents=documents,
+        notifier=notifier or NotifierLedger(None),
+        clock=lambda: datetime.now(UTC),
+    )
+    return Harness(gateway, create_app(gateway), store, keys, documents)
+
+
+def stub_notifier() -> NotifierLedger:
+    """The notifier's read-only ledger interface (``allwan_notifier.entrypoints.ledger_api``)
+    as a tiny ASGI app: versions 1 to 5 exist."""
+    notifier = FastAPI()
+
+    def known(version: int) -> None:
+        if not 1 <= version <= 5:
+            raise HTTPException(404)
+
+    @notifier.get("/ledger/policies")
+    async def entries(version: int, limit: int = 100, after: str | None = None) -> Any:
+        known(version)
+        entries = [{"customer_id": "cust-1", "state": "sent"}][:limit]
+        return {"version": version, "entries": entries, "next": None}
+
+    @notifier.get("/ledger/policies/counts")
+    async def counts(version: int) -> Any:
+        known(version)
+        return {"version": version, "sent": 2, "pending": 0, "failed": 0}
+
+    @notifier.get("/ledger/jobs")
+    async def jobs() -> Any:
+        return {"jobs": [{"version": 2, "done": True}]}
+
+    return NotifierLedger("http://notifier.test", httpx.ASGITransport(app=notifier))

@@ -1,0 +1,182 @@
+"""Events to seed a gateway's read models with, as orders and consent would publish them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from allwan_contracts import (
+    CataloguePlan,
+    CatalogueProduct,
+    CatalogueUpdated,
+    Channel,
+    ConsentEvidence,
+    ConsentGranted,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    Event,
+    OrderPaid,
+    OrderPlaced,
+    OrderRejected,
+    OrderRequestKind,
+    PolicyChanged,
+    PolicyContact,
+    PolicyDocumentPublished,
+    RejectionReason,
+    SubscriptionActivated,
+    new_envelope,
+)
+from allwan_contracts.envelope import Envelope
+from allwan_gateway.bootstrap import Gateway, projection_handlers
+
+from tests.unit.contracts.factories import contact
+from tests.unit.gateway.fakes import NOW
+
+
+def envelope(event: Event, version: int, producer: str) -> Envelope:
+    return new_envelope(
+        event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
+    )
+
+
+async def deliver(gateway: Gateway, event: Event, version: int, producer: str = "") -> None:
+    """Hand one event to the gateway's consumers, as Kafka would."""
+    owner = producer or ("consent" if event.aggregate_type in {"customer", "policy"} else "orders")
+    order_views, views = projection_handlers(gateway)
+    handlers = order_views | views
+    the_envelope = envelope(event, version, owner)
+    await handlers[event.event_type](the_envelope, event)
+
+
+def placed(order_id: str, customer_id: str, **overrides: Any) -> OrderPlaced:
+    fields: dict[str, Any] = {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "plan_id": "shahid-vip-1m",
+        "quantity": 1,
+        "unit_price_halalas": 2600,
+        "subtotal_halalas": 2600,
+        "vat_rate_percent": 15,
+        "vat_halalas": 390,
+        "total_halalas": 2990,
+        "currency": "SAR",
+        "contact": contact(),
+        "age_attestation": "legal_age",
+        "payment_token": "tok_1",
+        "policy_version": 1,
+        "locale": "ar",
+    }
+    return OrderPlaced(**(fields | overrides))
+
+
+def rejected(order_id: str, customer_id: str) -> OrderRejected:
+    return OrderRejected(
+        order_id=order_id,
+        customer_id=customer_id,
+        request=OrderRequestKind.PLACE,
+        request_id=uuid.uuid4(),
+        reason=RejectionReason.AGE_ATTESTATION_MISSING,
+        message="An order needs an age or guardian attestation (A1).",
+    )
+
+
+def paid(order_id: str, customer_id: str) -> OrderPaid:
+    return OrderPaid(
+        order_id=order_id,
+        customer_id=customer_id,
+        payment_reference="pay_1",
+        amount_halalas=2990,
+        currency="SAR",
+    )
+
+
+def activated(order_id: str, customer_id: str) -> SubscriptionActivated:
+    return SubscriptionActivated(
+        order_id=order_id,
+        customer_id=customer_id,
+        plan_id="shahid-vip-1m",
+        starts_at=NOW,
+        ends_at=NOW + timedelta(days=31),
+        delivery_reference="dlv-1",
+    )
+
+
+def consent(
+    customer_id: str, purpose: ConsentPurpose = ConsentPurpose.MARKETING, *, granted: bool = True
+) -> Event:
+    kind = ConsentGranted if granted else ConsentWithdrawn
+    return kind(
+        customer_id=customer_id,
+        purpose=purpose,
+        channel=Channel.WEB,
+        policy_version=1,
+        recorded_by="customer",
+        evidence=ConsentEvidence(user_agent="test", message_reference="m-1"),
+    )
+
+
+CONTACT = PolicyContact(phone="0563120415", whatsapp="0563120415", email="privacy@example.com")
+
+
+def policy_document(version: int) -> PolicyDocumentPublished:
+    return PolicyDocumentPublished(
+        version=version,
+        text_ar=f"سياسة الخصوصية {version}",
+        text_en=f"Privacy policy {version}",
+        contact=CONTACT,
+        published_by="staff:7",
+    )
+
+
+def policy_changed(version: int, *, material: bool = False) -> PolicyChanged:
+    return PolicyChanged(
+        version=version,
+        effective_at=NOW,
+        material=material,
+        summary_ar="ملخص",
+        summary_en="Summary",
+        url=f"https://allwanstores.com/privacy/v{version}",
+    )
+
+
+async def publish_policy(gateway: Gateway, version: int, *, material: bool = False) -> None:
+    await deliver(gateway, policy_document(version), 2 * version - 1)
+    await deliver(gateway, policy_changed(version, material=material), 2 * version)
+
+
+CATALOGUE = CatalogueUpdated(
+    content_hash="ab" * 32,
+    currency="SAR",
+    vat_rate_percent=15,
+    products=(
+        CatalogueProduct(
+            product_id="shahid-vip",
+            name_ar="شاهد VIP",
+            name_en="Shahid VIP",
+            plans=(
+                CataloguePlan(
+                    plan_id="shahid-vip-1m",
+                    months=1,
+                    price_halalas=2990,
+                    max_quantity=5,
+                    retired=False,
+                ),
+            ),
+        ),
+    ),
+)
+
+
+async def everything(gateway: Gateway, customer_id: str = "cust-1") -> None:
+    """A catalogue, a policy, one active order, one rejected, and some consents."""
+    await deliver(gateway, CATALOGUE, 1)
+    await publish_policy(gateway, 1)
+    for version, event in enumerate(
+        (placed("o-1", customer_id), paid("o-1", customer_id), activated("o-1", customer_id)),
+        start=1,
+    ):
+        await deliver(gateway, event, version)
+    await deliver(gateway, rejected("o-2", customer_id), 1)
+    await deliver(gateway, consent(customer_id), 1)
+    await deliver(gateway, consent(customer_id, ConsentPurpose.ANALYTICS_COOKIES), 2)
