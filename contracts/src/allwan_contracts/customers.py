@@ -30,6 +30,15 @@ class ErasureReason(StrEnum):
     RETENTION_ENDED = "retention_ended"
 
 
+def require_channel_of_request(reason: ErasureReason, requested_via: Channel | None) -> None:
+    """An erasure the customer asked for names the channel they used (it is proof)."""
+    if reason is ErasureReason.CUSTOMER_REQUEST and requested_via is None:
+        raise PydanticCustomError(
+            "erasure_channel_missing",
+            "an erasure the customer asked for names the channel they used",
+        )
+
+
 class CustomerErased(Event):
     """The customer's data key is destroyed and projections are redacted: their personal
     data is unrecoverable everywhere (PDPL erasure by crypto-shredding).
@@ -51,11 +60,7 @@ class CustomerErased(Event):
 
     @model_validator(mode="after")
     def _request_names_its_channel(self) -> Self:
-        if self.reason is ErasureReason.CUSTOMER_REQUEST and self.requested_via is None:
-            raise PydanticCustomError(
-                "erasure_channel_missing",
-                "an erasure the customer asked for names the channel they used",
-            )
+        require_channel_of_request(self.reason, self.requested_via)
         return self
 
 

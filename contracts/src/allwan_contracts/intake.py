@@ -15,13 +15,17 @@ the customer's own key).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from allwan_contracts.base import Event
 from allwan_contracts.consent import Actor, ConsentEvidence, ConsentPurpose
-from allwan_contracts.customers import CustomerContact, ErasureReason
+from allwan_contracts.customers import (
+    CustomerContact,
+    ErasureReason,
+    require_channel_of_request,
+)
 from allwan_contracts.fields import (
     Channel,
     CustomerId,
@@ -143,6 +147,13 @@ class ErasureRequested(_ConsentIntake):
 
     reason: ErasureReason
     requested_via: Channel | None = None
+
+    @model_validator(mode="after")
+    def _request_names_its_channel(self) -> Self:
+        # Checked at intake too: the consent service shreds the key before it records
+        # CustomerErased, which would refuse a customer's request without its channel.
+        require_channel_of_request(self.reason, self.requested_via)
+        return self
 
 
 class PolicyPublishRequested(Event):

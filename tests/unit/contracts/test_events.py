@@ -152,3 +152,16 @@ def test_aggregate_id_is_the_field_the_topic_is_keyed_by() -> None:
     assert SAMPLES[OrderPaid].aggregate_id() == "1001"
     assert SAMPLES[CustomerErased].aggregate_id() == "cust-42"
     assert SAMPLES[PolicyChanged].aggregate_id() == "privacy"
+
+
+def test_an_erasure_request_from_the_customer_must_name_its_channel() -> None:
+    from allwan_contracts.intake import ErasureRequested
+
+    with pytest.raises(ValidationError, match="erasure_channel_missing"):
+        ErasureRequested(
+            customer_id="cust-42", requested_by="staff:7", reason=ErasureReason.CUSTOMER_REQUEST
+        )
+    retention = ErasureRequested(
+        customer_id="cust-42", requested_by="service:consent", reason=ErasureReason.RETENTION_ENDED
+    )
+    assert retention.requested_via is None
