@@ -143,3 +143,37 @@ async def test_health_routes_answer(gw: Harness) -> None:
 
     assert live.json() == {"status": "live"}
     assert ready.json() == {"status": "ready", "checks": {}}
+
+
+async def test_k2_one_click_unsubscribe_withdraws_marketing_without_login(gw: Harness) -> None:
+    token = gw.keys.blind_index("unsubscribe-marketing", "cust-7")
+    async with gw.client() as http:
+        answer = await http.post(
+            f"/v1/unsubscribe?customer=cust-7&token={token}&purpose=marketing",
+            content=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    assert answer.status_code == 202
+    [request] = gw.intake("ConsentChangeRequested")
+    assert isinstance(request, ConsentChangeRequested)
+    assert (request.customer_id, request.action, request.purpose, request.channel) == (
+        "cust-7",
+        "withdraw",
+        "marketing",
+        "email",
+    )
+    assert request.evidence.message_reference == "list-unsubscribe"
+
+
+async def test_k2_an_unsubscribe_link_for_another_customer_is_refused(gw: Harness) -> None:
+    someone_elses = gw.keys.blind_index("unsubscribe-marketing", "cust-7")
+    async with gw.client() as http:
+        answer = await http.post(
+            f"/v1/unsubscribe?customer=cust-8&token={someone_elses}",
+            content=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    assert_problem(answer, 403, "forbidden")
+    assert gw.intake("ConsentChangeRequested") == []

@@ -9,9 +9,10 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
+from allwan_contracts.links import UNSUBSCRIBE_TOKEN_KIND
 from allwan_notifier.adapters.mime import to_bytes
 from allwan_notifier.adapters.smtp import classify
-from allwan_notifier.domain.marketing import UNSUBSCRIBE_TOKEN_KIND, Unsubscribe
+from allwan_notifier.domain.marketing import Unsubscribe
 from allwan_notifier.handlers.ports import Mail, SendDeferred, SendRefused
 
 from tests.unit.notifier.conftest import REFUSAL

@@ -46,6 +46,7 @@ SECURITY_HEADERS = (
     (b"cache-control", b"no-store"),
 )
 WEBHOOKS = "/v1/webhooks/"
+ONE_CLICK_UNSUBSCRIBE = "/v1/unsubscribe"  # RFC 8058 posts a form body, not JSON
 HEALTH = "/health/"
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -153,7 +154,7 @@ class Limits:
         if scope["method"] not in _WITH_BODY:
             return receive
         body = await self._read(headers, receive)
-        if body and not path.startswith(WEBHOOKS):
+        if body and not path.startswith(WEBHOOKS) and path != ONE_CLICK_UNSUBSCRIBE:
             _check_json(headers, body)
         return _replay(body, receive)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from allwan_contracts import ConsentEvidence, ConsentPurpose
 from allwan_contracts.fields import Channel
 from allwan_contracts.intake import ConsentAction
-from fastapi import APIRouter, Header, Path, Request, Response
+from allwan_contracts.links import UNSUBSCRIBE_TOKEN_KIND
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from allwan_gateway.domain import problems
@@ -290,6 +292,42 @@ async def change_consent(
     location = f"/v1/customers/{customer_id}/consents"
     response.headers["Location"] = location
     return schemas.Accepted(status_url=location)
+
+
+@router.post("/unsubscribe", tags=["consent"], status_code=202)
+async def one_click_unsubscribe(
+    *,
+    gw: GatewayDep,
+    request: Request,
+    customer: Annotated[str, Query(pattern=ID_PATTERN)],
+    token: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
+    purpose: Annotated[Literal["marketing"], Query()] = "marketing",
+) -> schemas.Accepted:
+    """K2: the one-click refusal every marketing email carries (RFC 8058 ``POST``, no login).
+
+    The link's token is a keyed hash of the customer id that only allwan can make
+    (``allwan_contracts.links``); the withdrawal is recorded with channel email and the
+    link as its evidence, like any other (K3).
+    """
+    expected = gw.intake.keys.blind_index(UNSUBSCRIBE_TOKEN_KIND, customer)
+    if not hmac.compare_digest(expected, token):
+        raise problems.forbidden("This unsubscribe link is not valid.")
+    evidence = ConsentEvidence(
+        ip_hmac=ip_hmac(gw, request),
+        user_agent=user_agent(request),
+        message_reference="list-unsubscribe",
+    )
+    await intake.record_consent_change(
+        customer_id=customer,
+        purpose=ConsentPurpose(purpose),
+        action=ConsentAction.WITHDRAW,
+        channel=Channel.EMAIL,
+        evidence=evidence,
+        requested_by="customer",
+        correlation_id=uuid.uuid4(),
+        deps=gw.intake,
+    )
+    return schemas.Accepted(status_url=f"/v1/customers/{customer}/consents")
 
 
 def _granted(found: dict[str, Any], purpose: ConsentPurpose) -> bool:

@@ -24,6 +24,8 @@ class Sealer(Protocol):
 
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed: ...
 
+    def blind_index(self, kind: str, value: str) -> str: ...
+
 
 class Documents(Protocol):
     """The gateway's own collections, read and written by ``_id`` only (see README)."""

@@ -17,10 +17,6 @@ from allwan_notifier.domain.recipients import Locale
 
 SubjectLine = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\r\n]+$")]
 
-UNSUBSCRIBE_TOKEN_KIND = "unsubscribe-marketing"  # noqa: S105 - a label, not a secret
-"""The gateway checks an unsubscribe link with ``KeyStore.blind_index(UNSUBSCRIBE_TOKEN_KIND,
-customer_id)``: a keyed hash under the shared blind-index key, so links cannot be forged."""
-
 
 class Campaign(BaseModel):
     """A marketing message staff wrote, in both languages (K2: only to consenting customers)."""

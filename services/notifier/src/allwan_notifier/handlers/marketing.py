@@ -14,10 +14,10 @@ from datetime import datetime
 
 import structlog
 from allwan_contracts import PolicyContact
+from allwan_contracts.links import UNSUBSCRIBE_TOKEN_KIND
 
 from allwan_notifier.domain.fanout import CampaignContent, FanoutJob
 from allwan_notifier.domain.marketing import (
-    UNSUBSCRIBE_TOKEN_KIND,
     Campaign,
     MarketingMessage,
     Unsubscribe,
