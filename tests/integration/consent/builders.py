@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 
 from allwan_contracts import (
-    AgeAttestation,
     Channel,
     ConsentEvidence,
     ConsentPurpose,
@@ -24,6 +23,8 @@ from allwan_contracts.intake import (
     WebhookSource,
 )
 from allwan_runtime.keystore import KeyStore
+
+from tests.builders import order_placed
 
 
 def new_customer() -> str:
@@ -48,23 +49,12 @@ async def order(
         email=await keys.seal(customer_id, "email", "sara@example.com"),
         phone=await keys.seal(customer_id, "phone", phone),
     )
-    return OrderPlaced(
-        order_id=f"ord-{uuid.uuid4().hex[:12]}",
-        customer_id=customer_id,
-        plan_id="shahid-vip-12m",
-        quantity=1,
-        unit_price_halalas=19_900,
-        subtotal_halalas=19_900,
-        vat_rate_percent=15,
-        vat_halalas=2_985,
-        total_halalas=22_885,
-        currency="SAR",
-        contact=contact,
-        age_attestation=AgeAttestation.LEGAL_AGE,
-        payment_token="tok_itest",
+    return order_placed(
+        customer_id,
+        contact,
         marketing_opt_in=marketing_opt_in,
         policy_version=policy_version,
-        locale="ar",
+        payment_token="tok_itest",
     )
 
 

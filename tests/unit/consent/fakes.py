@@ -12,7 +12,6 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from allwan_contracts import (
-    AgeAttestation,
     Channel,
     ConsentEvidence,
     ConsentPurpose,
@@ -34,6 +33,8 @@ from allwan_contracts.intake import (
 from allwan_runtime.aggregate import Aggregate
 from allwan_runtime.eventstore import ConcurrencyConflict
 from allwan_runtime.keystore import ERASED, Purpose, PurposeNotGranted
+
+from tests.builders import order_placed as build_order_placed
 
 A = TypeVar("A", bound=Aggregate)
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -162,23 +163,12 @@ def order_placed(
         email=secrets.seal(customer_id, "email", "sara@example.com"),
         phone=secrets.seal(customer_id, "phone", phone),
     )
-    return OrderPlaced(
+    return build_order_placed(
+        customer_id,
+        contact,
         order_id=order_id,
-        customer_id=customer_id,
-        plan_id="shahid-vip-12m",
-        quantity=1,
-        unit_price_halalas=19_900,
-        subtotal_halalas=19_900,
-        vat_rate_percent=15,
-        vat_halalas=2_985,
-        total_halalas=22_885,
-        currency="SAR",
-        contact=contact,
-        age_attestation=AgeAttestation.LEGAL_AGE,
-        payment_token="tok_test",
         marketing_opt_in=marketing_opt_in,
         policy_version=policy_version,
-        locale="ar",
     )
 
 

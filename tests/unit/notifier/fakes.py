@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from allwan_contracts import (
-    AgeAttestation,
     Channel,
     ConsentEvidence,
     ConsentGranted,
@@ -41,6 +40,8 @@ from allwan_notifier.domain.recipients import (
 )
 from allwan_notifier.handlers.ports import Mail, SendDeferred, SendRefused
 from allwan_runtime.keystore import ERASED, Purpose, PurposeNotGranted
+
+from tests.builders import order_placed as build_order_placed
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CONTACT = PolicyContact(phone="0563120415", whatsapp="0563120415", email="privacy@example.com")
@@ -276,23 +277,7 @@ def order_placed(secrets: FakeSecrets, customer_id: str, email: str, locale: Any
         email=secrets.seal(customer_id, "email", email),
         phone=secrets.seal(customer_id, "phone", "0500000000"),
     )
-    return OrderPlaced(
-        order_id=f"ord-{uuid.uuid4().hex[:12]}",
-        customer_id=customer_id,
-        plan_id="shahid-vip-12m",
-        quantity=1,
-        unit_price_halalas=19_900,
-        subtotal_halalas=19_900,
-        vat_rate_percent=15,
-        vat_halalas=2_985,
-        total_halalas=22_885,
-        currency="SAR",
-        contact=contact,
-        age_attestation=AgeAttestation.LEGAL_AGE,
-        payment_token="tok_unit",
-        policy_version=1,
-        locale=locale,
-    )
+    return build_order_placed(customer_id, contact, locale=locale, payment_token="tok_unit")
 
 
 def activated(placed: OrderPlaced) -> SubscriptionActivated:

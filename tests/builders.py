@@ -1,0 +1,39 @@
+"""Events as tests of every layer need them, built once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from allwan_contracts import AgeAttestation, CustomerContact, OrderPlaced
+
+
+def order_placed(
+    customer_id: str,
+    contact: CustomerContact,
+    *,
+    order_id: str | None = None,
+    marketing_opt_in: bool = False,
+    policy_version: int = 1,
+    locale: Any = "ar",
+    payment_token: str = "tok_test",
+) -> OrderPlaced:
+    """One 12-month plan at 228.85 SAR: 199.00 plus 15 % VAT."""
+    return OrderPlaced(
+        order_id=order_id or f"ord-{uuid.uuid4().hex[:12]}",
+        customer_id=customer_id,
+        plan_id="shahid-vip-12m",
+        quantity=1,
+        unit_price_halalas=19_900,
+        subtotal_halalas=19_900,
+        vat_rate_percent=15,
+        vat_halalas=2_985,
+        total_halalas=22_885,
+        currency="SAR",
+        contact=contact,
+        age_attestation=AgeAttestation.LEGAL_AGE,
+        payment_token=payment_token,
+        marketing_opt_in=marketing_opt_in,
+        policy_version=policy_version,
+        locale=locale,
+    )
