@@ -89,7 +89,6 @@ class Dispatcher:
     handlers: Mapping[str, Handler]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     busy_since: float | None = None
-    handled: int = 0
 
     async def dispatch(self, raw: bytes, dead_letter: DeadLetterSink) -> Outcome:
         """Process one record value; see the module docstring for the rules."""
@@ -130,7 +129,6 @@ class Dispatcher:
                     )
                     return Outcome.DEAD_LETTERED
                 else:
-                    self.handled += 1
                     return Outcome.HANDLED
             raise AssertionError("unreachable")  # pragma: no cover
         finally:

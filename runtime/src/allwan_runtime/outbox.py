@@ -81,7 +81,6 @@ class OutboxRelay:
         self._topic_for = topic_for
         self._config = config
         self._wake = asyncio.Event()
-        self.last_success: datetime | None = None
         self._owned_slot: int | None = None
         store.on_append(self._wake.set)
 
@@ -92,7 +91,6 @@ class OutboxRelay:
             try:
                 if await self._hold_lease():
                     published = await self.publish_pending()
-                    self.last_success = datetime.now(UTC)
             except (PyMongoError, OSError, RuntimeError) as error:
                 log.warning("outbox.relay_failed", error=type(error).__name__)
             if published < self._config.batch_size:
