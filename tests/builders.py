@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from allwan_contracts import AgeAttestation, CustomerContact, OrderPlaced
+from allwan_contracts.catalogue import CataloguePlan, CatalogueProduct, CatalogueUpdated
 
 
 def order_placed(
@@ -36,4 +37,29 @@ def order_placed(
         marketing_opt_in=marketing_opt_in,
         policy_version=policy_version,
         locale=locale,
+    )
+
+
+def catalogue_updated(content_hash: str) -> CatalogueUpdated:
+    """The store's catalogue with one product and its one-month plan at 29.90 SAR."""
+    return CatalogueUpdated(
+        content_hash=content_hash,
+        currency="SAR",
+        vat_rate_percent=15,
+        products=(
+            CatalogueProduct(
+                product_id="shahid-vip",
+                name_ar="شاهد VIP",
+                name_en="Shahid VIP",
+                plans=(
+                    CataloguePlan(
+                        plan_id="shahid-vip-1m",
+                        months=1,
+                        price_halalas=2990,
+                        max_quantity=5,
+                        retired=False,
+                    ),
+                ),
+            ),
+        ),
     )

@@ -9,8 +9,6 @@ from uuid import UUID
 from allwan_contracts import (
     AgeAttestation,
     CancellationReason,
-    CataloguePlan,
-    CatalogueProduct,
     CatalogueUpdated,
     Channel,
     ConsentEvidence,
@@ -52,6 +50,8 @@ from allwan_contracts.intake import (
     WebhookReceived,
     WebhookSource,
 )
+
+from tests.builders import catalogue_updated
 
 IV = "AAECAwQFBgcICQoL"  # 12 bytes
 CT = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-fw"  # 28 bytes: ciphertext + GCM tag
@@ -233,26 +233,6 @@ SAMPLES: dict[type[Event], Event] = {
         received_at=WHEN,
         body=sealed("webhook:" + "ab" * 32),
     ),
-    CatalogueUpdated: CatalogueUpdated(
-        content_hash="cd" * 32,
-        currency="SAR",
-        vat_rate_percent=15,
-        products=(
-            CatalogueProduct(
-                product_id="shahid-vip",
-                name_ar="شاهد VIP",
-                name_en="Shahid VIP",
-                plans=(
-                    CataloguePlan(
-                        plan_id="shahid-vip-1m",
-                        months=1,
-                        price_halalas=2990,
-                        max_quantity=5,
-                        retired=False,
-                    ),
-                ),
-            ),
-        ),
-    ),
+    CatalogueUpdated: catalogue_updated("cd" * 32),
 }
 """One valid instance of every event model."""

@@ -7,9 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from allwan_contracts import (
-    CataloguePlan,
-    CatalogueProduct,
-    CatalogueUpdated,
     Channel,
     ConsentEvidence,
     ConsentGranted,
@@ -30,6 +27,7 @@ from allwan_contracts import (
 from allwan_contracts.envelope import Envelope
 from allwan_gateway.bootstrap import Gateway, projection_handlers
 
+from tests.builders import catalogue_updated
 from tests.unit.contracts.factories import contact
 from tests.unit.gateway.fakes import NOW
 
@@ -145,27 +143,7 @@ async def publish_policy(gateway: Gateway, version: int, *, material: bool = Fal
     await deliver(gateway, policy_changed(version, material=material), 2 * version)
 
 
-CATALOGUE = CatalogueUpdated(
-    content_hash="ab" * 32,
-    currency="SAR",
-    vat_rate_percent=15,
-    products=(
-        CatalogueProduct(
-            product_id="shahid-vip",
-            name_ar="شاهد VIP",
-            name_en="Shahid VIP",
-            plans=(
-                CataloguePlan(
-                    plan_id="shahid-vip-1m",
-                    months=1,
-                    price_halalas=2990,
-                    max_quantity=5,
-                    retired=False,
-                ),
-            ),
-        ),
-    ),
-)
+CATALOGUE = catalogue_updated("ab" * 32)
 
 
 async def everything(gateway: Gateway, customer_id: str = "cust-1") -> None:
