@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from allwan_contracts import Sealed
@@ -14,15 +16,28 @@ from allwan_runtime.keystore import KeyStore, MasterKeyring, Purpose, generate_m
 from allwan_runtime.mongo import connect
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import SecretStr
+from pymongo import MongoClient
 
 pytestmark = [pytest.mark.deploy, pytest.mark.integration]
 
 
+@pytest.fixture
+def keys_db(servers: Endpoints) -> Iterator[str]:
+    """A key store database of this test's own, dropped afterwards."""
+    name = f"keys_{uuid.uuid4().hex[:12]}"
+    yield name
+    client: MongoClient[dict[str, Any]] = MongoClient(servers.mongo_url)
+    with client:
+        client.drop_database(name)
+
+
 def test_rotation_rewraps_every_data_key_so_the_old_key_can_go(
-    servers: Endpoints, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    servers: Endpoints,
+    keys_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     old, new, index = generate_master_key(), generate_master_key(), generate_master_key()
-    keys_db = f"keys_{uuid.uuid4().hex[:12]}"
     base = {
         "ALLWAN_MONGO_URL": servers.mongo_url,
         "ALLWAN_KEYS_DB": keys_db,

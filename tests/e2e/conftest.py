@@ -5,10 +5,11 @@ in this process. One system for the whole module: starting it is most of the cos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,12 +18,33 @@ import httpx
 import pytest
 from allwan_devstack import Endpoints
 from allwan_devstack.errors import ServerStartError
-from allwan_devstack.system import SystemRunner, dev_secrets
+from allwan_devstack.system import SERVICES, SystemRunner, dev_secrets
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.e2e.collector import Collector
+from tests.integration.ports import ReservedPort
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
+
+
+class IsolatedRunner(SystemRunner):
+    """The services with databases of this run's own: by default each would use
+    ``allwan_<service>`` (and ``allwan_keys``), which a system on the same servers (``./dev
+    up``, or an earlier run) shares, with its event stores, outboxes and relay leases."""
+
+    def __init__(self, state_dir: Path, endpoints: Endpoints, repo_root: Path, run: str) -> None:
+        super().__init__(state_dir, endpoints, repo_root)
+        self.run = run
+
+    def database(self, service: str) -> str:
+        return f"e2e{self.run}_{service}"
+
+    def environment(self, service: str, port: int, extra: Mapping[str, str]) -> dict[str, str]:
+        env = super().environment(service, port, extra)
+        env["ALLWAN_MONGO_DB"] = self.database(service)
+        return env
 
 
 @dataclass
@@ -31,7 +53,7 @@ class RunningSystem:
     secrets: dict[str, str]
     servers: Endpoints
     collector: Collector
-    runner: SystemRunner
+    runner: IsolatedRunner
     pending: dict[str, str]
     extra_env: dict[str, str]
 
@@ -72,6 +94,18 @@ class RunningSystem:
     def log(self, service: str) -> str:
         return self.runner.log_path(service).read_text(errors="replace")[-4000:]
 
+    @contextlib.asynccontextmanager
+    async def database(self, service: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+        """The service's own database: for a test to wait until a consumer of that service
+        has caught up, where no API shows it (the notifier's address book)."""
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            self.servers.mongo_url, tz_aware=True
+        )
+        try:
+            yield client[self.runner.database(service)]
+        finally:
+            await client.close()
+
 
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "condition"
@@ -93,9 +127,11 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
     state = tmp_path_factory.mktemp("system")
     collector = Collector()
     collector.start()
-    runner = SystemRunner(state, servers, REPO)
+    run = uuid.uuid4().hex[:10]
+    runner = IsolatedRunner(state, servers, REPO, run)
     extra = {
-        "ALLWAN_KAFKA_TOPIC_PREFIX": f"e2e{uuid.uuid4().hex[:10]}.",
+        "ALLWAN_KAFKA_TOPIC_PREFIX": f"e2e{run}.",
+        "ALLWAN_KEYS_DB": runner.database("keys"),
         "ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE": "true",
         "ALLWAN_RELAY_POLL_INTERVAL_S": "0.05",
         "ALLWAN_DECISION_WAIT_S": "2",
@@ -106,13 +142,17 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "ALLWAN_SMTP_TLS": "none",  # the dev stack's Mailpit speaks plain SMTP
     }
     pending: dict[str, str] = {}
+    # Held until the services stop: a port picked free and let go before a service (seconds
+    # later, after its imports) binds it may meanwhile be taken by any other socket.
+    reserved = {service: ReservedPort() for service in SERVICES}
+    ports = {service: port.port for service, port in reserved.items()}
     try:
-        runner.start(extra_env=extra, services=("consent", "orders"), timeout=120)
+        runner.start(ports, extra, services=("consent", "orders"), timeout=120)
         try:
-            runner.start(extra_env=extra, services=("notifier",), timeout=120)
+            runner.start(ports, extra, services=("notifier",), timeout=120)
         except ServerStartError as error:
             pending["notifier"] = str(error).splitlines()[0][:300]
-        system = runner.start(extra_env=extra, services=("gateway",), timeout=120)
+        system = runner.start(ports, extra, services=("gateway",), timeout=120)
         running = runner.running()
         assert running is not None
         yield RunningSystem(
@@ -127,6 +167,12 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         runner.stop()
         collector.stop()
+        for port in reserved.values():
+            port.release()
+        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongo_url)
+        with client:
+            for service in (*SERVICES, "keys"):
+                client.drop_database(runner.database(service))
 
 
 def needs_notifier(system: RunningSystem) -> None:

@@ -20,12 +20,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(servers: Endpoints) -> RuntimeSettings:
-    """Settings for a service with its own, fresh database."""
+    """Settings for a service with its own, fresh database and topics."""
+    run = uuid.uuid4().hex[:12]
     return RuntimeSettings(
         service_name="itest",
         kafka_bootstrap=servers.kafka_bootstrap,
+        kafka_topic_prefix=f"itest{run}.",
         mongo_url=SecretStr(servers.mongo_url),
-        mongo_db=f"itest_{uuid.uuid4().hex[:12]}",
+        mongo_db=f"itest_{run}",
         relay_poll_interval_s=0.05,
         consumer_backoff_initial_s=0.05,
         consumer_backoff_max_s=0.2,
@@ -68,6 +70,40 @@ async def read_topic(
                     records.extend(part)
     except TimeoutError:
         pytest.fail(f"{topic}: condition not met after {timeout}s ({len(records)} records)")
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def read_to_end(
+    bootstrap: str, topic: str, timeout: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record ``topic`` holds when this is called, read from the beginning.
+
+    For checks that something is on the topic only once (or not at all): reading until the
+    first match, as ``read_topic`` does, may stop before a second copy further on."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not consumer.assignment():
+                await consumer.getmany(timeout_ms=100)  # read again below, from the start
+            assigned = list(consumer.assignment())
+            await consumer.seek_to_beginning(*assigned)
+            ends = await consumer.end_offsets(assigned)
+            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                batch = await consumer.getmany(timeout_ms=200)
+                for part in batch.values():
+                    records.extend(part)
+    except TimeoutError:
+        pytest.fail(f"{topic}: not read to its end after {timeout}s ({len(records)} records)")
     finally:
         await consumer.stop()
     return records

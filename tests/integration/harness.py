@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from allwan_contracts import ConsentGranted, new_envelope
 from allwan_contracts.consent import ConsentEvidence, ConsentPurpose
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.fields import Channel
-from allwan_contracts.topics import ALL_TOPICS, dead_letter_spec
+from allwan_contracts.topics import ALL_TOPICS, CONSENT, dead_letter_spec, dead_letter_topic
 from allwan_runtime.consumer import subscribe
 from allwan_runtime.dispatch import Dispatcher, RetryPolicy
 from allwan_runtime.eventstore import EventStore
@@ -63,8 +64,19 @@ class CountingProjection:
         )
 
 
+def topic(settings: RuntimeSettings, name: str) -> str:
+    """The test's own copy of topic ``name``: topics are not shared between tests, so what a
+    test reads (and how long its new consumer groups take to catch up) never depends on what
+    earlier tests, or earlier runs on the same servers, left there."""
+    return f"{settings.kafka_topic_prefix}{name}"
+
+
 async def prepare_topics(settings: RuntimeSettings, group: str) -> None:
-    await ensure_topics(settings.kafka_bootstrap, [*ALL_TOPICS, dead_letter_spec(group)])
+    specs = [*ALL_TOPICS, dead_letter_spec(group)]
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        [dataclasses.replace(spec, name=topic(settings, spec.name)) for spec in specs],
+    )
 
 
 @asynccontextmanager
@@ -81,7 +93,7 @@ async def running_relay(
         store,
         db,
         producer,
-        topic_for,
+        lambda envelope: topic(settings, topic_for(envelope)),
         RelayConfig(owner=owner, poll_interval_s=0.05, lease_s=2, batch_size=batch_size),
     )
     stop = asyncio.Event()
@@ -101,7 +113,13 @@ async def running_consumer(
 ) -> AsyncIterator[Dispatcher]:
     broker = KafkaBroker(settings.kafka_bootstrap, logger=None, **broker_options)
     dispatcher = Dispatcher(handlers=handlers, retry=RetryPolicy(max_attempts=3, initial_s=0.05))
-    subscribe(broker, group=group, topics=["allwan.consent"], dispatcher=dispatcher)
+    subscribe(
+        broker,
+        group=group,
+        topics=[topic(settings, CONSENT.name)],
+        dispatcher=dispatcher,
+        dead_letters=topic(settings, dead_letter_topic(group)),
+    )
     await broker.start()
     try:
         yield dispatcher
@@ -116,4 +134,30 @@ def telemetry_broker_options(provider: Any) -> dict[str, Any]:
 async def eventually(predicate: Any, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not await predicate():
+            await asyncio.sleep(0.05)
+
+
+async def outbox_drained(db: AsyncDatabase[Document], timeout: float = 30.0) -> None:
+    """Wait until the relay has published every commit stored in ``db`` so far (it deletes an
+    outbox entry once Kafka acknowledged its commit): what a test reads back from Kafka after
+    this is everything the service stored, not merely what the relay got to first."""
+
+    async def empty() -> bool:
+        return await db["outbox"].count_documents({}) == 0
+
+    await eventually(empty, timeout)
+
+
+async def consumers_joined(broker: KafkaBroker, timeout: float = 60.0) -> None:
+    """Wait until every consumer of ``broker`` has joined its group and holds its partitions.
+
+    A test that measures a promised latency starts its clock after this: the first group
+    join (seconds on a loaded machine) is start-up, not the latency the product promises."""
+
+    def joined() -> bool:
+        consumers = [getattr(subscriber, "consumer", None) for subscriber in broker.subscribers]
+        return all(consumer is not None and consumer.assignment() for consumer in consumers)
+
+    async with asyncio.timeout(timeout):
+        while not joined():
             await asyncio.sleep(0.05)

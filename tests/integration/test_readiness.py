@@ -15,7 +15,8 @@ from allwan_runtime.service import ServiceRuntime
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import SecretStr
 
-pytestmark = pytest.mark.integration
+# Starting a stack of its own is part of this test (a minute on a loaded 2-core machine).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from allwan_contracts import OrderPlaced, decode
 from allwan_contracts.envelope import Envelope
+from allwan_contracts.topics import ORDERS, dead_letter_topic
 from allwan_runtime.consumer import subscribe
 from allwan_runtime.dispatch import Dispatcher
 from allwan_runtime.eventstore import EventStore
@@ -16,7 +17,7 @@ from allwan_runtime.settings import RuntimeSettings
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.integration.harness import eventually, prepare_topics, running_relay
+from tests.integration.harness import eventually, prepare_topics, running_relay, topic
 
 pytestmark = pytest.mark.integration
 SEALED = {"alg": "A256GCM", "kid": "cust-42", "iv": "AAECAwQFBgcICQoL", "ct": "Z" * 38 + "w"}
@@ -75,8 +76,9 @@ async def test_a_v1_event_in_the_store_is_consumed_as_v2_and_stays_v1_at_rest(
     subscribe(
         broker,
         group=group,
-        topics=["allwan.orders"],
+        topics=[topic(settings, ORDERS.name)],
         dispatcher=Dispatcher({"OrderPlaced": handler}),
+        dead_letters=topic(settings, dead_letter_topic(group)),
     )
     await broker.start()
     try:

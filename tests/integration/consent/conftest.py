@@ -66,7 +66,7 @@ class RunningConsent:
         return envelope
 
     async def published(
-        self, topic: str, until: Callable[[list[Envelope]], bool], timeout: float = 20
+        self, topic: str, until: Callable[[list[Envelope]], bool], timeout: float = 30
     ) -> list[Envelope]:
         """This service's envelopes on ``topic``, read from the start until ``until`` holds."""
 
@@ -83,7 +83,7 @@ class RunningConsent:
         return mine(records)
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30) -> T:
     """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
     try:
         async with asyncio.timeout(timeout):

@@ -11,7 +11,7 @@ from allwan_runtime.keystore import ERASED, Purpose
 from tests.integration.consent.builders import new_customer, new_mobile, order
 from tests.integration.consent.conftest import RunningConsent, eventually
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 async def test_erasure_shreds_the_key_forgets_the_phone_and_keeps_the_proof(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -17,8 +18,9 @@ from tests.integration.consent.builders import (
     withdrawal,
 )
 from tests.integration.consent.conftest import RunningConsent, eventually
+from tests.integration.harness import consumers_joined
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 WITHIN_SECONDS = 5.0
 
 
@@ -38,6 +40,9 @@ async def test_k3_web_withdrawal_reaches_allwan_consent_and_leaves_the_marketing
     consent: RunningConsent, record_property: Callable[[str, object], None]
 ) -> None:
     customer = await opted_in_customer(consent)
+    # The promise is about a running service: the clock starts once every consumer group of
+    # the service has joined (the intake group has not been used yet in this test).
+    await consumers_joined(consent.runtime.broker)
 
     started = time.monotonic()
     await consent.send(withdrawal(customer))
@@ -47,10 +52,19 @@ async def test_k3_web_withdrawal_reaches_allwan_consent_and_leaves_the_marketing
             e.event_type == "ConsentWithdrawn" and e.aggregate_id == customer for e in envelopes
         )
 
-    await consent.published(CONSENT.name, withdrawn)
-    on_kafka = time.monotonic() - started
-    await eventually(lambda: _left_audience(consent, customer))
-    out_of_audience = time.monotonic() - started
+    async def seconds_until_on_kafka() -> float:
+        await consent.published(CONSENT.name, withdrawn)
+        return time.monotonic() - started
+
+    async def seconds_until_out_of_audience() -> float:
+        await eventually(lambda: _left_audience(consent, customer))
+        return time.monotonic() - started
+
+    # Both watched at once: the time the test's own topic reader takes to start is not
+    # counted in the time the customer took to leave the marketing set.
+    on_kafka, out_of_audience = await asyncio.gather(
+        seconds_until_on_kafka(), seconds_until_out_of_audience()
+    )
     record_property("withdrawal_on_kafka_s", round(on_kafka, 3))
     record_property("withdrawal_out_of_marketing_set_s", round(out_of_audience, 3))
     print(f"K3 latency: on allwan.consent {on_kafka:.3f}s, out of the set {out_of_audience:.3f}s")
@@ -81,14 +95,21 @@ async def test_k3_whatsapp_stop_from_a_known_phone_withdraws_and_an_unknown_phon
 
     unknown = await whatsapp_text(keys, stranger, "STOP", "wamid.unknown1")
     await consent.send(unknown, version=1)
+    # The delivery's key is shredded as the last step of handling it, after any withdrawal
+    # was stored: the customer's ledger is then final for this delivery. (The read model
+    # would still say "in the audience" for a while even if it had withdrawn them.)
     await eventually(lambda: keys.is_erased(f"webhook:{unknown.delivery_id}"))
+    ledger = await consent.runtime.store.load(f"customer:{customer}")
+    assert [e.event_type for e in ledger] == ["ConsentGranted", "ConsentGranted"]
     assert await _in_audience(consent, customer)
 
     known = await whatsapp_text(keys, sender, "إيقاف", "wamid.HBgLOTY2NTYz")
     await consent.send(known, version=1)
     await eventually(lambda: _left_audience(consent, customer))
 
-    assert await keys.is_erased(f"webhook:{known.delivery_id}")
+    # The read model hears of the withdrawal through Kafka, possibly before the handler's
+    # last step (the shred) is done.
+    await eventually(lambda: keys.is_erased(f"webhook:{known.delivery_id}"))
     history = await consent.service.consents.history(customer)
     last = history[-1]
     assert (last["event_type"], last["purpose"]) == ("ConsentWithdrawn", "marketing")

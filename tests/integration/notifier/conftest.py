@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import email
 import email.policy
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,6 +48,8 @@ from allwan_runtime.service import ServiceRuntime, topic_for
 from allwan_runtime.wire import message_headers, message_value
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
+
+from tests.integration.ports import ReservedPort
 
 T = TypeVar("T")
 WHEN_PUBLISHED = "2026-03-01T09:30:00+00:00"
@@ -336,10 +337,12 @@ async def mailpit(servers: Endpoints) -> AsyncIterator[Mailpit]:
 
 class SmtpServer:
     """An SMTP server in this process that a test can make fail: down, deferring (451),
-    refusing recipients (550), or holding messages in DATA until released."""
+    refusing recipients (550), or holding messages in DATA until released. Its port is
+    reserved from the start: until ``start``, connections to it are refused."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self) -> None:
+        self._reserved = ReservedPort()
+        self.port = self._reserved.port
         self.messages: list[EmailMessage] = []
         self.refused: set[str] = set()
         self.defer = 0
@@ -360,6 +363,7 @@ class SmtpServer:
         if self._server is not None:
             self._server.close()
             self._server = None
+        self._reserved.release()
 
     def release(self, *, drop: bool) -> None:
         """Let held messages go: stored (``drop=False``) or refused with 451 (the client
@@ -392,10 +396,3 @@ class SmtpServer:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         return "250 2.0.0 OK queued"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port

@@ -27,9 +27,10 @@ from allwan_notifier.settings import NotifierSettings
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
-from tests.integration.notifier.conftest import Producers, Run, SmtpServer, eventually, free_port
+from tests.integration.notifier.conftest import Producers, Run, SmtpServer, eventually
+from tests.integration.ports import ReservedPort
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 CUSTOMERS, LET_THROUGH, LANES = 30, 8, 2
 REPO = Path(__file__).resolve().parents[3]
 
@@ -101,15 +102,16 @@ def environment(settings: NotifierSettings) -> dict[str, str]:
 async def test_pc2_a_notifier_killed_mid_fanout_resumes_with_no_loss_and_no_duplicate(
     run: Run, events: Producers, tmp_path: Path
 ) -> None:
-    smtp = SmtpServer(free_port())
+    smtp = SmtpServer()
     smtp.hold_after = LET_THROUGH
     await smtp.start()
+    http_port = ReservedPort()  # both processes serve on it, one after the other
     settings = run.settings(
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_connections=LANES,
         http_host="127.0.0.1",
-        http_port=free_port(),
+        http_port=http_port.port,
     )
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(run.servers.mongo_url)
     db = mongo[run.database]
@@ -138,6 +140,7 @@ async def test_pc2_a_notifier_killed_mid_fanout_resumes_with_no_loss_and_no_dupl
         await first.stop()
         await second.stop()
         await smtp.stop()
+        http_port.release()
         await mongo.close()
 
     assert (counts["total"], counts["sent"], counts["pending"]) == (CUSTOMERS, CUSTOMERS, 0)

@@ -15,18 +15,17 @@ from tests.integration.notifier.conftest import (
     Run,
     SmtpServer,
     eventually,
-    free_port,
     running,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 CUSTOMERS = 12
 
 
 async def test_pc2_smtp_down_then_up_every_email_delivered_once(
     run: Run, events: Producers
 ) -> None:
-    smtp = SmtpServer(free_port())  # nothing listens there yet: connections are refused
+    smtp = SmtpServer()  # nothing listens there yet: connections are refused
     smtp.defer = 3  # and once it listens, it defers its first three messages
     refused = run.address("c011")
     smtp.refused.add(refused)
@@ -35,6 +34,9 @@ async def test_pc2_smtp_down_then_up_every_email_delivered_once(
             await events.order(f"c{n:03d}", "en" if n % 2 else "ar")
         # The mail consumer retries its record, holding later ones back (they would fail too).
         await eventually(lambda: _states(notifier, "receipt", {"sending"}))
+        # The notice goes to the customers the address book knows (its own consumer, not the
+        # mail one): all twelve, before the notice is scheduled.
+        await eventually(lambda: _known(notifier, CUSTOMERS))
         await events.policy(2, material=True)
         await eventually(lambda: _states(notifier, "policy", {"sending"}))
 
@@ -78,3 +80,8 @@ async def _states(notifier: Notifier, kind: str, states: set[str]) -> bool:
 async def _settled(notifier: Notifier, kind: str, count: int) -> bool:
     entries = [e for e in await _entries(notifier) if e["kind"] == kind]
     return len(entries) == count and all(e["state"] in {"sent", "failed"} for e in entries)
+
+
+async def _known(notifier: Notifier, count: int) -> bool:
+    known = [c async for c in notifier.service.book.relationships()]
+    return len(set(known)) >= count
