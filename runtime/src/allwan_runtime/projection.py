@@ -2,8 +2,15 @@
 
 A projection document remembers the last version of its aggregate it applied (``_v``). An
 update is filtered on ``_v < version``, so a redelivered or republished event matches nothing
-and changes nothing. Kafka delivers one aggregate's events in order (key = aggregate id), so
-a version never arrives before its predecessor on the same consumer.
+and changes nothing. Kafka delivers one aggregate's events in order (key = aggregate id)
+within one topic, so a version never arrives before its predecessor from the same topic.
+
+One aggregate's events can be split over two topics: a customer's consent ledger goes to
+``allwan.consent`` but its last event, ``CustomerErased``, to ``allwan.customers``. If the
+erasure is read first, an earlier ledger event read afterwards is older than ``_v`` and is
+skipped. That is the outcome wanted there (nothing re-opens an erased customer: marketing
+stays off); the per-version proof documents (``<customer>@<version>``) are still all written,
+and a rebuild replays the store in order.
 """
 
 from __future__ import annotations
