@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -46,13 +47,9 @@ async def db(settings: RuntimeSettings) -> AsyncIterator[AsyncDatabase[dict[str,
     await client.close()
 
 
-async def read_topic(
-    bootstrap: str,
-    topic: str,
-    until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
-    timeout: float = 30.0,
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Read ``topic`` from the beginning until ``until(records)`` holds, or fail."""
+@contextlib.asynccontextmanager
+async def _topic_reader(bootstrap: str, topic: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer of ``topic`` in no group, starting at its first record."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -61,17 +58,35 @@ async def read_topic(
         enable_auto_commit=False,
     )
     await consumer.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
     try:
-        async with asyncio.timeout(timeout):
-            while not until(records):
-                batch = await consumer.getmany(timeout_ms=200)
-                for part in batch.values():
-                    records.extend(part)
-    except TimeoutError:
-        pytest.fail(f"{topic}: condition not met after {timeout}s ({len(records)} records)")
+        yield consumer
     finally:
         await consumer.stop()
+
+
+async def _read_more(
+    consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]
+) -> None:
+    batch = await consumer.getmany(timeout_ms=200)
+    for part in batch.values():
+        records.extend(part)
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    timeout: float = 30.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read ``topic`` from the beginning until ``until(records)`` holds, or fail."""
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    async with _topic_reader(bootstrap, topic) as consumer:
+        try:
+            async with asyncio.timeout(timeout):
+                while not until(records):
+                    await _read_more(consumer, records)
+        except TimeoutError:
+            pytest.fail(f"{topic}: condition not met after {timeout}s ({len(records)} records)")
     return records
 
 
@@ -82,28 +97,17 @@ async def read_to_end(
 
     For checks that something is on the topic only once (or not at all): reading until the
     first match, as ``read_topic`` does, may stop before a second copy further on."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        async with asyncio.timeout(timeout):
-            while not consumer.assignment():
-                await consumer.getmany(timeout_ms=100)  # read again below, from the start
-            assigned = list(consumer.assignment())
-            await consumer.seek_to_beginning(*assigned)
-            ends = await consumer.end_offsets(assigned)
-            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-                batch = await consumer.getmany(timeout_ms=200)
-                for part in batch.values():
-                    records.extend(part)
-    except TimeoutError:
-        pytest.fail(f"{topic}: not read to its end after {timeout}s ({len(records)} records)")
-    finally:
-        await consumer.stop()
+    async with _topic_reader(bootstrap, topic) as consumer:
+        try:
+            async with asyncio.timeout(timeout):
+                while not consumer.assignment():
+                    await consumer.getmany(timeout_ms=100)  # read again below, from the start
+                assigned = list(consumer.assignment())
+                await consumer.seek_to_beginning(*assigned)
+                ends = await consumer.end_offsets(assigned)
+                while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                    await _read_more(consumer, records)
+        except TimeoutError:
+            pytest.fail(f"{topic}: not read to its end after {timeout}s ({len(records)} records)")
     return records
