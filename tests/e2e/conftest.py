@@ -4,12 +4,11 @@ in this process. One system for the whole module: starting it is most of the cos
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -105,21 +104,6 @@ class RunningSystem:
             yield client[self.runner.database(service)]
         finally:
             await client.close()
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "condition"
-) -> T:
-    """The first truthy answer of ``probe``, polled until ``timeout``."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                found = await probe()
-                if found:
-                    return found
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        pytest.fail(f"{what}: not reached within {timeout}s")
 
 
 @pytest.fixture(scope="module")

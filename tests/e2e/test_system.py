@@ -21,8 +21,9 @@ from allwan_notifier.adapters.address_book import MongoAddressBook
 from allwan_notifier.domain.recipients import ConsentStatus
 
 from tests.e2e.collector import Span
-from tests.e2e.conftest import RunningSystem, eventually, needs_notifier
+from tests.e2e.conftest import RunningSystem, needs_notifier
 from tests.unit.orders.salla_samples import ORDER_CREATED
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 LATENCIES: list[tuple[int, float]] = []

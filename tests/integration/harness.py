@@ -26,6 +26,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.waiting import eventually
+
 Document = dict[str, Any]
 
 
@@ -129,12 +131,6 @@ async def running_consumer(
 
 def telemetry_broker_options(provider: Any) -> dict[str, Any]:
     return {"middlewares": [KafkaTelemetryMiddleware(tracer_provider=provider)]}
-
-
-async def eventually(predicate: Any, timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.05)
 
 
 async def outbox_drained(db: AsyncDatabase[Document], timeout: float = 30.0) -> None:

@@ -24,7 +24,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.integration.conftest import read_topic
 from tests.integration.harness import (
     CountingProjection,
-    eventually,
     grant,
     prepare_topics,
     running_consumer,
@@ -32,6 +31,7 @@ from tests.integration.harness import (
     telemetry_broker_options,
     topic,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 Document = dict[str, Any]

@@ -22,7 +22,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.integration.conftest import read_topic
 from tests.integration.harness import (
     CountingProjection,
-    eventually,
     grant,
     outbox_drained,
     prepare_topics,
@@ -30,6 +29,7 @@ from tests.integration.harness import (
     running_relay,
     topic,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 Document = dict[str, Any]

@@ -17,7 +17,8 @@ from allwan_runtime.settings import RuntimeSettings
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.integration.harness import eventually, prepare_topics, running_relay, topic
+from tests.integration.harness import prepare_topics, running_relay, topic
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 SEALED = {"alg": "A256GCM", "kid": "cust-42", "iv": "AAECAwQFBgcICQoL", "ct": "Z" * 38 + "w"}

@@ -8,9 +8,8 @@ only those (``gateway_producer``, ``orders_producer``).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,18 +80,6 @@ class RunningConsent:
             timeout,
         )
         return mine(records)
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30) -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not (result := await check()):
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(f"condition not met within {timeout}s")
-    assert result is not None
-    return result
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from allwan_contracts.intake import ErasureRequested
 from allwan_runtime.keystore import ERASED, Purpose
 
 from tests.integration.consent.builders import new_customer, new_mobile, order
-from tests.integration.consent.conftest import RunningConsent, eventually
+from tests.integration.consent.conftest import RunningConsent
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

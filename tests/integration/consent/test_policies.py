@@ -11,7 +11,8 @@ from allwan_consent.entrypoints.cli import rebuild_read_models
 from allwan_contracts import POLICIES, ConsentPurpose, Envelope
 
 from tests.integration.consent.builders import new_customer, new_mobile, order, publish_request
-from tests.integration.consent.conftest import RunningConsent, eventually
+from tests.integration.consent.conftest import RunningConsent
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 MARKETING = ConsentPurpose.MARKETING

@@ -17,8 +17,9 @@ from tests.integration.consent.builders import (
     whatsapp_text,
     withdrawal,
 )
-from tests.integration.consent.conftest import RunningConsent, eventually
+from tests.integration.consent.conftest import RunningConsent
 from tests.integration.harness import consumers_joined
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 WITHIN_SECONDS = 5.0

@@ -21,6 +21,7 @@ from tests.integration.gateway.conftest import RunningGateway
 from tests.integration.harness import consumers_joined, outbox_drained
 from tests.unit.gateway.seed import CATALOGUE, consent, placed, policy_changed, policy_document
 from tests.unit.gateway.test_orders import FULL_ORDER
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -82,12 +83,6 @@ async def test_the_decision_published_by_orders_is_answered_within_the_bound(
     assert [o["status"] for o in listed.json()["orders"]] == ["placed"]
 
 
-async def _eventually(check: object, timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
-
-
 async def test_pc1_policy_consents_and_catalogue_come_from_their_topics(
     running: RunningGateway,
 ) -> None:
@@ -119,7 +114,7 @@ async def test_pc1_policy_consents_and_catalogue_come_from_their_topics(
             and "analytics_cookies" in await purposes("cust-it-4")
         )
 
-    await _eventually(served)
+    await eventually(served)
     assert (await purposes("cust-it-3"))["marketing"]["status"] == "granted"
     assert set(await purposes("cust-it-4")) == {"analytics_cookies"}
 

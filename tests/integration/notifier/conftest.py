@@ -14,7 +14,7 @@ import contextlib
 import email
 import email.policy
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, TypeVar
@@ -238,18 +238,6 @@ class Notifier:
     async def job_done(self, job_id: str) -> bool:
         job = await self.service.jobs.get(job_id)
         return job is not None and job.phase.value == "done"
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30) -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not (result := await check()):
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        pytest.fail(f"condition not met within {timeout}s")
-    assert result is not None
-    return result
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ from allwan_notifier.settings import NotifierSettings
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
-from tests.integration.notifier.conftest import Producers, Run, SmtpServer, eventually
+from tests.integration.notifier.conftest import Producers, Run, SmtpServer
 from tests.integration.ports import ReservedPort
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 CUSTOMERS, LET_THROUGH, LANES = 30, 8, 2

@@ -18,7 +18,8 @@ from allwan_contracts.fields import Channel
 from allwan_notifier.domain.marketing import Campaign
 from allwan_notifier.entrypoints.cli import rebuild
 
-from tests.integration.notifier.conftest import Mailpit, Notifier, Producers, eventually
+from tests.integration.notifier.conftest import Mailpit, Notifier, Producers
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -10,7 +10,8 @@ import pytest
 from allwan_contracts import PolicyContact, SubscriptionActivated
 from allwan_notifier.entrypoints.ledger_api import ledger_routes
 
-from tests.integration.notifier.conftest import Mailpit, Notifier, eventually
+from tests.integration.notifier.conftest import Mailpit, Notifier
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 ARABIC, ENGLISH, SALLA = 20, 20, 10  # Salla customers gave no language: the store's, Arabic

@@ -14,9 +14,9 @@ from tests.integration.notifier.conftest import (
     Producers,
     Run,
     SmtpServer,
-    eventually,
     running,
 )
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 CUSTOMERS = 12

@@ -3,9 +3,8 @@ service (consumer groups), database, key database and the gateway it obeys."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,17 +29,6 @@ class Running:
     service: OrdersService
     gateway: Gateway
     outsider: KeyStore  # the consent service's view of the keys: it shreds
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not (result := await check()):
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(f"not reached within {timeout}s")
-    return result
 
 
 @pytest.fixture(scope="module")

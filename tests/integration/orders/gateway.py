@@ -128,12 +128,13 @@ class Gateway:
         return envelope.event_id
 
 
-async def every_record(bootstrap: str) -> list[bytes]:
-    """Keys, values and headers of every record of every allwan topic, from the start."""
+async def every_record(bootstrap: str, prefix: str) -> list[bytes]:
+    """Keys, values and headers of every record of every allwan topic of the run whose topic
+    prefix is ``prefix``, from the start (other runs' topics hold other runs' data)."""
     lister = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await lister.start()
     try:
-        topics = sorted(t for t in await lister.topics() if "allwan." in t)
+        topics = sorted(t for t in await lister.topics() if t.startswith(f"{prefix}allwan."))
     finally:
         await lister.stop()
     consumer = AIOKafkaConsumer(

@@ -28,9 +28,10 @@ from allwan_runtime.keystore import ERASED, Purpose, PurposeNotGranted
 from allwan_runtime.newest import apply_if_newer
 
 from tests.integration.harness import outbox_drained
-from tests.integration.orders.conftest import Running, eventually
+from tests.integration.orders.conftest import Running
 from tests.integration.orders.gateway import Person, every_document, every_record
 from tests.unit.orders.salla_samples import customer_event, order_event
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -69,7 +70,7 @@ async def nowhere_in_plain_text(run: Running, secrets: list[str], seen: str) -> 
     everything the service stored: no event of this run is still on its way to Kafka."""
     await outbox_drained(run.runtime.db)
     needles = [secret.encode() for secret in secrets]
-    records = await every_record(run.settings.kafka_bootstrap)
+    records = await every_record(run.settings.kafka_bootstrap, run.settings.kafka_topic_prefix)
     assert any(seen.encode() in chunk for chunk in records)
     for chunk in records:
         assert not any(needle in chunk for needle in needles)
