@@ -19,9 +19,10 @@ from allwan_contracts.cards import contains_card_number
 def reject_card_numbers(text: str) -> str:
     """Refuse text that carries a payment card number (C3, T3).
 
-    A card number is 13 to 19 digits, optionally grouped by spaces or dashes, that pass the
-    Luhn check (see ``allwan_contracts.cards``). The error (type ``card_number``) names the
-    rule, never the number.
+    A card number is 13 to 19 digits written in a real card layout (one run, or groups split
+    by single spaces or dashes) that pass the Luhn check; ids we generate (UUIDs, hex
+    references) never look like one (see ``allwan_contracts.cards``). The error (type
+    ``card_number``) names the rule, never the number.
     """
     if contains_card_number(text):
         raise PydanticCustomError(

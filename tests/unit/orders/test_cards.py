@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from allwan_contracts import RejectionReason, reject_card_numbers
+from allwan_contracts import (
+    OrderPlaced,
+    RejectionReason,
+    SubscriptionActivated,
+    reject_card_numbers,
+)
 from allwan_contracts.cards import (
     CardDataKind,
     CardDataRefused,
@@ -17,13 +23,31 @@ from allwan_contracts.cards import (
 )
 from allwan_orders.domain import cards
 from allwan_orders.domain.errors import OrderRefused
+from allwan_orders.handlers.payment import delivery_reference, report_payment
+from allwan_orders.handlers.placing import place_order
 from pydantic_core import PydanticCustomError
+
+from tests.unit.orders.fakes import (
+    NOW,
+    MemoryKeys,
+    MemoryRepository,
+    deps,
+    intake,
+    order_requested,
+    payment,
+    sealed_contact,
+)
 
 VISA = "4111111111111111"
 AMEX = "378282246310005"
 DINERS_14 = "30569309025904"
 MAESTRO_19 = "6759649826438453011"
 VISA_13 = "4222222222222"
+# Seen in production: a derived delivery reference and an order id whose digit runs, read
+# across hex letters or across the dashes of a UUID, pass Luhn.
+ORDER_WITH_LUHN_REFERENCE = "a13abcf4-b2d2-592f-9ac0-8b85c07373c9"
+LUHN_REFERENCE = "dlv-3b15256dee52580986085635"
+ORDER_ID_WITH_LUHN_RUN = "6bddc66c-1083-5840-8962-2eaff7ee4183"
 
 
 def test_the_sample_numbers_pass_luhn_and_their_neighbours_do_not() -> None:
@@ -122,3 +146,41 @@ def test_c3_an_order_request_with_card_data_is_refused_naming_fields_not_values(
     assert "$.contact.name" in caught.value.message
     assert "1111" not in caught.value.message
     cards.refuse_card_data({"contact": {"name": "Sara"}, "quantity": 1})
+
+
+def test_a_delivery_reference_with_a_luhn_run_inside_hex_builds_a_valid_activation() -> None:
+    assert delivery_reference(ORDER_WITH_LUHN_REFERENCE) == LUHN_REFERENCE
+    activated = SubscriptionActivated(
+        order_id=ORDER_WITH_LUHN_REFERENCE,
+        customer_id="c-1",
+        plan_id="shahid-vip-1m",
+        starts_at=NOW,
+        ends_at=NOW + timedelta(days=30),
+        delivery_reference=LUHN_REFERENCE,
+    )
+    assert activated.delivery_reference == LUHN_REFERENCE
+
+
+async def test_a_paid_order_is_activated_whatever_its_derived_reference_looks_like() -> None:
+    d = deps()
+    orders = d.orders
+    assert isinstance(orders, MemoryRepository)
+    assert isinstance(d.keys, MemoryKeys)
+    contact = await sealed_contact(d.keys, "c-1")
+    await place_order(order_requested(contact, order_id=ORDER_WITH_LUHN_REFERENCE), intake(), d)
+    await report_payment(payment(order_id=ORDER_WITH_LUHN_REFERENCE), intake(), d)
+    types = orders.types(ORDER_WITH_LUHN_REFERENCE)
+    assert types == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
+    activated = orders.events(ORDER_WITH_LUHN_REFERENCE)[-1]
+    assert activated.delivery_reference == LUHN_REFERENCE
+
+
+async def test_an_order_whose_uuid_has_a_luhn_run_across_its_dashes_is_placed() -> None:
+    d = deps()
+    orders = d.orders
+    assert isinstance(orders, MemoryRepository)
+    assert isinstance(d.keys, MemoryKeys)
+    contact = await sealed_contact(d.keys, "c-1")
+    await place_order(order_requested(contact, order_id=ORDER_ID_WITH_LUHN_RUN), intake(), d)
+    [event] = orders.events(ORDER_ID_WITH_LUHN_RUN)
+    assert isinstance(event, OrderPlaced)
