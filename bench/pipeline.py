@@ -42,7 +42,7 @@ def envelopes(count: int, customers: int) -> list[Envelope]:
             channel=Channel.WEB,
             policy_version=1,
             recorded_by="customer",
-            evidence=ConsentEvidence(user_agent="bench"),
+            evidence=ConsentEvidence(user_agent_hmac="ab" * 32),
         )
         out.append(
             new_envelope(

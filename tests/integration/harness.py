@@ -40,7 +40,7 @@ def grant(
         channel=Channel.WEB,
         policy_version=1,
         recorded_by="customer",
-        evidence=ConsentEvidence(user_agent="itest"),
+        evidence=ConsentEvidence(user_agent_hmac="ab" * 32),
     )
     return new_envelope(
         event, aggregate_version=version, producer="itest", correlation_id=uuid.uuid4()

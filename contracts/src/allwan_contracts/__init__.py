@@ -4,6 +4,7 @@ Services depend on this library, never on each other. It does no I/O.
 """
 
 from allwan_contracts.base import Event
+from allwan_contracts.browsers import BrowserFamily, DeviceClass, browser_of
 from allwan_contracts.catalogue import CataloguePlan, CatalogueProduct, CatalogueUpdated
 from allwan_contracts.codec import decode, encode
 from allwan_contracts.consent import (
@@ -78,6 +79,7 @@ __all__ = [
     "POLICIES",
     "REGISTRY",
     "AgeAttestation",
+    "BrowserFamily",
     "CancellationReason",
     "CardBrand",
     "CataloguePlan",
@@ -94,6 +96,7 @@ __all__ = [
     "CustomerContact",
     "CustomerContactChanged",
     "CustomerErased",
+    "DeviceClass",
     "Envelope",
     "ErasureReason",
     "Event",
@@ -118,6 +121,7 @@ __all__ = [
     "UnknownEventType",
     "UnsupportedSchemaVersion",
     "Upcaster",
+    "browser_of",
     "dead_letter_spec",
     "dead_letter_topic",
     "decode",

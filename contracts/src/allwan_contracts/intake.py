@@ -20,7 +20,12 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from allwan_contracts.base import Event
-from allwan_contracts.consent import Actor, ConsentEvidence, ConsentPurpose
+from allwan_contracts.consent import (
+    Actor,
+    ConsentEvidence,
+    ConsentPurpose,
+    require_browser_allowed,
+)
 from allwan_contracts.customers import (
     CustomerContact,
     ErasureReason,
@@ -131,12 +136,19 @@ class ConsentChangeRequested(_ConsentIntake):
     """A grant or withdrawal reached us by web, email or phone (K2, K3, CK1, CK2)."""
 
     event_type: ClassVar[str] = "ConsentChangeRequested"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
+    """v2: web evidence holds keyed hashes, not the raw ``User-Agent`` (C2)."""
 
     action: ConsentAction
     purpose: ConsentPurpose
     channel: Channel
     evidence: ConsentEvidence
+
+    @model_validator(mode="after")
+    def _browser_only_with_analytics(self) -> Self:
+        granting = self.action is ConsentAction.GRANT
+        require_browser_allowed(self.evidence, self.purpose, granting=granting)
+        return self
 
 
 class ErasureRequested(_ConsentIntake):

@@ -11,6 +11,8 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from allwan_contracts.browsers import browser_of
+from allwan_contracts.consent import ConsentPurpose, may_name_browser
 from allwan_contracts.errors import ContractViolation, UnsupportedSchemaVersion
 
 Payload = dict[str, Any]
@@ -43,8 +45,44 @@ def upcast_order_placed_v1_to_v2(payload: Payload) -> Payload:
     return v2
 
 
+def _consent_evidence_v1_to_v2(payload: Payload, *, granting: bool) -> Payload:
+    """v1 consent evidence → v2 (C2).
+
+    v1 kept the browser's raw ``User-Agent`` on every web record. v2 never holds it: read as
+    v2 it is dropped, and a record that grants analytics cookies names the browser's family
+    and device class instead, derived from it. The keyed hash of the header cannot be made
+    here (no key), so a v1 record proves its browser by its ``ip_hmac``, as it always could.
+    The stored v1 bytes are not changed; read models rebuilt from them no longer show it.
+    """
+    evidence = dict(payload["evidence"])
+    agent = evidence.pop("user_agent", None)
+    purpose = ConsentPurpose(payload["purpose"])
+    if agent is not None and may_name_browser(purpose, granting=granting):
+        family, device = browser_of(agent)
+        evidence |= {"browser": family.value, "device": device.value}
+    return payload | {"evidence": evidence}
+
+
+def upcast_consent_granted_v1_to_v2(payload: Payload) -> Payload:
+    """ConsentGranted v1 → v2: see ``_consent_evidence_v1_to_v2``."""
+    return _consent_evidence_v1_to_v2(payload, granting=True)
+
+
+def upcast_consent_withdrawn_v1_to_v2(payload: Payload) -> Payload:
+    """ConsentWithdrawn v1 → v2: see ``_consent_evidence_v1_to_v2``."""
+    return _consent_evidence_v1_to_v2(payload, granting=False)
+
+
+def upcast_consent_change_requested_v1_to_v2(payload: Payload) -> Payload:
+    """ConsentChangeRequested v1 → v2: see ``_consent_evidence_v1_to_v2``."""
+    return _consent_evidence_v1_to_v2(payload, granting=payload["action"] == "grant")
+
+
 UPCASTERS: Mapping[UpcasterKey, Upcaster] = {
     ("OrderPlaced", 1): upcast_order_placed_v1_to_v2,
+    ("ConsentGranted", 1): upcast_consent_granted_v1_to_v2,
+    ("ConsentWithdrawn", 1): upcast_consent_withdrawn_v1_to_v2,
+    ("ConsentChangeRequested", 1): upcast_consent_change_requested_v1_to_v2,
 }
 """The upcasters this library ships."""
 

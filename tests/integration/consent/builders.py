@@ -65,7 +65,7 @@ def withdrawal(customer_id: str) -> ConsentChangeRequested:
         action=ConsentAction.WITHDRAW,
         purpose=ConsentPurpose.MARKETING,
         channel=Channel.WEB,
-        evidence=ConsentEvidence(ip_hmac="ef" * 32, user_agent="itest"),
+        evidence=ConsentEvidence(ip_hmac="ef" * 32, user_agent_hmac="ab" * 32),
     )
 
 

@@ -223,7 +223,7 @@ class Producers:
             "channel": Channel.WEB,
             "policy_version": 1,
             "recorded_by": "customer",
-            "evidence": ConsentEvidence(user_agent="itest"),
+            "evidence": ConsentEvidence(user_agent_hmac="ab" * 32),
         }
 
 

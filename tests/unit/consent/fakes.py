@@ -145,7 +145,7 @@ def consent_request(
         action=action,
         purpose=purpose,
         channel=channel,
-        evidence=evidence or ConsentEvidence(ip_hmac="ab" * 32, user_agent="Mozilla/5.0"),
+        evidence=evidence or ConsentEvidence(ip_hmac="ab" * 32, user_agent_hmac="cd" * 32),
     )
 
 

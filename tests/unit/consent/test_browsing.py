@@ -9,7 +9,7 @@ from allwan_contracts import Channel, ConsentEvidence, ConsentPurpose, ErasureRe
 from hypothesis import given
 from hypothesis import strategies as st
 
-EVIDENCE = ConsentEvidence(user_agent="Mozilla/5.0")
+EVIDENCE = ConsentEvidence(user_agent_hmac="ab" * 32)
 
 
 def change(purpose: ConsentPurpose, version: int = 1) -> ConsentChange:

@@ -20,7 +20,7 @@ from allwan_contracts import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-WEB_EVIDENCE = ConsentEvidence(ip_hmac="cd" * 32, user_agent="Mozilla/5.0")
+WEB_EVIDENCE = ConsentEvidence(ip_hmac="cd" * 32, user_agent_hmac="ef" * 32)
 MARKETING = ConsentPurpose.MARKETING
 
 
@@ -137,7 +137,7 @@ def test_k2_a_web_grant_needs_the_browser_that_sent_it() -> None:
 
     with pytest.raises(UnprovenConsent):
         ledger.grant(change(evidence=ConsentEvidence()))
-    assert ledger.grant(change(evidence=ConsentEvidence(user_agent="Mozilla/5.0")))
+    assert ledger.grant(change(evidence=ConsentEvidence(user_agent_hmac="ef" * 32)))
 
 
 def test_k3_a_withdrawal_is_honoured_even_without_evidence() -> None:

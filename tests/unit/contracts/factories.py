@@ -210,7 +210,7 @@ SAMPLES: dict[type[Event], Event] = {
         action=ConsentAction.WITHDRAW,
         purpose=ConsentPurpose.MARKETING,
         channel=Channel.WEB,
-        evidence=ConsentEvidence(user_agent="Mozilla/5.0"),
+        evidence=ConsentEvidence(user_agent_hmac="ab" * 32),
     ),
     ErasureRequested: ErasureRequested(
         customer_id="cust-42",

@@ -298,7 +298,7 @@ def _change(customer_id: str) -> dict[str, Any]:
         "channel": Channel.WEB,
         "policy_version": 1,
         "recorded_by": "customer",
-        "evidence": ConsentEvidence(user_agent="unit"),
+        "evidence": ConsentEvidence(user_agent_hmac="ab" * 32),
     }
 
 

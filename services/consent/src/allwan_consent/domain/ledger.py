@@ -60,11 +60,13 @@ class ConsentChange:
 
     def proven(self) -> bool:
         """A grant is provable by the message that carried it (an email, a WhatsApp message,
-        an order, a Salla webhook), or, on the web, by the browser that sent it."""
+        an order, a Salla webhook), or, on the web, by the browser that sent it: the keyed
+        hash of its address or of its ``User-Agent`` (C2). A browser family alone proves
+        nothing: millions of browsers share it."""
         evidence = self.evidence
         if evidence.message_reference is not None:
             return True
-        return self.channel is Channel.WEB and bool(evidence.ip_hmac or evidence.user_agent)
+        return self.channel is Channel.WEB and bool(evidence.ip_hmac or evidence.user_agent_hmac)
 
 
 class ConsentLedger(Aggregate):
