@@ -276,4 +276,5 @@ def test_a_refused_placement_takes_the_order_id_and_is_recorded_once() -> None:
     assert order.status is OrderStatus.REJECTED
     place(order, request(), PLAN, 15, 1)
     assert order.collect() == []
-    refused(RejectionReason.ORDER_NOT_FOUND, pay, order, paid())
+    refused(RejectionReason.AGE_ATTESTATION_MISSING, pay, order, paid())
+    refused(RejectionReason.ORDER_NOT_FOUND, pay, order, paid(customer_id="someone-else"))

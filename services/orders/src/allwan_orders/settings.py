@@ -12,7 +12,8 @@ class OrdersSettings(RuntimeSettings):
     """``ALLWAN_CATALOGUE_PATH`` points at the store's catalogue (TOML); unset, the catalogue
     shipped with the service is used. ``ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE`` says that the
     store's Salla checkout makes the buyer confirm legal age or guardian consent (A1): Salla
-    orders carry no attestation of their own, so without it they are refused.
+    orders carry no attestation of their own, so without it they are refused (how a store turns
+    it on, and what that states: ``services/orders/README.md``).
     ``ALLWAN_INTAKE_PRODUCERS`` (a JSON list) names the services whose intake records orders
     obeys: the gateway.
     """

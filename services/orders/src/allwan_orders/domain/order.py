@@ -29,6 +29,8 @@ from allwan_runtime.aggregate import Aggregate
 from allwan_orders.domain.errors import OrderRefused
 from allwan_orders.domain.status import OrderStatus
 
+_MESSAGE_MAX_CHARS = 300  # contracts.orders.RejectionMessage
+
 
 class Order(Aggregate):
     aggregate_type: ClassVar[str] = "order"
@@ -42,10 +44,22 @@ class Order(Aggregate):
         self.payment_reference: str | None = None
         self.refund_references: set[str] = set()
         self.refused_requests: set[UUID] = set()
+        self.placement_refusal: OrderRefused | None = None
         self.ends_at: datetime | None = None
 
     def require_known(self, customer_id: str) -> str:
-        """The order's customer id; refuses if there is no order or it is someone else's."""
+        """The order's customer id; refuses if there is no order or it is someone else's.
+
+        A request about an order refused when placed is refused for that first reason: it is
+        what explains the outcome, and read models show an order's latest refusal (a Salla
+        payment follows a refused ``order.created`` at once). Only the order's own customer
+        learns it; anyone else is told there is no such order.
+        """
+        refusal = self.placement_refusal
+        if refusal is not None and customer_id == self.customer_id:
+            message = f"This order was refused when placed: {refusal.message}"
+            fits = len(message) <= _MESSAGE_MAX_CHARS
+            raise OrderRefused(refusal.reason, message if fits else refusal.message)
         if self.customer_id is None or self.status in (OrderStatus.NEW, OrderStatus.REJECTED):
             raise OrderRefused(Reason.ORDER_NOT_FOUND, "There is no such order.")
         if customer_id != self.customer_id:
@@ -78,6 +92,7 @@ class Order(Aggregate):
                 self.refused_requests.add(event.request_id)
                 if event.request is OrderRequestKind.PLACE and self.status is OrderStatus.NEW:
                     self.status, self.customer_id = OrderStatus.REJECTED, event.customer_id
+                    self.placement_refusal = OrderRefused(event.reason, event.message)
             case OrderPaid():
                 self.status, self.paid = OrderStatus.PAID, event.amount_halalas
                 self.payment_reference = event.payment_reference

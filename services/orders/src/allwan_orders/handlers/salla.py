@@ -34,6 +34,11 @@ from allwan_orders.handlers.placing import place_order, refuse_placement
 log = structlog.get_logger(__name__)
 ACTOR = "service:salla"
 _REQUESTS = uuid.UUID("0c6f1f53-2f7e-4c1b-9b83-0d8f0a7e5c21")
+_ATTESTATION_HINT = (
+    "Salla orders are refused (A1) until ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE=true, which"
+    " is right only once the store's Salla checkout makes every buyer confirm legal age or"
+    " a guardian's consent: see services/orders/README.md"
+)
 
 
 async def handle_webhook(event: WebhookReceived, intake: Request, deps: Deps) -> None:
@@ -97,6 +102,13 @@ async def _place(command: salla.PlaceFromSalla, intake: Request, deps: Deps) -> 
         await refuse_placement(command.order_id, command.customer_id, erased, intake, deps)
         return
     attests = deps.salla_checkout_attests_legal_age
+    if not attests:
+        # A1 refuses the order below; the operator, not the buyer, can change that.
+        log.warning(
+            "salla.order_without_age_attestation",
+            order_id=command.order_id,
+            hint=_ATTESTATION_HINT,
+        )
     request = OrderRequested(
         order_id=command.order_id,
         customer_id=command.customer_id,
