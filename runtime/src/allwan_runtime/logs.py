@@ -53,3 +53,6 @@ def setup_logging(service_name: str, level: str = "INFO") -> None:
     )
     structlog.contextvars.bind_contextvars(service=service_name)
     logging.basicConfig(level=level, stream=sys.stdout, format="%(message)s")
+    # httpx writes every request's full URL at INFO, and a query may carry a customer id or
+    # a token (the gateway reads the notifier's ledger by customer id): its warnings only.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))

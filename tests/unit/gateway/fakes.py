@@ -46,8 +46,11 @@ class MemoryEventStore:
 
     def __init__(self) -> None:
         self.streams: dict[str, list[Envelope]] = {}
+        self.unreachable: Exception | None = None
 
     async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int:
+        if self.unreachable is not None:
+            raise self.unreachable
         stream = self.streams.setdefault(stream_id_of(events[0]), [])
         if len(stream) != expected_version:
             raise ConcurrencyConflict(stream_id_of(events[0]), expected_version)
@@ -55,6 +58,8 @@ class MemoryEventStore:
         return len(stream)
 
     async def load(self, stream_id: str) -> list[Envelope]:
+        if self.unreachable is not None:
+            raise self.unreachable
         return list(self.streams.get(stream_id, []))
 
     def all(self) -> list[Envelope]:
@@ -99,8 +104,11 @@ class MemoryDocuments:
     def __init__(self) -> None:
         self.collections: dict[str, dict[str, dict[str, Any]]] = {}
         self.fail_inserts_into: set[str] = set()
+        self.unreachable: Exception | None = None
 
     def collection(self, name: str) -> dict[str, dict[str, Any]]:
+        if self.unreachable is not None:
+            raise self.unreachable
         return self.collections.setdefault(name, {})
 
     async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
@@ -159,6 +167,10 @@ class Harness:
             transport=httpx.ASGITransport(app=self.app, raise_app_exceptions=False),
             base_url="https://gateway.test",
         )
+
+    def database_down(self, error: Exception) -> None:
+        """Every read and write of the event store and the collections raises ``error``."""
+        self.store.unreachable = self.documents.unreachable = error
 
     def intake(self, event_type: str) -> list[Any]:
         from allwan_contracts import read_event

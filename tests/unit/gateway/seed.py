@@ -110,7 +110,7 @@ def consent(
         channel=Channel.WEB,
         policy_version=1,
         recorded_by="customer",
-        evidence=ConsentEvidence(user_agent="test", message_reference="m-1"),
+        evidence=ConsentEvidence(user_agent_hmac="ab" * 32, message_reference="m-1"),
     )
 
 

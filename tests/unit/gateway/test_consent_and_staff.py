@@ -24,7 +24,8 @@ async def test_k3_a_customer_withdraws_marketing_on_the_web_with_proof_but_no_ra
     [request] = gw.intake("ConsentChangeRequested")
     assert isinstance(request, ConsentChangeRequested)
     assert (request.action, request.purpose, request.channel) == ("withdraw", "marketing", "web")
-    assert request.evidence.user_agent == "Safari/17"
+    assert request.evidence.user_agent_hmac is not None  # C2: the header is not kept
+    assert "Safari/17" not in gw.store.all()[0].model_dump_json()
     assert request.evidence.ip_hmac is not None
     assert len(request.evidence.ip_hmac) == 64
     assert "127.0.0.1" not in gw.store.all()[0].model_dump_json()

@@ -1,4 +1,7 @@
-"""Schemathesis against the app in process (fakes behind it): no 5xx, nothing off-schema."""
+"""Schemathesis against the app in process (fakes behind it), with every check it has: each
+operation alone (examples, coverage, fuzzing; valid and invalid data), then chains of calls
+along the document's links, as the storefront, customers and staff. No 5xx, and every answer
+as documented (``tests/fuzzing.py``)."""
 
 from __future__ import annotations
 
@@ -7,44 +10,42 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis import Case
 
+from tests import fuzzing
 from tests.unit.gateway.fakes import SECRETS, harness, stub_notifier
 from tests.unit.gateway.seed import everything
 
 HARNESS = harness(notifier=stub_notifier())
 asyncio.run(everything(HARNESS.gateway))
-schema = schemathesis.openapi.from_asgi("/openapi.json", HARNESS.app)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
-
-
-def _credentials(path: str) -> dict[str, str]:
-    if path.startswith("/v1/staff/"):
-        return {"X-API-Key": SECRETS["gateway_staff_api_key"]}
-    if path.startswith("/v1/auth/") or path.endswith("/payments"):
-        return {"X-API-Key": SECRETS["gateway_storefront_api_key"]}
-    return HARNESS.customer("cust-1")
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json", HARNESS.app, config=fuzzing.config(max_examples=10, max_steps=6)
+)
+schema.auth(refresh_interval=None)(
+    fuzzing.credentials(
+        storefront_key=SECRETS["gateway_storefront_api_key"],
+        staff_key=SECRETS["gateway_staff_api_key"],
+        customer_token=HARNESS.token,
+    )
+)
+# In process nothing is emailed: material versions are fuzzed too.
+fuzzing.steer(schema, material_policies=True)
 
 
 @schema.parametrize()
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-def test_no_server_error_and_every_answer_matches_the_schema(case: Any) -> None:
-    headers = {**_credentials(case.path), **(case.headers or {})}
-    case.call_and_validate(headers=headers, checks=CHECKS)
+def test_every_operation_answers_as_documented_and_never_with_a_server_error(
+    case: Case[Any],
+) -> None:
+    case.call_and_validate()
+
+
+def test_chains_of_calls_along_the_links_answer_as_documented() -> None:
+    schema.as_state_machine().run(
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from allwan_runtime.access_log import logged
 from allwan_runtime.keystore import generate_master_key
 from allwan_runtime.projection import rebuild
 from pydantic import SecretStr
@@ -19,7 +20,13 @@ from allwan_consent.settings import ConsentSettings
 def serve(settings: ConsentSettings) -> None:
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    # uvicorn's access log writes raw paths, queries and client addresses (C2).
+    uvicorn.run(
+        logged(create_app(settings)),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=False,
+    )
 
 
 async def rebuild_read_models(settings: ConsentSettings) -> dict[str, int]:

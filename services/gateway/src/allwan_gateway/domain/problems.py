@@ -116,3 +116,15 @@ def validation_failed(errors: Sequence[Mapping[str, str]]) -> ProblemError:
 
 def unavailable(detail: str) -> ProblemError:
     return ProblemError(503, "unavailable", detail, headers={"Retry-After": "2"})
+
+
+def service_unavailable(retry_after_s: int) -> ProblemError:
+    """A store the request needs did not answer in time: a retry may succeed, the request
+    itself was not wrong. Nothing about the store (host, error) is told."""
+    return ProblemError(
+        503,
+        "unavailable",
+        "A service this request needs is not available right now; retry after the time in "
+        "Retry-After (an order with the same Idempotency-Key is recorded once).",
+        headers={"Retry-After": str(retry_after_s)},
+    )

@@ -5,12 +5,20 @@ Unknown fields are refused (``extra="forbid"``), not dropped; numbers and flags 
 personal fields are exactly ``name``, ``email``, ``phone`` and ``billing_address`` (C1), and
 are sealed before anything is stored (T2). No model accepts card data: payment is a
 provider's token (C3).
+
+The OpenAPI document is generated from these models, so each rule is one the JSON Schema can
+state, and the server applies it exactly as a JSON Schema validator would: a string's length
+is counted before anything is trimmed, whitespace is the same set of characters for the
+document's patterns and for the server, an integral number is an integer whether it is
+written ``2990`` or ``2990.0``, and a date-time is an RFC 3339 string. The rules no schema
+can state (card numbers, a policy's publishing window) are named in the descriptions.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from allwan_contracts import AgeAttestation, CardBrand, ConsentPurpose
 from allwan_contracts.fields import (
@@ -19,19 +27,96 @@ from allwan_contracts.fields import (
     PaymentToken,
     PlanId,
     Reference,
-    Summary,
     UtcDatetime,
+    reject_card_numbers,
 )
 from allwan_contracts.intake import ConsentAction, PolicyText
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+# Whitespace, one set for both sides: ECMA-262's ``\s`` (what a pattern in the OpenAPI
+# document means) and Rust's Unicode ``\s`` (what pydantic runs) differ by U+0085 and U+FEFF,
+# so the patterns name both, and the server trims exactly these characters.
+WHITESPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(chr(code) for code in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+NOT_BLANK = r"[^\s\x85\ufeff]"
+
+
+def _trimmed(text: str) -> str:
+    return text.strip(WHITESPACE)
+
+
+# Text holds something besides whitespace; its length is counted as sent, and the whitespace
+# around it is trimmed once it is accepted.
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK),
+    AfterValidator(_trimmed),
+]
 Email = Annotated[
     str,
-    StringConstraints(max_length=254, pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"),
+    StringConstraints(
+        max_length=254, pattern=r"^[^@\s\x85\ufeff]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+    ),
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{6,20}$")]
-Address = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Address = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK),
+    AfterValidator(_trimmed),
+]
+Summary = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000, pattern=NOT_BLANK),
+    AfterValidator(_trimmed),
+    AfterValidator(reject_card_numbers),
+]
+
+
+def _integral(value: Any) -> Any:
+    # JSON has one kind of number, and JSON Schema's "integer" is any number without a
+    # fraction: 2990.0 is the integer 2990. Strings, booleans and fractions stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# The bounds come before the validator, or the JSON Schema would not name them.
+Quantity = Annotated[int, Field(strict=True, ge=1, le=100), BeforeValidator(_integral)]
+Halalas = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000), BeforeValidator(_integral)]
+"""An amount in halalas, the minor unit of SAR: integral, as JSON Schema counts integers."""
+
+# RFC 3339's date-time, which JSON Schema's "date-time" format names: ``T`` (or ``t``), seconds,
+# and an offset (``Z`` or ``±hh:mm``). Python's parser would also take a bare number of seconds
+# since 1970, a space for ``T`` or no seconds; none of those is what the document says.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise PydanticCustomError(
+            "rfc3339_datetime",
+            "an RFC 3339 date-time string with its offset, such as 2026-03-01T09:30:00+03:00",
+        )
+    return value
+
+
+DateTimeText = Annotated[UtcDatetime, BeforeValidator(_rfc3339)]
+"""An instant sent as an RFC 3339 string with an offset, held in UTC."""
 
 
 class _Strict(BaseModel):
@@ -73,7 +158,7 @@ class PlaceOrder(_Strict):
     )
 
     plan_id: PlanId
-    quantity: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
+    quantity: Quantity = 1
     contact: Contact
     age_attestation: AgeAttestation | None = None
     payment_token: PaymentToken = Field(description="The payment provider's token, never a card.")
@@ -90,7 +175,7 @@ class ReportPayment(_Strict):
     )
 
     payment_reference: Reference
-    amount_halalas: Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
+    amount_halalas: Halalas
     card_brand: CardBrand | None = None
     card_last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
 
@@ -140,7 +225,14 @@ class PublishPolicy(_Strict):
     summary_ar: Summary
     summary_en: Summary
     material: StrictBool
-    effective_at: UtcDatetime | None = None
+    effective_at: DateTimeText | None = Field(
+        default=None,
+        description=(
+            "When the version takes effect (RFC 3339, with its offset); now if absent. Not "
+            "earlier than 5 minutes before the request, nor later than 366 days after it "
+            "(PC1, PC2)."
+        ),
+    )
 
 
 class StaffWithdrawal(_Strict):
@@ -167,6 +259,42 @@ class CustomerTokenRequest(_Strict):
     customer_id: CustomerId
 
 
+# When a published version may take effect (PC1, PC2). It is served from the moment it is
+# published, so an earlier time would claim customers were bound by a text nobody could
+# read yet, and a material change's notice would announce a change already made; the skew
+# absorbs the difference between the sender's clock and ours. A time years ahead is a typo
+# (2062 for 2026) far more often than a plan, and the notice names a date customers hold us
+# to: a change is announced at most a year ahead.
+CLOCK_SKEW = timedelta(minutes=5)
+NOTICE_HORIZON = timedelta(days=366)
+
+
+class EffectiveAtRefused(ValueError):
+    """``effective_at`` is outside the window in which a new version may take effect."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 def effective(requested: datetime | None, now: datetime) -> datetime:
     """When a policy takes effect: as requested, or now."""
     return requested or now
+
+
+def check_effective_at(requested: datetime | None, now: datetime) -> None:
+    """Refuse an ``effective_at`` before ``now`` less the clock skew, or beyond the notice
+    horizon (PC1, PC2); ``EffectiveAtRefused`` says which."""
+    if requested is None:
+        return
+    if requested < now - CLOCK_SKEW:
+        raise EffectiveAtRefused(
+            "effective_at_in_the_past",
+            "A new policy version cannot take effect before it is published (PC1, PC2): "
+            "effective_at may be at most 5 minutes before now.",
+        )
+    if requested > now + NOTICE_HORIZON:
+        raise EffectiveAtRefused(
+            "effective_at_too_far_ahead",
+            "A policy change is announced at most 366 days before it takes effect (PC2).",
+        )

@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
             server_header=False,
+            # Its lines hold raw paths, queries and client addresses (C2, C3): the app
+            # writes its own (``middleware.ServerSpans``).
+            access_log=False,
         )
     elif args.command == "rebuild":
         replayed, rewound = asyncio.run(rebuild_read_models(settings))

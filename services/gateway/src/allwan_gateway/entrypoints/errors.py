@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,10 +40,40 @@ async def _on_problem(request: Request, error: Exception) -> JSONResponse:
     return problem_response(error, request.url.path)
 
 
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@lru_cache(maxsize=256)
+def _template(path: str) -> re.Pattern[str]:
+    # ``/v1/orders/{order_id}`` matches a request path whose segment stands for the id.
+    literal = re.split(r"\{[^/]+?\}", path)
+    return re.compile("[^/]+".join(re.escape(part) for part in literal))
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the OpenAPI document gives the request's path. The router's own 405 names
+    only the first route it tried, one method; RFC 9110 wants ``Allow`` to list them all,
+    and a client reads them in the document."""
+    methods = {
+        method.upper()
+        for template, operations in app.openapi()["paths"].items()
+        if _template(template).fullmatch(path)
+        for method in operations
+        if method in _HTTP_METHODS
+    }
+    return sorted(methods)
+
+
 async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    problem = problem_for_status(error.status_code)
-    problem.headers = dict(error.headers or {})
+    headers = dict(error.headers or {})
+    detail = None
+    allowed = allowed_methods(request.app, request.url.path) if error.status_code == 405 else []
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"This resource answers {headers['Allow']} only."
+    problem = problem_for_status(error.status_code, detail)
+    problem.headers = headers
     return problem_response(problem, request.url.path)
 
 

@@ -1,13 +1,19 @@
 """ASGI middleware around every request, outermost first:
 
 1. ``ServerSpans``: the request's OpenTelemetry server span; the trace continues through the
-   event store and the relay to Kafka and the consuming services;
+   event store and the relay to Kafka and the consuming services. Inside the span, the
+   request's one access-log line (``allwan_runtime.access_log``: method, route template,
+   status, duration, trace id; never the query, a path value, a header or the client's
+   address);
 2. ``Shield``: security headers on every answer (HSTS, nosniff, frame denial, CSP,
-   Referrer-Policy, no caching), and any unexpected exception as a bare 500 problem;
+   Referrer-Policy, no caching); a store that does not answer (in time) as a 503 problem with
+   ``Retry-After``, any other unexpected exception as a bare 500 problem;
 3. (CORS, from settings);
-4. ``Limits``: the per-client rate limit (S1), the body size limit, and for JSON bodies the
-   rules of ``domain.body_rules`` (no card data anywhere (C3), no ``$``/``.`` keys, no
-   repeated keys). Webhook bodies are checked by their route, after their signature.
+4. ``Limits``: the per-client rate limit (S1); card data (C3) in the headers the gateway
+   reads, in any query parameter (name or value) and in the path; the body size limit, and
+   for JSON bodies the rules of ``domain.body_rules`` (no card data anywhere (C3), no
+   ``$``/``.`` keys, no repeated keys); and the time the request may wait for MongoDB.
+   Webhook bodies are checked by their route, after their signature.
 
 Logs carry the request's method, route and status, never its body, query or headers.
 """
@@ -15,12 +21,18 @@ Logs carry the request's method, route and status, never its body, query or head
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
+import pymongo
 import structlog
+from allwan_contracts.cards import contains_card_number, find_card_data
+from allwan_runtime.access_log import AccessLog, method_of
 from opentelemetry import propagate, trace
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from allwan_gateway.domain import problems
 from allwan_gateway.domain.body_rules import MalformedBody, card_data, operator_keys, parse_json
@@ -50,6 +62,45 @@ ONE_CLICK_UNSUBSCRIBE = "/v1/unsubscribe"  # RFC 8058 posts a form body, not JSO
 HEALTH = "/health/"
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
+# The headers the gateway itself reads (C3): credentials, the idempotency key, the webhook
+# signatures, the user agent kept as consent evidence, what CORS and the proxy headers feed,
+# and the trace baggage it passes on to Kafka. Not the browser's others: third-party cookies
+# carry 13-digit millisecond timestamps, and the gateway never reads a cookie. Not
+# ``traceparent`` either: the propagator takes only its exact hex shape (random ids), and
+# ignores anything else.
+READ_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-api-key",
+        "idempotency-key",
+        "x-salla-signature",
+        "x-salla-security-strategy",
+        "x-hub-signature-256",
+        "user-agent",
+        "content-type",
+        "content-length",
+        "origin",
+        "access-control-request-method",
+        "access-control-request-headers",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "tracestate",
+        "baggage",
+    }
+)
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+_WITHHELD_SEGMENT = "*"
+
+# How long a request may wait for MongoDB, all its operations together. PyMongo would wait
+# 5 s to find an unreachable server (``allwan_runtime.mongo``); the storefront is promised an
+# order's decision, or a 202, within about 2 s (``ALLWAN_DECISION_WAIT_S``), so a request
+# whose store does not answer gives up on the same scale and answers 503 rather than hang.
+# The one route that waits for a decision by design gets that wait on top.
+DATABASE_BUDGET_S = 2.0
+DECIDING = ("POST", "/v1/orders")
+# Servers come back in seconds, not instantly: a retry sooner would only add load.
+RETRY_AFTER_S = 5
+
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -57,13 +108,14 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 class ServerSpans:
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        # The access log runs inside the span, so its line carries the trace id.
+        self.app: ASGIApp = AccessLog(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
+        method = method_of(scope)
         status = {"code": 0}
 
         async def sending(message: Message) -> None:
@@ -86,7 +138,6 @@ class ServerSpans:
                     span.update_name(f"{method} {route}")
                     span.set_attribute("http.route", route)
                 span.set_attribute("http.response.status_code", status["code"])
-                log.info("http.request", method=method, route=route, status=status["code"])
 
 
 class Shield:
@@ -112,11 +163,34 @@ class Shield:
             await self.app(scope, receive, sending)
         except Exception as error:
             # No traceback in the log: its frames may hold request data.
-            log.error("http.unhandled", error=type(error).__name__)  # noqa: TRY400
+            if unavailable(error):
+                log.warning("http.dependency_unavailable", error=type(error).__name__)
+                failure = problems.service_unavailable(RETRY_AFTER_S)
+            else:
+                log.error("http.unhandled", error=type(error).__name__)  # noqa: TRY400
+                failure = ProblemError(500, "internal-error", "Something went wrong on our side.")
             if started:
                 raise
-            failure = ProblemError(500, "internal-error", "Something went wrong on our side.")
             await problem_response(failure, scope["path"])(scope, receive, sending)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says that MongoDB did not answer (in time), not that it refused.
+
+    PyMongo's ``ConnectionFailure`` covers an unreachable server (``AutoReconnect``,
+    ``ServerSelectionTimeoutError``, ``NetworkTimeout``); a timed-out operation says so by
+    its ``timeout`` flag. An error raised ``from`` one counts, and so does a group of them.
+    """
+    if isinstance(error, BaseExceptionGroup):
+        return all(unavailable(inner) for inner in error.exceptions)
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionFailure) or (
+            isinstance(cause, PyMongoError) and cause.timeout
+        ):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 class Limits:
@@ -126,11 +200,15 @@ class Limits:
         *,
         buckets: TokenBuckets,
         max_body_bytes: int,
+        decision_wait_s: float = 0.0,
+        database_budget_s: float = DATABASE_BUDGET_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.buckets = buckets
         self.max_body_bytes = max_body_bytes
+        self.decision_wait_s = decision_wait_s
+        self.database_budget_s = database_budget_s
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,9 +218,17 @@ class Limits:
         try:
             receive = await self._check(scope, receive)
         except ProblemError as problem:
-            await problem_response(problem, scope["path"])(scope, receive, send)
+            await problem_response(problem, _instance(scope["path"]))(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        # A deadline for every MongoDB operation of this request, server selection included
+        # (PyMongo's client-side operation timeout); past it they raise, and Shield answers 503.
+        with pymongo.timeout(self._database_budget_s(scope)):
+            await self.app(scope, receive, send)
+
+    def _database_budget_s(self, scope: Scope) -> float:
+        if (scope["method"], scope["path"]) == DECIDING:
+            return self.database_budget_s + self.decision_wait_s
+        return self.database_budget_s
 
     async def _check(self, scope: Scope, receive: Receive) -> Receive:
         path: str = scope["path"]
@@ -151,6 +237,10 @@ class Limits:
             wait = self.buckets.take(_caller(scope, headers), self.clock())
             if wait is not None:
                 raise problems.too_many_requests(wait)
+        cards = card_data_outside_body(scope)
+        if cards:
+            log.warning("http.card_data_refused", locations=cards)
+            raise problems.card_data_refused(cards)
         if scope["method"] not in _WITH_BODY:
             return receive
         body = await self._read(headers, receive)
@@ -179,6 +269,43 @@ class Limits:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def card_data_outside_body(scope: Scope) -> list[str]:
+    """Where card data (C3) is in a request, its body aside: ``header:<name>`` for the
+    headers the gateway reads, ``query:<name>`` for any query parameter (a name that is not a
+    plain name is shown as ``<name>``), ``path`` for the path. Never the value."""
+    found: list[str] = []
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        # As UTF-8, so that Arabic-Indic digits are read as digits.
+        if name in READ_HEADERS and contains_card_number(raw_value.decode("utf-8", "replace")):
+            found.append(f"header:{name}")
+    query = scope.get("query_string", b"").decode("utf-8", "replace")
+    for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
+        if find_card_data({name: value}):
+            found.append(f"query:{_shown(name)}")
+    if _withheld(scope["path"]):
+        found.append("path")
+    return list(dict.fromkeys(found))
+
+
+def _shown(name: str) -> str:
+    # A parameter's name is sender-controlled: only a plain one is echoed.
+    return name if _PLAIN_NAME.match(name) and not contains_card_number(name) else "<name>"
+
+
+def _withheld(path: str) -> list[int]:
+    return [i for i, segment in enumerate(path.split("/")) if contains_card_number(segment)]
+
+
+def _instance(path: str) -> str:
+    """The problem's ``instance``: the path, with any segment holding card data withheld."""
+    withheld = set(_withheld(path))
+    if not withheld:
+        return path
+    segments = path.split("/")
+    return "/".join(_WITHHELD_SEGMENT if i in withheld else s for i, s in enumerate(segments))
 
 
 def _caller(scope: Scope, headers: dict[str, str]) -> str:

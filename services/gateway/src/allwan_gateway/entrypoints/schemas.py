@@ -1,4 +1,5 @@
-"""What the API answers: response models, documented in the OpenAPI schema with examples."""
+"""What the API answers: response models, documented in the OpenAPI schema with examples,
+and the links from one answer to the requests it leads to."""
 
 from __future__ import annotations
 
@@ -240,3 +241,25 @@ class Live(_Out):
 class Ready(_Out):
     status: Literal["ready", "not ready"]
     checks: dict[str, str]
+
+
+def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link from an answer to the operation ``method path``, its parameters as
+    runtime expressions (``$response.body#/order_id``). Clients follow links, and so do
+    schemathesis' stateful tests, which chain real ids instead of guessing them."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    found: dict[str, Any] = {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "description": description,
+    }
+    if parameters:
+        found["parameters"] = parameters
+    return found
+
+
+LOCATION = {
+    "Location": {
+        "description": "Where to follow what this request started.",
+        "schema": {"type": "string"},
+    }
+}

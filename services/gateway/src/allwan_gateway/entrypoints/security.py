@@ -6,6 +6,9 @@ import hashlib
 import hmac
 from typing import Annotated
 
+from allwan_contracts import ConsentEvidence, ConsentPurpose, browser_of
+from allwan_contracts.consent import may_name_browser
+from allwan_contracts.intake import ConsentAction
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -95,6 +98,42 @@ def ip_hmac(gw: Gateway, request: Request) -> str | None:
     return hmac.new(key, request.client.host.encode(), hashlib.sha256).hexdigest()
 
 
-def user_agent(request: Request) -> str | None:
-    agent = request.headers.get("user-agent", "").strip()
-    return agent[:512] or None
+def _user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent", "").strip() or None
+
+
+def user_agent_hmac(gw: Gateway, request: Request) -> str | None:
+    """C2: the browser's ``User-Agent`` header as a keyed hash, never raw.
+
+    The IP's key, with a label of its own so that the two hashes never compare: whoever
+    holds the key can check that a browser's header is the one a consent was given with.
+    """
+    agent = _user_agent(request)
+    if agent is None:
+        return None
+    key = gw.settings.ip_hash_key.get_secret_value().encode()
+    return hmac.new(key, b"user-agent|" + agent.encode(), hashlib.sha256).hexdigest()
+
+
+def consent_evidence(
+    gw: Gateway,
+    request: Request,
+    purpose: ConsentPurpose,
+    action: ConsentAction,
+    message_reference: str | None = None,
+) -> ConsentEvidence:
+    """The proof of a consent change made by this request: keyed hashes of the address and
+    of the browser (C2). Only a grant of analytics cookies also names the browser's family
+    and device class (``allwan_contracts.consent.may_name_browser``); the raw header, never.
+    """
+    agent = _user_agent(request)
+    browser = device = None
+    if agent is not None and may_name_browser(purpose, granting=action is ConsentAction.GRANT):
+        browser, device = browser_of(agent)
+    return ConsentEvidence(
+        ip_hmac=ip_hmac(gw, request),
+        user_agent_hmac=user_agent_hmac(gw, request),
+        browser=browser,
+        device=device,
+        message_reference=message_reference,
+    )

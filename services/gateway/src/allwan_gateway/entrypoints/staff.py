@@ -15,7 +15,13 @@ from fastapi.responses import JSONResponse
 from allwan_gateway.adapters.notifier import NotifierUnavailable
 from allwan_gateway.domain import problems
 from allwan_gateway.domain.auth import Principal
-from allwan_gateway.domain.requests import PublishPolicy, StaffWithdrawal
+from allwan_gateway.domain.problems import ProblemError
+from allwan_gateway.domain.requests import (
+    EffectiveAtRefused,
+    PublishPolicy,
+    StaffWithdrawal,
+    check_effective_at,
+)
 from allwan_gateway.entrypoints import schemas
 from allwan_gateway.entrypoints.security import GatewayDep, StaffDep
 from allwan_gateway.entrypoints.storefront import ID_PATTERN, CustomerId
@@ -31,13 +37,36 @@ async def _audit(gw: GatewayDep, who: Principal, action: str, target: str) -> uu
     return request_id
 
 
-@router.post("/policies", status_code=202)
+@router.post(
+    "/policies",
+    status_code=202,
+    responses={
+        202: {
+            "headers": schemas.LOCATION,
+            "links": {
+                "GetPolicy": schemas.link(
+                    "GET", "/v1/policy", "The policy in force, once this version is published."
+                )
+            },
+        }
+    },
+)
 async def publish_policy(
     gw: GatewayDep, who: StaffDep, body: PublishPolicy, response: Response
 ) -> schemas.Accepted:
     """Publish a new version of the privacy policy (PC1); the consent service numbers it and
     it is served at ``/v1/policy`` as soon as it is published. Material changes are emailed
-    to every customer once (PC2)."""
+    to every customer once (PC2). ``effective_at`` may be at most 5 minutes before now and
+    at most 366 days ahead (422 ``effective-at-refused``)."""
+    try:
+        check_effective_at(body.effective_at, gw.clock())
+    except EffectiveAtRefused as refused:
+        raise ProblemError(
+            422,
+            "effective-at-refused",
+            str(refused),
+            extensions={"errors": [{"location": "body.effective_at", "kind": refused.kind}]},
+        ) from None
     request_id = await _audit(gw, who, "policy.publish", "policy:privacy")
     await intake.record_policy(
         body, requested_by=who.actor, correlation_id=request_id, deps=gw.intake
@@ -56,7 +85,23 @@ async def consent_proof(
     return schemas.ConsentProof(customer_id=customer_id, entries=entries)
 
 
-@router.post("/customers/{customer_id}/consent-withdrawals", status_code=202)
+@router.post(
+    "/customers/{customer_id}/consent-withdrawals",
+    status_code=202,
+    responses={
+        202: {
+            "headers": schemas.LOCATION,
+            "links": {
+                "GetConsentProof": schemas.link(
+                    "GET",
+                    "/v1/staff/customers/{customer_id}/consent-proof",
+                    "The customer's consent proof, with this withdrawal once recorded.",
+                    customer_id="$request.path.customer_id",
+                )
+            },
+        }
+    },
+)
 async def record_withdrawal(
     gw: GatewayDep,
     who: StaffDep,

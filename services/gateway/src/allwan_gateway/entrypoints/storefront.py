@@ -7,7 +7,8 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from allwan_contracts import ConsentEvidence, ConsentPurpose
+import pymongo
+from allwan_contracts import ConsentPurpose
 from allwan_contracts.fields import Channel
 from allwan_contracts.intake import ConsentAction
 from allwan_contracts.links import UNSUBSCRIBE_TOKEN_KIND
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from allwan_gateway.domain import problems
 from allwan_gateway.domain.auth import InvalidCredentials, Role
 from allwan_gateway.domain.idempotency import (
+    KEY_PATTERN,
     InvalidIdempotencyKey,
     fresh_order_id,
     order_id_for,
@@ -31,13 +33,13 @@ from allwan_gateway.domain.requests import (
 )
 from allwan_gateway.entrypoints import schemas
 from allwan_gateway.entrypoints.errors import problem_response
+from allwan_gateway.entrypoints.middleware import DATABASE_BUDGET_S
 from allwan_gateway.entrypoints.security import (
     CustomerDep,
     GatewayDep,
     StorefrontDep,
-    ip_hmac,
+    consent_evidence,
     require_self,
-    user_agent,
 )
 from allwan_gateway.handlers import intake
 
@@ -48,6 +50,47 @@ OrderId = Annotated[str, Path(pattern=ID_PATTERN, description="The order's id.")
 COOKIE_PURPOSES = {
     "functional": ConsentPurpose.FUNCTIONAL_COOKIES,
     "analytics": ConsentPurpose.ANALYTICS_COOKIES,
+}
+# The key's rule is ``order_id_for``'s, which refuses a bad key with its own 400 problem; the
+# document states the same rule (the pattern holds the lengths too).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        description=(
+            "Makes retries safe: the same key maps to the same order. 8 to 200 printable "
+            "ASCII characters; any other key is refused (400 invalid-idempotency-key)."
+        ),
+        json_schema_extra={"pattern": KEY_PATTERN.pattern, "minLength": 8, "maxLength": 200},
+    ),
+]
+_ORDER_ID = "$response.body#/order_id"
+_ORDER_LINKS = {
+    "GetOrder": schemas.link("GET", "/v1/orders/{order_id}", "The order.", order_id=_ORDER_ID),
+    "ReportPayment": schemas.link(
+        "POST",
+        "/v1/orders/{order_id}/payments",
+        "Report its payment once placed.",
+        order_id=_ORDER_ID,
+    ),
+    "CancelOrder": schemas.link(
+        "POST", "/v1/orders/{order_id}/cancellation", "Ask to cancel it.", order_id=_ORDER_ID
+    ),
+}
+_CUSTOMER_ROUTES = {
+    "ListOrders": ("GET", "/v1/customers/{customer_id}/orders"),
+    "GetConsents": ("GET", "/v1/customers/{customer_id}/consents"),
+    "ChangeConsent": ("POST", "/v1/customers/{customer_id}/consents"),
+    "GetCookiePreferences": ("GET", "/v1/customers/{customer_id}/cookie-preferences"),
+    "SetCookiePreferences": ("PUT", "/v1/customers/{customer_id}/cookie-preferences"),
+}
+_TOKEN_LINKS = {
+    name: schemas.link(
+        method,
+        path,
+        "The customer's own data, with access_token as the Bearer token.",
+        customer_id="$request.body#/customer_id",
+    )
+    for name, (method, path) in _CUSTOMER_ROUTES.items()
 }
 
 
@@ -67,7 +110,34 @@ async def catalogue(gw: GatewayDep) -> schemas.Catalogue:
     return schemas.Catalogue.model_validate(found)
 
 
-@router.get("/policy", tags=["policy"])
+@router.get(
+    "/policy",
+    tags=["policy"],
+    responses={
+        200: {
+            "links": {
+                "GetVersion": schemas.link(
+                    "GET",
+                    "/v1/policy/versions/{version}",
+                    "This version.",
+                    version="$response.body#/version",
+                ),
+                "LedgerOfVersion": schemas.link(
+                    "GET",
+                    "/v1/staff/ledger/policies/{version}",
+                    "Staff: who was told of this version (PC2).",
+                    version="$response.body#/version",
+                ),
+                "LedgerCountsOfVersion": schemas.link(
+                    "GET",
+                    "/v1/staff/ledger/policies/{version}/counts",
+                    "Staff: how many were told of this version (PC2).",
+                    version="$response.body#/version",
+                ),
+            }
+        }
+    },
+)
 async def current_policy(gw: GatewayDep) -> schemas.Policy:
     """The privacy policy in force, in Arabic and English (PC1), with its contact (CT1)."""
     found = await gw.queries.policy()
@@ -76,7 +146,22 @@ async def current_policy(gw: GatewayDep) -> schemas.Policy:
     return schemas.Policy.model_validate(found)
 
 
-@router.get("/policy/versions", tags=["policy"])
+@router.get(
+    "/policy/versions",
+    tags=["policy"],
+    responses={
+        200: {
+            "links": {
+                "GetFirstVersion": schemas.link(
+                    "GET",
+                    "/v1/policy/versions/{version}",
+                    "The first version.",
+                    version="$response.body#/versions/0/version",
+                )
+            }
+        }
+    },
+)
 async def policy_history(gw: GatewayDep) -> schemas.PolicyHistory:
     """Every published version, oldest first (PC1)."""
     versions = [schemas.PolicySummary.model_validate(v) for v in await gw.queries.policy_history()]
@@ -103,7 +188,7 @@ async def privacy_contact(gw: GatewayDep) -> schemas.Contact:
     return schemas.Contact.model_validate(found["contact"])
 
 
-@router.post("/auth/customer-token", tags=["auth"])
+@router.post("/auth/customer-token", tags=["auth"], responses={200: {"links": _TOKEN_LINKS}})
 async def customer_token(
     gw: GatewayDep, client: StorefrontDep, body: CustomerTokenRequest
 ) -> schemas.Token:
@@ -123,21 +208,24 @@ async def customer_token(
     status_code=201,
     response_model=schemas.Order,
     responses={
-        201: {"description": "Placed by orders within the bound; Location names it."},
-        202: {"model": schemas.Accepted, "description": "Recorded; not decided yet."},
+        201: {
+            "description": "Placed by orders within the bound; Location names it.",
+            "headers": schemas.LOCATION,
+            "links": _ORDER_LINKS,
+        },
+        202: {
+            "model": schemas.Accepted,
+            "description": "Recorded; not decided yet.",
+            "headers": schemas.LOCATION,
+            "links": _ORDER_LINKS,
+        },
     },
 )
 async def place_order(
     gw: GatewayDep,
     principal: CustomerDep,
     body: PlaceOrder,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            description="Makes retries safe: the same key maps to the same order.",
-            max_length=200,
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Place an order. Answers 201 with the order if orders decided within the configured
     bound (``ALLWAN_DECISION_WAIT_S``), 202 with its status URL otherwise, 422 if refused."""
@@ -152,13 +240,16 @@ async def place_order(
         raise ProblemError(400, "invalid-idempotency-key", str(error)) from None
     started = time.perf_counter()
     try:
-        await intake.record_order(
-            body,
-            order_id=order_id,
-            customer_id=customer_id,
-            correlation_id=uuid.uuid4(),
-            deps=gw.intake,
-        )
+        # Recording waits for MongoDB no longer than any request does; the decision wait
+        # after it has its own bound (``middleware.DECIDING``).
+        with pymongo.timeout(DATABASE_BUDGET_S):
+            await intake.record_order(
+                body,
+                order_id=order_id,
+                customer_id=customer_id,
+                correlation_id=uuid.uuid4(),
+                deps=gw.intake,
+            )
     except intake.IdempotencyKeyReused:
         raise ProblemError(
             409,
@@ -200,15 +291,29 @@ async def order_status(gw: GatewayDep, principal: CustomerDep, order_id: OrderId
     return schemas.Order.model_validate(await _own_order(gw, principal.subject, order_id))
 
 
-@router.post("/orders/{order_id}/payments", tags=["orders"], status_code=202)
+_FOLLOW_ORDER: dict[int | str, dict[str, Any]] = {
+    202: {"links": {"GetOrder": _ORDER_LINKS["GetOrder"]}}
+}
+
+
+@router.post(
+    "/orders/{order_id}/payments", tags=["orders"], status_code=202, responses=_FOLLOW_ORDER
+)
 async def report_payment(
     gw: GatewayDep, client: StorefrontDep, order_id: OrderId, body: ReportPayment
 ) -> schemas.Accepted:
     """The storefront's server reports the provider's payment confirmation (C3: a provider
-    reference and at most brand and last four digits)."""
+    reference and at most brand and last four digits). An order orders has not decided yet
+    is 409: report the payment once it is placed."""
     found = await gw.queries.order(order_id)
-    if found is None or found.get("status") == "pending":
-        raise problems.not_found("placed order")
+    if found is None:
+        raise problems.not_found("order")
+    if found.get("status") == "pending":
+        raise ProblemError(
+            409,
+            "order-not-placed-yet",
+            "The orders service has not placed this order yet; report its payment once it is.",
+        )
     await intake.record_payment(
         body,
         order_id=order_id,
@@ -220,7 +325,9 @@ async def report_payment(
     return schemas.Accepted(order_id=order_id, status_url=f"/v1/orders/{order_id}")
 
 
-@router.post("/orders/{order_id}/cancellation", tags=["orders"], status_code=202)
+@router.post(
+    "/orders/{order_id}/cancellation", tags=["orders"], status_code=202, responses=_FOLLOW_ORDER
+)
 async def cancel_order(
     gw: GatewayDep, principal: CustomerDep, order_id: OrderId
 ) -> schemas.Accepted:
@@ -235,7 +342,22 @@ async def cancel_order(
     return schemas.Accepted(order_id=order_id, status_url=f"/v1/orders/{order_id}")
 
 
-@router.get("/customers/{customer_id}/orders", tags=["orders"])
+@router.get(
+    "/customers/{customer_id}/orders",
+    tags=["orders"],
+    responses={
+        200: {
+            "links": {
+                "GetFirstOrder": schemas.link(
+                    "GET",
+                    "/v1/orders/{order_id}",
+                    "The first order listed.",
+                    order_id="$response.body#/orders/0/order_id",
+                )
+            }
+        }
+    },
+)
 async def customer_orders(
     gw: GatewayDep, principal: CustomerDep, customer_id: CustomerId
 ) -> schemas.Orders:
@@ -260,9 +382,9 @@ async def _change(
     customer_id: str,
     changes: list[tuple[ConsentPurpose, ConsentAction]],
 ) -> None:
-    evidence = ConsentEvidence(ip_hmac=ip_hmac(gw, request), user_agent=user_agent(request))
     correlation_id = uuid.uuid4()
     for purpose, action in changes:
+        evidence = consent_evidence(gw, request, purpose, action)  # C2: per record
         await intake.record_consent_change(
             customer_id=customer_id,
             purpose=purpose,
@@ -275,7 +397,24 @@ async def _change(
         )
 
 
-@router.post("/customers/{customer_id}/consents", tags=["consent"], status_code=202)
+@router.post(
+    "/customers/{customer_id}/consents",
+    tags=["consent"],
+    status_code=202,
+    responses={
+        202: {
+            "headers": schemas.LOCATION,
+            "links": {
+                "GetConsents": schemas.link(
+                    "GET",
+                    "/v1/customers/{customer_id}/consents",
+                    "The consents, once the change takes effect.",
+                    customer_id="$request.path.customer_id",
+                )
+            },
+        }
+    },
+)
 async def change_consent(
     *,
     gw: GatewayDep,
@@ -294,7 +433,23 @@ async def change_consent(
     return schemas.Accepted(status_url=location)
 
 
-@router.post("/unsubscribe", tags=["consent"], status_code=202)
+@router.post(
+    "/unsubscribe",
+    tags=["consent"],
+    status_code=202,
+    responses={
+        202: {
+            "links": {
+                "GetConsents": schemas.link(
+                    "GET",
+                    "/v1/customers/{customer_id}/consents",
+                    "The customer's consents (with their own token).",
+                    customer_id="$request.query.customer",
+                )
+            }
+        }
+    },
+)
 async def one_click_unsubscribe(
     *,
     gw: GatewayDep,
@@ -312,9 +467,11 @@ async def one_click_unsubscribe(
     expected = gw.intake.keys.blind_index(UNSUBSCRIBE_TOKEN_KIND, customer)
     if not hmac.compare_digest(expected, token):
         raise problems.forbidden("This unsubscribe link is not valid.")
-    evidence = ConsentEvidence(
-        ip_hmac=ip_hmac(gw, request),
-        user_agent=user_agent(request),
+    evidence = consent_evidence(
+        gw,
+        request,
+        ConsentPurpose(purpose),
+        ConsentAction.WITHDRAW,
         message_reference="list-unsubscribe",
     )
     await intake.record_consent_change(
@@ -348,7 +505,24 @@ async def cookie_preferences(
     )
 
 
-@router.put("/customers/{customer_id}/cookie-preferences", tags=["consent"], status_code=202)
+@router.put(
+    "/customers/{customer_id}/cookie-preferences",
+    tags=["consent"],
+    status_code=202,
+    responses={
+        202: {
+            "headers": schemas.LOCATION,
+            "links": {
+                "GetCookiePreferences": schemas.link(
+                    "GET",
+                    "/v1/customers/{customer_id}/cookie-preferences",
+                    "The preferences, once the change takes effect.",
+                    customer_id="$request.path.customer_id",
+                )
+            },
+        }
+    },
+)
 async def set_cookie_preferences(
     *,
     gw: GatewayDep,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from allwan_contracts.intake import WebhookSource
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Security
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import APIKeyHeader
 
 from allwan_gateway.domain import problems
 from allwan_gateway.domain.body_rules import card_data
@@ -31,6 +32,47 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 _ACK: dict[int | str, dict[str, Any]] = {
     200: {"model": schemas.WebhookAck, "description": "Already received: nothing changed."},
     202: {"model": schemas.WebhookAck, "description": "Verified and recorded."},
+}
+# The signatures are checked by hand, on the raw body (``domain.signatures``); these schemes
+# only document them, so that the document names every header a delivery needs.
+_SALLA_SIGNATURE = APIKeyHeader(
+    name="X-Salla-Signature",
+    auto_error=False,
+    scheme_name="SallaSignature",
+    description="Salla's Signature strategy (the default): the hex HMAC-SHA256 of the raw "
+    "body under the webhook secret.",
+)
+_SALLA_TOKEN = APIKeyHeader(
+    name="Authorization",
+    auto_error=False,
+    scheme_name="SallaToken",
+    description="Salla's Token strategy (X-Salla-Security-Strategy set to Token): the "
+    "webhook secret itself, bare or as 'Bearer <secret>'.",
+)
+_WHATSAPP_SIGNATURE = APIKeyHeader(
+    name="X-Hub-Signature-256",
+    auto_error=False,
+    scheme_name="WhatsAppSignature",
+    description="'sha256=' and the hex HMAC-SHA256 of the raw body under the app secret.",
+)
+_ANY_JSON = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"description": "The sender's event, any UTF-8 JSON (400 otherwise)."}
+        }
+    },
+}
+# Salla sends "Signature" or "Token"; the gateway reads the header case-insensitively.
+_STRATEGY = {
+    "name": "X-Salla-Security-Strategy",
+    "in": "header",
+    "required": False,
+    "description": "Which of Salla's strategies signs the delivery; Signature when absent.",
+    "schema": {
+        "type": "string",
+        "pattern": r"^[ \t]*([Ss][Ii][Gg][Nn][Aa][Tt][Uu][Rr][Ee]|[Tt][Oo][Kk][Ee][Nn])[ \t]*$",
+    },
 }
 
 
@@ -51,7 +93,14 @@ async def _record(gw: GatewayDep, source: WebhookSource, raw: bytes) -> JSONResp
     return JSONResponse(ack.model_dump(mode="json"), status_code=202 if recorded else 200)
 
 
-@router.post("/salla", status_code=202, responses=_ACK, response_model=schemas.WebhookAck)
+@router.post(
+    "/salla",
+    status_code=202,
+    responses=_ACK,
+    response_model=schemas.WebhookAck,
+    dependencies=[Security(_SALLA_SIGNATURE), Security(_SALLA_TOKEN)],
+    openapi_extra={"requestBody": _ANY_JSON, "parameters": [_STRATEGY]},
+)
 async def salla(gw: GatewayDep, request: Request) -> JSONResponse:
     """A Salla store event, signed (``X-Salla-Signature``) or with the token strategy."""
     raw = await request.body()
@@ -64,11 +113,12 @@ async def salla(gw: GatewayDep, request: Request) -> JSONResponse:
 @router.get("/whatsapp", response_class=PlainTextResponse)
 async def whatsapp_subscribe(
     gw: GatewayDep,
-    mode: Annotated[str | None, Query(alias="hub.mode", max_length=50)] = None,
-    token: Annotated[str | None, Query(alias="hub.verify_token", max_length=500)] = None,
-    challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=500)] = None,
+    mode: Annotated[Literal["subscribe"], Query(alias="hub.mode")],
+    token: Annotated[str, Query(alias="hub.verify_token", max_length=500)],
+    challenge: Annotated[str, Query(alias="hub.challenge", max_length=500)],
 ) -> PlainTextResponse:
-    """The Cloud API's subscription handshake: echo ``hub.challenge`` for our verify token."""
+    """The Cloud API's subscription handshake: echo ``hub.challenge`` for our verify token
+    (403 for any other token)."""
     echoed = whatsapp_challenge(
         mode, token, challenge, gw.settings.whatsapp_verify_token.get_secret_value()
     )
@@ -77,7 +127,14 @@ async def whatsapp_subscribe(
     return PlainTextResponse(echoed)
 
 
-@router.post("/whatsapp", status_code=202, responses=_ACK, response_model=schemas.WebhookAck)
+@router.post(
+    "/whatsapp",
+    status_code=202,
+    responses=_ACK,
+    response_model=schemas.WebhookAck,
+    dependencies=[Security(_WHATSAPP_SIGNATURE)],
+    openapi_extra={"requestBody": _ANY_JSON},
+)
 async def whatsapp(gw: GatewayDep, request: Request) -> JSONResponse:
     """Messages customers sent to the store's WhatsApp number (K3: "stop" withdraws
     marketing), signed with ``X-Hub-Signature-256``."""

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from allwan_runtime.access_log import logged
 from allwan_runtime.projection import rebuild
 
 from allwan_orders.domain.catalogue import CatalogueError
@@ -44,7 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             import uvicorn  # noqa: PLC0415 - only the server needs it
 
-            uvicorn.run(build_app(settings), host=settings.http_host, port=settings.http_port)
+            # uvicorn's access log writes raw paths, queries and client addresses (C2).
+            uvicorn.run(
+                logged(build_app(settings)),
+                host=settings.http_host,
+                port=settings.http_port,
+                access_log=False,
+            )
         elif args.command == "rebuild":
             replayed, redacted = asyncio.run(rebuild_read_models(settings))
             print(f"replayed {replayed} events; redacted {redacted} erased customers")
