@@ -15,12 +15,15 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import schemathesis
 from allwan_devstack import Endpoints
 from allwan_devstack.errors import ServerStartError
 from allwan_devstack.system import SERVICES, SystemRunner, dev_secrets
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from schemathesis.schemas import BaseSchema
 
+from tests import fuzzing
 from tests.e2e.collector import Collector
 from tests.integration.ports import ReservedPort
 
@@ -76,6 +79,18 @@ class RunningSystem:
         answer.raise_for_status()
         return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
+    def customer_token(self, customer_id: str) -> str:
+        """A customer's token, as the storefront gets it (for callers that cannot await)."""
+        answer = httpx.post(
+            f"{self.gateway}/v1/auth/customer-token",
+            json={"customer_id": customer_id},
+            headers=self.storefront(),
+            timeout=10.0,
+        )
+        answer.raise_for_status()
+        token: str = answer.json()["access_token"]
+        return token
+
     def command(self, service: str, *arguments: str) -> str:
         """Run ``allwan-<service> <arguments>`` with the service's own configuration."""
         done = subprocess.run(
@@ -107,7 +122,11 @@ class RunningSystem:
 
 
 @pytest.fixture(scope="module")
-def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+def system(
+    servers: Endpoints, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningSystem]:
+    """The system for one test module; a module's ``SYSTEM_ENV`` adds to (or overrides) the
+    services' environment."""
     state = tmp_path_factory.mktemp("system")
     collector = Collector()
     collector.start()
@@ -124,7 +143,7 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_METRICS_EXPORTER": "none",
         "ALLWAN_SMTP_TLS": "none",  # the dev stack's Mailpit speaks plain SMTP
-    }
+    } | getattr(request.module, "SYSTEM_ENV", {})
     pending: dict[str, str] = {}
     # Held until the services stop: a port picked free and let go before a service (seconds
     # later, after its imports) binds it may meanwhile be taken by any other socket.
@@ -157,6 +176,26 @@ def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
         with client:
             for service in (*SERVICES, "keys"):
                 client.drop_database(runner.database(service))
+
+
+@pytest.fixture(scope="module")
+def openapi(system: RunningSystem) -> BaseSchema:
+    """The running gateway's OpenAPI document as schemathesis runs it (``tests/fuzzing.py``):
+    all checks, staff's and the storefront's keys, customers' tokens from the gateway, and
+    no material policy version (it would email every customer, PC2)."""
+    # Compact: the in-process run tries every method on every path; here two are enough to
+    # see that the running gateway answers 405 with Allow, and to read its Allow (OPTIONS).
+    run = fuzzing.config(max_examples=5, max_steps=4, unexpected_methods=["delete", "options"])
+    schema = schemathesis.openapi.from_url(f"{system.gateway}/openapi.json", config=run)
+    schema.auth(refresh_interval=None)(
+        fuzzing.credentials(
+            storefront_key=system.secrets["ALLWAN_GATEWAY_STOREFRONT_API_KEY"],
+            staff_key=system.secrets["ALLWAN_GATEWAY_STAFF_API_KEY"],
+            customer_token=system.customer_token,
+        )
+    )
+    fuzzing.steer(schema, material_policies=False)
+    return schema
 
 
 def needs_notifier(system: RunningSystem) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from allwan_contracts.fields import utc_now
+from allwan_runtime.access_log import logged
 from allwan_runtime.keystore import generate_master_key
 from pydantic import SecretStr
 
@@ -22,7 +23,13 @@ from allwan_notifier.settings import NotifierSettings
 def serve(settings: NotifierSettings) -> None:
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    # uvicorn's access log writes raw paths, queries and client addresses (C2).
+    uvicorn.run(
+        logged(create_app(settings)),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=False,
+    )
 
 
 async def rebuild(settings: NotifierSettings) -> dict[str, int]:

@@ -1,0 +1,151 @@
+"""What the schemathesis runs share (``tests/unit/gateway/test_openapi_fuzz.py`` in process,
+``tests/e2e/test_fuzz.py`` against the running system): every check schemathesis has, the
+credentials each operation is called with, and the few ways generated data is steered.
+
+Nothing here widens what counts as right, but for two answers the document states in words
+because no JSON Schema can: 413 for a body over the gateway's size limit (a schema cannot
+count a whole body's bytes), and the orders service's refusal of a well-formed order (422
+``order-rejected``: an unknown or retired plan, too many of it, no age attestation, A1),
+which it decides after the gateway recorded the request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from allwan_gateway.domain.requests import DateTimeText
+from pydantic import TypeAdapter, ValidationError
+from schemathesis import Case, Response
+from schemathesis.auths import AuthContext
+from schemathesis.config import SchemathesisConfig
+from schemathesis.config._checks import (
+    NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+    POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
+)
+from schemathesis.core.failures import Failure
+from schemathesis.hooks import HookContext
+from schemathesis.openapi.checks import RejectedPositiveData
+from schemathesis.schemas import BaseSchema
+
+SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+DEFAULT_CUSTOMER = "cust-1"
+PUBLISH_POLICY = "POST /v1/staff/policies"
+ORDER_REJECTED = "urn:allwan:problem:order-rejected"
+_DATE_TIME: TypeAdapter[datetime] = TypeAdapter(DateTimeText)
+
+
+def config(
+    *, max_examples: int, max_steps: int, unexpected_methods: list[str] | None = None
+) -> SchemathesisConfig:
+    """All checks, in every phase (examples, coverage, fuzzing, stateful), positive and
+    negative data, reproducible: the same run on every machine. One worker: Hypothesis's
+    deterministic mode is not thread-safe. ``unexpected_methods`` narrows the methods the
+    coverage phase tries where the document has none (405 with ``Allow``)."""
+    coverage = {} if unexpected_methods is None else {"unexpected-methods": unexpected_methods}
+    return SchemathesisConfig.from_dict(
+        {
+            "generation": {"max-examples": max_examples, "deterministic": True},
+            "phases": {"coverage": coverage, "stateful": {"max-steps": max_steps}},
+            "checks": {
+                "positive_data_acceptance": {
+                    "expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "413"]
+                },
+                "negative_data_rejection": {
+                    "expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]
+                },
+            },
+        }
+    )
+
+
+def _customer(case: Case[Any]) -> str:
+    # The caller is the customer whose data the path names: someone else's is refused (403,
+    # tested on its own), which would stop every chain of calls at its first step.
+    named = (case.path_parameters or {}).get("customer_id")
+    return named if isinstance(named, str) and SUBJECT.match(named) else DEFAULT_CUSTOMER
+
+
+def credentials(
+    *, storefront_key: str, staff_key: str, customer_token: Callable[[str], str]
+) -> type[Any]:
+    """An auth provider (``schema.auth(refresh_interval=None)``): staff's key for the staff
+    API, the storefront's key where an operation asks for an API key, a customer's token
+    where it asks for a Bearer token, nothing for public operations and webhooks (whose
+    signatures fuzzed data cannot make). A customer's token is asked for once per run."""
+    tokens: dict[str, str] = {}
+
+    def token(customer: str) -> str:
+        if customer not in tokens:
+            tokens[customer] = customer_token(customer)
+        return tokens[customer]
+
+    class Credentials:
+        def get(self, case: Case[Any], context: AuthContext) -> dict[str, str] | None:
+            if case.path.startswith("/v1/staff/"):
+                return {"X-API-Key": staff_key}
+            schemes = {
+                name
+                for requirement in case.operation.definition.raw.get("security", [])
+                for name in requirement
+            }
+            if "ApiKey" in schemes:
+                return {"X-API-Key": storefront_key}
+            if "BearerToken" in schemes:
+                return {"Authorization": f"Bearer {token(_customer(case))}"}
+            return None
+
+        def set(self, case: Case[Any], data: dict[str, str], context: AuthContext) -> None:
+            case.headers.update(data)
+
+    return Credentials
+
+
+def _in_publishing_window(body: Any) -> Any:
+    # A well-formed effective_at drawn from the whole calendar is almost never within the
+    # window a new version may take effect in (``domain.requests.check_effective_at``), a
+    # rule of time the schema states in words only; move it there, keep anything malformed.
+    if not isinstance(body, dict) or not isinstance(body.get("effective_at"), str):
+        return body
+    try:
+        _DATE_TIME.validate_python(body["effective_at"])
+    except ValidationError:
+        return body
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    return body | {"effective_at": soon.isoformat()}
+
+
+def _not_material(body: Any) -> Any:
+    # PC2: a material version emails every customer. Fuzzing publishes non-material ones.
+    if isinstance(body, dict) and body.get("material") is True:
+        return body | {"material": False}
+    return body
+
+
+def steer(schema: BaseSchema, *, material_policies: bool) -> None:
+    """Register the hooks on ``schema``: a well-formed order the orders service refused is
+    not a schema-valid request the gateway rejected (see above), and policies are published
+    within their window (a case hook sees every phase's cases, the coverage phase's too);
+    ``material_policies=False`` where a material version would email real inboxes (the
+    running system's Mailpit)."""
+
+    @schema.hook("filter_failure")
+    def not_decided_by_orders(
+        context: HookContext, failure: Failure, case: Case[Any], response: Response
+    ) -> bool:
+        if not isinstance(failure, RejectedPositiveData):
+            return True
+        try:
+            problem = response.json()
+        except ValueError:
+            return True
+        return not (isinstance(problem, dict) and problem.get("type") == ORDER_REJECTED)
+
+    @schema.hook("map_case")
+    def publishable(context: HookContext, case: Case[Any]) -> Case[Any]:
+        if case.operation.label == PUBLISH_POLICY:
+            body = _in_publishing_window(case.body)
+            case.body = body if material_policies else _not_material(body)
+        return case
