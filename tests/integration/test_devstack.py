@@ -9,6 +9,8 @@ pin down MongoDB features the event store relies on; they hold on real MongoDB t
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import smtplib
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,10 +21,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from allwan_devstack import DevStack, Endpoints, provision
+from allwan_devstack import DevStack, Endpoints, cli, provision
 from allwan_devstack.stack import read_env_file
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
+
+from tests.waiting import eventually
 
 # Provisioning from a cold cache builds FerretDB and Mailpit (about 90 s on 2 cores).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(400)]
@@ -198,6 +202,36 @@ async def test_sort_on_two_fields_with_limit(mongo: AsyncMongoClient[Doc]) -> No
         .to_list()
     )
     assert [(d["a"], d["b"]) for d in page] == [(2, 5), (2, 8), (1, 1)]
+
+
+async def test_up_restarts_only_the_server_that_died_with_its_port_and_data(
+    stack: DevStack, endpoints: Endpoints, mongo: AsyncMongoClient[Doc]
+) -> None:
+    kept = mongo["devstack_test"]["survivors"]
+    await kept.drop()
+    await kept.insert_one({"_id": "written before the crash"})
+    before = stack.status()
+    assert before["mongo"] is not None
+    os.kill(before["mongo"], signal.SIGKILL)
+
+    async def dead() -> bool:
+        return stack.status()["mongo"] is None
+
+    await eventually(dead, what="FerretDB gone after SIGKILL")
+
+    code = await asyncio.to_thread(cli.main, ["--state-dir", str(stack.state_dir), "up"])
+
+    after = stack.status()
+    assert code == 0
+    assert (after["kafka"], after["smtp"]) == (before["kafka"], before["smtp"])
+    assert after["mongo"] not in (None, before["mongo"])
+    assert stack.read_endpoints() == endpoints
+    fresh: AsyncMongoClient[Doc] = AsyncMongoClient(endpoints.mongo_url)
+    try:
+        survivors = fresh["devstack_test"]["survivors"]
+        assert await survivors.find_one({"_id": "written before the crash"}) is not None
+    finally:
+        await fresh.close()
 
 
 def test_stop_leaves_nothing_running(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Readiness follows Kafka: a broker that stops answering makes a service not ready."""
+"""Readiness follows Kafka: a broker that stops answering makes a service not ready, whether
+it publishes (an outbox relay) or only consumes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from allwan_devstack import DevStack, Endpoints
@@ -19,10 +19,11 @@ from pydantic import SecretStr
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
-@pytest.fixture
-def own_stack(tmp_path: Path) -> Iterator[tuple[DevStack, Endpoints]]:
-    """A stack of its own: this test freezes its broker, which others must not feel."""
-    with DevStack(tmp_path / "stack") as stack:
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevStack, Endpoints]]:
+    """A stack of its own: these tests freeze its broker, which others must not feel. Each
+    test leaves the broker answering again."""
+    with DevStack(tmp_path_factory.mktemp("readiness") / "stack") as stack:
         yield stack, stack.start()
 
 
@@ -35,10 +36,8 @@ async def wait_for(runtime: ServiceRuntime, ready: bool, timeout: float = 30) ->
             await asyncio.sleep(0.2)
 
 
-async def test_a_service_is_not_ready_while_its_broker_does_not_answer(
-    own_stack: tuple[DevStack, Endpoints],
-) -> None:
-    stack, servers = own_stack
+def probe_runtime(servers: Endpoints, *, relay: bool) -> ServiceRuntime:
+    """A service of its own names with one consumer group, with or without an outbox relay."""
     name = f"ready-{uuid.uuid4().hex[:6]}"
     settings = RuntimeSettings(
         service_name=name,
@@ -46,12 +45,28 @@ async def test_a_service_is_not_ready_while_its_broker_does_not_answer(
         mongo_url=SecretStr(servers.mongo_url),
         kafka_topic_prefix=f"{name}.",
     )
-    runtime = ServiceRuntime(settings)
+    runtime = ServiceRuntime(settings, relay=relay)
 
     async def ignore(envelope: object, event: object) -> None:
         return None
 
     runtime.consume("probe", ["allwan.orders"], {"OrderPlaced": ignore})
+    return runtime
+
+
+@pytest.mark.parametrize(
+    "relay",
+    [
+        pytest.param(True, id="publishes-with-a-relay"),
+        # The notifier: no relay, so no producer to ask, yet its consumers stop receiving.
+        pytest.param(False, id="only-consumes"),
+    ],
+)
+async def test_a_service_is_not_ready_while_its_broker_does_not_answer(
+    own_stack: tuple[DevStack, Endpoints], relay: bool
+) -> None:
+    stack, servers = own_stack
+    runtime = probe_runtime(servers, relay=relay)
     async with runtime.running():
         await wait_for(runtime, ready=True)
         kafka_pid = stack.status()["kafka"]

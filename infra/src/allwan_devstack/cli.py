@@ -14,7 +14,7 @@ from allwan_devstack.errors import AlreadyRunningError, DevStackError
 from allwan_devstack.procs import log_tail
 from allwan_devstack.provision import provision
 from allwan_devstack.stack import SERVERS, DevStack
-from allwan_devstack.system import SERVICES, SystemRunner
+from allwan_devstack.system import SERVICES, SystemRunner, ensure_dev_secrets
 
 # Fixed ports for `devstack up`: the ones a developer's tools expect by default.
 DEFAULT_PORTS = {
@@ -99,8 +99,19 @@ def cmd_up(args: argparse.Namespace) -> int:
         _print_env(stack)
         return 0
     if any(status.values()):
+        stopped = [name for name, pid in status.items() if not pid]
+        if stack.read_endpoints() is not None:
+            # The live servers keep their process, data and clients; only the dead restart.
+            print(f"devstack partly running; restarting {', '.join(stopped)}", flush=True)
+            restarted = stack.restart_stopped(timeout=args.timeout)
+            t = stack.timings
+            took = ", ".join(f"{name} {t[name]:.1f}s" for name in restarted)
+            print(f"restarted {took or 'nothing'}; endpoints in {stack.env_file}")
+            _print_env(stack)
+            return 0
+        # Without recorded ports the survivors cannot be joined: start everything anew.
         partial = ", ".join(name for name, pid in status.items() if pid)
-        print(f"devstack partly running ({partial}); restarting it", flush=True)
+        print(f"devstack partly running ({partial}) with no endpoints; restarting it", flush=True)
         stack.stop()
     print(f"starting kafka, mongo (FerretDB) and smtp (Mailpit) in {stack.state_dir} ...")
     sys.stdout.flush()  # before the servers' own start-up work
@@ -177,10 +188,12 @@ def cmd_services(args: argparse.Namespace) -> int:
             print("the servers are not running; start them with `devstack up`", file=sys.stderr)
             return 1
         ports = {name: _service_port(name) for name in SERVICES}
+        # Before the services start: the first of them would otherwise generate them silently.
+        secrets = ensure_dev_secrets(args.state_dir)
         system = runner.start(ports)
         for name, url in system.urls.items():
             print(f"{name:9} {url}")
-        print(f"secrets: {args.state_dir / 'secrets.env'} (generated, local only)")
+        print(f"secrets: {secrets.path} ({secrets.describe()})")
     elif args.action == "down":
         runner.stop()
     elif args.action == "status":

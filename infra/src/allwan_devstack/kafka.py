@@ -114,6 +114,11 @@ def server_properties(*, data_dir: Path, port: int, controller_port: int) -> str
         "share.coordinator.state.topic.min.isr": "1",
         # Tests join consumer groups constantly; the default 3 s delay would slow each one.
         "group.initial.rebalance.delay.ms": "0",
+        # After a crash the restarted controller keeps the dead broker's registration until its
+        # lease ends (9 s by default), and the broker cannot rejoin before: one JVM, one node,
+        # so a short lease only shortens a restart.
+        "broker.session.timeout.ms": "3000",
+        "broker.heartbeat.interval.ms": "1000",
         # Two cores: the defaults (3 network, 8 io threads) only add contention.
         "num.network.threads": "2",
         "num.io.threads": "4",

@@ -15,6 +15,10 @@ MAILPIT_MODULE = "github.com/axllent/mailpit"
 # Pinned: `go install module@version` then resolves every dependency from Mailpit's own
 # go.sum, checked against the Go checksum database, so builds are reproducible.
 MAILPIT_VERSION = "v1.27.11"
+MAX_MESSAGES = 200_000
+"""Mailpit deletes its oldest messages beyond this (its own default keeps 500). A policy
+notice goes to every customer (PC2); the notifier is sized for 100,000, so this holds one
+whole fan-out plus the receipts and confirmations around it."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ def server_command(
         f"127.0.0.1:{http_port}",
         "--database",
         str(database),
+        "--max",
+        str(MAX_MESSAGES),
         # Services may be configured with credentials; accept whatever they send.
         "--smtp-auth-accept-any",
         "--smtp-auth-allow-insecure",

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -84,6 +84,30 @@ def read_env_file(path: Path) -> dict[str, str]:
         if sep and not key.startswith("#"):
             env[key.strip()] = value.strip()
     return env
+
+
+def _port_of(address: str) -> int:
+    return int(address.rstrip("/").rsplit(":", 1)[1])
+
+
+def _recorded_ports(endpoints: Endpoints) -> dict[str, int]:
+    if endpoints.mail_api_url is None:
+        raise DevStackError("endpoints.env records no Mailpit HTTP port")
+    return {
+        "kafka": _port_of(endpoints.kafka_bootstrap),
+        "mongo": _port_of(endpoints.mongo_url),
+        "smtp": endpoints.smtp_port,
+        "mail_http": _port_of(endpoints.mail_api_url),
+    }
+
+
+def _readiness_checks(endpoints: Endpoints) -> dict[str, Callable[[], bool]]:
+    ports = _recorded_ports(endpoints)
+    return {
+        "kafka": lambda: kafka.kafka_ready(ports["kafka"]),
+        "mongo": lambda: port_open(ports["mongo"]) and ferretdb.mongo_ready(ports["mongo"]),
+        "smtp": lambda: mail.smtp_ready(ports["smtp"]) and mail.mail_api_ready(ports["mail_http"]),
+    }
 
 
 @dataclass(frozen=True)
@@ -254,25 +278,11 @@ class DevStack:
         deadline = time.monotonic() + timeout
 
         # FerretDB and Mailpit answer within a second; start them before the slow JVM work.
-        mongo_data = self.state_dir / "mongo" / "data"
-        mongo_data.mkdir(parents=True, exist_ok=True)
-        self._spawn(
-            "mongo",
-            ferretdb.server_command(installs.ferretdb, port=ports.mongo, data_dir=mongo_data),
-        )
-        (self.state_dir / "smtp").mkdir(parents=True, exist_ok=True)
-        self._spawn(
-            "smtp",
-            mail.server_command(
-                installs.mailpit,
-                smtp_port=ports.smtp,
-                http_port=ports.mail_http,
-                database=Path(self._marker("smtp")),
-            ),
-        )
-        self._start_kafka(installs, ports, java)
-        self._wait_ready(ports, deadline, timeout)
-
+        self._spawn_mongo(installs, ports.mongo)
+        self._spawn_smtp(installs, ports.smtp, ports.mail_http)
+        kafka_log_offset = self._write_kafka_config(installs, ports)
+        self._spawn_kafka(installs, java)
+        self._log_offsets["kafka"] = kafka_log_offset  # the tail on failure shows the format
         endpoints = Endpoints(
             kafka_bootstrap=f"{HOST}:{ports.kafka}",
             mongo_url=f"mongodb://{HOST}:{ports.mongo}/",
@@ -280,12 +290,57 @@ class DevStack:
             smtp_port=ports.smtp,
             mail_api_url=f"http://{HOST}:{ports.mail_http}",
         )
+        self._wait_ready(_readiness_checks(endpoints), deadline, timeout)
+
         tmp = self.env_file.with_suffix(".tmp")
         tmp.write_text("".join(f"{key}={value}\n" for key, value in endpoints.as_env().items()))
         tmp.replace(self.env_file)
         self._endpoints = endpoints
         self.timings["total"] = time.monotonic() - began
         return endpoints
+
+    def restart_stopped(self, timeout: float = 120.0) -> list[str]:
+        """Start again the servers of a partly running stack that are not running.
+
+        Each restarted server gets the ports recorded in ``endpoints.env`` and the data it had;
+        the servers still running are left alone (same process, same data), so clients
+        connected to them never notice. Returns the names of the restarted servers (none when
+        all run). Raises :class:`DevStackError` when no ports are recorded (nothing was ever
+        started here, or it was stopped): then use :meth:`start`.
+        """
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.state_dir / ".lock"):
+            endpoints = self.read_endpoints()
+            if endpoints is None:
+                raise DevStackError(
+                    f"no ports are recorded in {self.env_file}; start the devstack instead"
+                )
+            stopped = [name for name, pid in self.status().items() if pid is None]
+            if not stopped:
+                self._endpoints = endpoints
+                return []
+            began = time.monotonic()
+            self.timings = {}
+            installs = provision(self._cache_dir)
+            self.timings["provision"] = time.monotonic() - began
+            deadline = time.monotonic() + timeout
+            ports = _recorded_ports(endpoints)
+            try:
+                if "mongo" in stopped:
+                    self._spawn_mongo(installs, ports["mongo"])
+                if "smtp" in stopped:
+                    self._spawn_smtp(installs, ports["smtp"], ports["mail_http"])
+                if "kafka" in stopped:
+                    # Its server.properties holds the ports (controller included) it ran on.
+                    self._spawn_kafka(installs, require_tool("java", "to run Kafka"))
+                checks = _readiness_checks(endpoints)
+                self._wait_ready({name: checks[name] for name in stopped}, deadline, timeout)
+            except BaseException:
+                self._stop_only(stopped, grace=10.0)
+                raise
+        self._endpoints = endpoints
+        self.timings["total"] = time.monotonic() - began
+        return stopped
 
     def _resolve_ports(self) -> _Ports:
         requested = self._requested
@@ -318,7 +373,24 @@ class DevStack:
             argv, log_file=log, pid_file=self.pid_path(server), cwd=self.state_dir
         )
 
-    def _start_kafka(self, installs: Provisioned, ports: _Ports, java: str) -> None:
+    def _spawn_mongo(self, installs: Provisioned, port: int) -> None:
+        data = self.state_dir / "mongo" / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        self._spawn("mongo", ferretdb.server_command(installs.ferretdb, port=port, data_dir=data))
+
+    def _spawn_smtp(self, installs: Provisioned, smtp_port: int, http_port: int) -> None:
+        (self.state_dir / "smtp").mkdir(parents=True, exist_ok=True)
+        self._spawn(
+            "smtp",
+            mail.server_command(
+                installs.mailpit,
+                smtp_port=smtp_port,
+                http_port=http_port,
+                database=Path(self._marker("smtp")),
+            ),
+        )
+
+    def _write_kafka_config(self, installs: Provisioned, ports: _Ports) -> int:
         kafka_dir = self.state_dir / "kafka"
         data_dir = kafka_dir / "data"
         logs_dir = kafka_dir / "logs"
@@ -344,23 +416,26 @@ class DevStack:
         except ProvisionError as exc:
             raise ServerStartError("kafka", str(exc), log_tail(log, offset=offset)) from exc
         self.timings["kafka_format"] = time.monotonic() - began
+        return offset
+
+    def _spawn_kafka(self, installs: Provisioned, java: str) -> None:
         self._spawn(
             "kafka",
             kafka.server_command(
-                installs.kafka, properties=properties, logs_dir=logs_dir, java=java
+                installs.kafka,
+                properties=Path(self._marker("kafka")),
+                logs_dir=self.state_dir / "kafka" / "logs",
+                java=java,
             ),
         )
-        self._log_offsets["kafka"] = offset
 
-    def _wait_ready(self, ports: _Ports, deadline: float, timeout: float) -> None:
+    def _wait_ready(
+        self, checks: Mapping[str, Callable[[], bool]], deadline: float, timeout: float
+    ) -> None:
         # Each check asks the real protocol question; polling them is the only waiting.
-        checks: dict[str, Callable[[], bool]] = {
-            "kafka": lambda: kafka.kafka_ready(ports.kafka),
-            "mongo": lambda: port_open(ports.mongo) and ferretdb.mongo_ready(ports.mongo),
-            "smtp": lambda: mail.smtp_ready(ports.smtp) and mail.mail_api_ready(ports.mail_http),
-        }
+        pending = dict(checks)
         while True:
-            for name, check in list(checks.items()):
+            for name, check in list(pending.items()):
                 code = self._procs[name].poll()
                 if code is not None:
                     raise ServerStartError(
@@ -368,11 +443,11 @@ class DevStack:
                     )
                 if check():
                     self.timings[name] = time.monotonic() - self._spawned_at[name]
-                    del checks[name]
-            if not checks:
+                    del pending[name]
+            if not pending:
                 return
             if time.monotonic() > deadline:
-                name = next(iter(checks))
+                name = next(iter(pending))
                 raise ServerStartError(
                     name, f"no answer within {timeout:g}s (still running)", self._tail(name)
                 )
@@ -416,6 +491,19 @@ class DevStack:
             self.pid_path(name).unlink(missing_ok=True)
         self.env_file.unlink(missing_ok=True)
         self._endpoints = None
+
+    def _stop_only(self, names: Sequence[str], grace: float) -> None:
+        pids = [
+            pid
+            for name in names
+            if (pid := find_running(self.pid_path(name), self._marker(name))) is not None
+        ]
+        terminate(pids, grace=grace, children={p.pid: p for p in self._procs.values()})
+        for name in names:
+            child = self._procs.pop(name, None)
+            if child is not None:
+                child.poll()
+            self.pid_path(name).unlink(missing_ok=True)
 
     def purge(self) -> None:
         """Delete the servers' data (not the logs); the stack must be stopped."""

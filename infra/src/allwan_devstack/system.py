@@ -12,6 +12,7 @@ into ``<state dir>/secrets.env`` (mode 0600) and never committed.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -49,8 +50,26 @@ def _random_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
 
 
-def dev_secrets(state_dir: Path) -> dict[str, str]:
-    """Read the run's secrets, generating any that are missing (first run)."""
+@dataclass(frozen=True)
+class DevSecrets:
+    """The run's secrets, and which of them this call generated (the rest were reused)."""
+
+    path: Path
+    values: dict[str, str]
+    generated: tuple[str, ...]
+
+    def describe(self) -> str:
+        """Which secrets were generated now and which reused, by name (never by value)."""
+        if not self.generated:
+            return "reused, local only"
+        reused = [name for name in DEV_SECRETS if name not in self.generated]
+        if not reused:
+            return "generated, local only"
+        return f"generated {', '.join(self.generated)}; reused the other {len(reused)}; local only"
+
+
+def ensure_dev_secrets(state_dir: Path) -> DevSecrets:
+    """Read the run's secrets from ``secrets.env``, generating any that are missing."""
     path = state_dir / "secrets.env"
     values: dict[str, str] = {}
     if path.exists():
@@ -58,7 +77,7 @@ def dev_secrets(state_dir: Path) -> dict[str, str]:
             name, sep, value = line.partition("=")
             if sep and not name.startswith("#"):
                 values[name.strip()] = value.strip()
-    missing = [name for name in DEV_SECRETS if name not in values]
+    missing = tuple(name for name in DEV_SECRETS if name not in values)
     for name in missing:
         values[name] = f"dev1:{_random_key()}" if name == "ALLWAN_MASTER_KEYS" else _random_key()
     if missing or not path.exists():
@@ -67,7 +86,12 @@ def dev_secrets(state_dir: Path) -> dict[str, str]:
         body += "".join(f"{name}={values[name]}\n" for name in sorted(values))
         path.write_text(body)
         path.chmod(0o600)
-    return values
+    return DevSecrets(path, values, missing)
+
+
+def dev_secrets(state_dir: Path) -> dict[str, str]:
+    """Read the run's secrets, generating any that are missing (first run)."""
+    return ensure_dev_secrets(state_dir).values
 
 
 @dataclass(frozen=True)
@@ -89,6 +113,11 @@ class SystemRunner:
         self.endpoints = endpoints
         self.repo_root = repo_root
 
+    @property
+    def _stack_id(self) -> str:
+        # Another state directory (another run, on the same Kafka) is another replica.
+        return hashlib.sha256(str(self.state_dir.resolve()).encode()).hexdigest()[:10]
+
     def _pid_file(self, service: str) -> Path:
         return self.state_dir / "pids" / f"{service}.pid"
 
@@ -106,6 +135,9 @@ class SystemRunner:
         env.update(
             {
                 "ALLWAN_SERVICE_NAME": service,
+                # One process per service here, and a restart is the same replica: it takes
+                # back its consumer groups and relay lease at once (docs/ARCHITECTURE.md).
+                "ALLWAN_INSTANCE_ID": f"{service}-{self._stack_id}",
                 "ALLWAN_HTTP_HOST": "127.0.0.1",
                 "ALLWAN_HTTP_PORT": str(port),
                 "OTEL_SERVICE_NAME": f"allwan-{service}",

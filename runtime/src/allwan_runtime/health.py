@@ -24,30 +24,36 @@ ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
 @dataclass
 class LagProbe:
-    """Fails when a consumer has records to read but its position has not moved for a while."""
+    """Fails when a consumer has records to read but has moved on none of its partitions for a
+    while: the client is not reading (as after a broker restart it did not recover from).
+
+    Progress on any partition counts: a consumer working through a backlog reads one partition
+    after another, and one waiting its turn is not a fault. Nor is a partition that lagged
+    while Kafka was down: once the broker is back, the first record read makes it ready.
+    """
 
     consumer: Callable[[], AIOKafkaConsumer | None]
     stuck_after_s: float
-    _last: dict[TopicPartition, tuple[int, float]] = field(default_factory=dict)
+    _positions: dict[TopicPartition, int] = field(default_factory=dict)
+    _moved_at: float | None = None
 
     async def __call__(self) -> None:
         consumer = self.consumer()
         if consumer is None:
             raise RuntimeError("consumer not running")
         now = time.monotonic()
-        for tp in consumer.assignment():
-            position = await consumer.position(tp)
-            highwater = consumer.highwater(tp)
-            previous = self._last.get(tp)
-            if (
-                previous is None
-                or previous[0] != position
-                or not highwater
-                or highwater <= position
-            ):
-                self._last[tp] = (position, now)
-            elif now - previous[1] > self.stuck_after_s:
-                raise RuntimeError(f"no progress on {tp.topic}[{tp.partition}]")
+        positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+        lagging = [
+            tp for tp, position in positions.items() if (consumer.highwater(tp) or 0) > position
+        ]
+        if self._moved_at is None or positions != self._positions or not lagging:
+            self._positions = positions
+            self._moved_at = now
+        elif now - self._moved_at > self.stuck_after_s:
+            tp = min(lagging)
+            raise RuntimeError(
+                f"no progress on {len(lagging)} lagging partitions, e.g. {tp.topic}[{tp.partition}]"
+            )
 
 
 class Health:

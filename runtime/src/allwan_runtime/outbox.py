@@ -8,6 +8,8 @@ consumers are idempotent, so that duplicate changes nothing.
 
 Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race;
 around a hand-over two relays may overlap for one batch, which at-least-once already allows.
+A relay that dies holding the lease holds up publication until its slot (at worst the next
+one too) ends, unless it comes back under the same owner name, which takes the lease back.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class RelayConfig:
     owner: str
     poll_interval_s: float = 0.25
     batch_size: int = 500
-    lease_s: float = 10.0
+    lease_s: float = 3.0
     orphan_after_s: float = 3600.0
     linger_s: float = 0.005
 
@@ -82,6 +84,7 @@ class OutboxRelay:
         self._config = config
         self._wake = asyncio.Event()
         self._owned_slot: int | None = None
+        self._next_claimed: int | None = None
         store.on_append(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -118,9 +121,11 @@ class OutboxRelay:
         slot = int(now // self._config.lease_s)
         if self._owned_slot != slot:
             self._owned_slot = slot if await self._claim(slot) else None
-        if self._owned_slot == slot and now % self._config.lease_s > 0.8 * self._config.lease_s:
-            # The owner claims the next slot early, so the lease does not hop needlessly.
+        late = now % self._config.lease_s > 0.8 * self._config.lease_s
+        if self._owned_slot == slot and late and self._next_claimed != slot + 1:
+            # The owner claims the next slot early (once), so the lease does not hop needlessly.
             await self._claim(slot + 1)
+            self._next_claimed = slot + 1
         return self._owned_slot == slot
 
     async def _claim(self, slot: int) -> bool:
@@ -138,7 +143,7 @@ class OutboxRelay:
     async def release(self) -> None:
         """Give the lease up at shutdown so another replica takes over at once."""
         await self._leases.delete_many({"owner": self._config.owner})
-        self._owned_slot = None
+        self._owned_slot = self._next_claimed = None
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many events went out."""

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.client import AIOKafkaClient
 from allwan_contracts import event_class
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_spec, dead_letter_topic
@@ -23,7 +24,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from allwan_runtime.consumer import subscribe
+from allwan_runtime.consumer import Membership, subscribe
 from allwan_runtime.dispatch import Dispatcher, Handler, RetryPolicy
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.health import Health, LagProbe
@@ -67,6 +68,7 @@ class ServiceRuntime:
         self._with_relay = relay
         self._groups: list[str] = []
         self._producer: AIOKafkaProducer | None = None
+        self._kafka: AIOKafkaClient | None = None
         self._relay: OutboxRelay | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -100,6 +102,11 @@ class ServiceRuntime:
             dispatcher=dispatcher,
             description=description,
             dead_letters=self.topic(dead_letter_topic(group)),
+            membership=Membership(
+                instance_id=settings.instance_id,
+                session_timeout_s=settings.kafka_session_timeout_s,
+                heartbeat_interval_s=settings.kafka_heartbeat_interval_s,
+            ),
         )
         subscriber = self.broker.subscribers[-1]
         probe = LagProbe(
@@ -114,6 +121,16 @@ class ServiceRuntime:
         self.health.add(f"handler:{group}", not_stuck)
         self._groups.append(group)
         return dispatcher
+
+    @property
+    def replica(self) -> str:
+        """Who this process is, as the owner of a lease.
+
+        With ``instance_id`` a restarted process is the same owner, so it holds on to a lease
+        its previous run held instead of waiting for that lease to run out.
+        """
+        where = self.settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+        return f"{self.settings.service_name}@{where}"
 
     def topic(self, name: str) -> str:
         """The actual name of a topic named in the contracts (``kafka_topic_prefix`` applied)."""
@@ -139,25 +156,38 @@ class ServiceRuntime:
         )
 
     async def start(self) -> None:
-        """Prepare storage and topics, then start the relay. Idempotent at every start."""
-        await self.store.ensure_indexes()
-        await ensure_topics(
-            self.settings.kafka_bootstrap, self.topics(), self.settings.kafka_replication_factor
+        """Prepare storage and topics, connect to Kafka (its readiness check too), then start
+        the relay. Idempotent at every start."""
+        await asyncio.gather(
+            self.store.ensure_indexes(),
+            ensure_topics(
+                self.settings.kafka_bootstrap, self.topics(), self.settings.kafka_replication_factor
+            ),
         )
         if self._with_relay:
             self._producer = idempotent_producer(
                 self.settings.kafka_bootstrap, self.settings.service_name
             )
             await self._producer.start()
+            self._kafka = self._producer.client
+        elif self._groups:
+            # No producer to ask, but consumers that stop receiving when Kafka is gone: a
+            # client of its own keeps readiness honest.
+            self._kafka = AIOKafkaClient(
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                client_id=f"{self.settings.service_name}-health",
+            )
+            await self._kafka.bootstrap()
+        if self._kafka is not None:
             self.health.add("kafka", self._kafka_metadata)
-            owner = f"{self.settings.service_name}@{socket.gethostname()}:{os.getpid()}"
+        if self._producer is not None:
             self._relay = OutboxRelay(
                 self.store,
                 self.db,
                 self._producer,
                 lambda envelope: self.topic(topic_for(envelope)),
                 RelayConfig(
-                    owner=owner,
+                    owner=self.replica,
                     poll_interval_s=self.settings.relay_poll_interval_s,
                     batch_size=self.settings.relay_batch_size,
                     lease_s=self.settings.relay_lease_s,
@@ -178,6 +208,9 @@ class ServiceRuntime:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+        elif self._kafka is not None:
+            await self._kafka.close()
+        self._kafka = None
         await self.mongo.close()
 
     @contextlib.asynccontextmanager
@@ -195,8 +228,9 @@ class ServiceRuntime:
         await self.db.command("ping")
 
     async def _kafka_metadata(self) -> None:
-        assert self._producer is not None
-        if not await self._producer.client.fetch_all_metadata():
+        if self._kafka is None:
+            raise RuntimeError("not connected to Kafka")
+        if not await self._kafka.fetch_all_metadata():
             raise RuntimeError("no metadata from Kafka")
 
     def asgi_app(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,9 +22,25 @@ class RuntimeSettings(BaseSettings):
     environments, or test runs, can share one Kafka cluster without seeing each other."""
     mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017/")
     mongo_db: str | None = None
+    kafka_session_timeout_s: float = Field(default=6.0, ge=1)
+    """How long Kafka waits for a silent consumer before giving its partitions to the others
+    (or to its restarted self without ``instance_id``). 6 s is the least a default broker
+    accepts (``group.min.session.timeout.ms``). Heartbeats run in a task of their own, so a
+    slow handler does not miss them; only an event loop blocked that long would."""
+    kafka_heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    """How soon members learn of a rebalance (another replica joined or left) and rejoin."""
+    instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    """A name this replica keeps across restarts and shares with no other live replica of the
+    service (a StatefulSet pod's name; the dev stack sets one per service). With it a
+    restarted process takes back its consumer-group memberships (Kafka static membership)
+    and its relay lease at once, instead of waiting for the dead process's to time out; it
+    then does not leave its groups at shutdown, so only set it where the replica comes back
+    (``docs/ARCHITECTURE.md``, "Recovery after faults"). Unset: host name and process id."""
     relay_poll_interval_s: float = Field(default=0.25, gt=0)
     relay_batch_size: int = Field(default=500, ge=1)
-    relay_lease_s: float = Field(default=10.0, gt=0)
+    relay_lease_s: float = Field(default=3.0, gt=0)
+    """The relay lease's time slot: a replica that died holding it blocks the others for at
+    most two slots (it may have claimed the next one early)."""
     consumer_max_attempts: int = Field(default=6, ge=1)
     consumer_backoff_initial_s: float = Field(default=0.2, gt=0)
     consumer_backoff_max_s: float = Field(default=5.0, gt=0)
@@ -36,6 +52,19 @@ class RuntimeSettings(BaseSettings):
     master_key_id: str | None = None
     blind_index_key: SecretStr | None = None
     keys_db: str = "allwan_keys"
+
+    @field_validator("instance_id", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return value or None
+
+    @model_validator(mode="after")
+    def _heartbeats_within_the_session(self) -> RuntimeSettings:
+        if self.kafka_heartbeat_interval_s >= self.kafka_session_timeout_s:
+            raise ValueError(
+                "ALLWAN_KAFKA_HEARTBEAT_INTERVAL_S must be below ALLWAN_KAFKA_SESSION_TIMEOUT_S"
+            )
+        return self
 
     @property
     def database_name(self) -> str:

@@ -43,6 +43,28 @@ async def test_a_consumer_with_lag_that_does_not_move_becomes_not_ready() -> Non
     await probe()
 
 
+async def test_a_consumer_working_through_a_backlog_one_partition_at_a_time_stays_ready() -> None:
+    later = TopicPartition("allwan.orders", 1)
+    consumer = FakeConsumer(positions={TP: 10, later: 10}, highwaters={TP: 50, later: 50})
+    probe = LagProbe(lambda: consumer, stuck_after_s=0.05)
+    await probe()
+    for _ in range(4):  # the first partition is read; the other one waits its turn
+        await asyncio.sleep(0.03)
+        consumer.positions[TP] += 10
+        await probe()
+
+
+async def test_a_consumer_that_lagged_while_kafka_was_down_is_ready_at_its_first_record() -> None:
+    consumer = FakeConsumer(highwaters={TP: 15})
+    probe = LagProbe(lambda: consumer, stuck_after_s=0.05)
+    await probe()
+    await asyncio.sleep(0.1)  # the broker is away: nothing moves
+    with pytest.raises(RuntimeError, match="no progress"):
+        await probe()
+    consumer.positions[TP] = 11  # back: one record read, four still to go
+    await probe()
+
+
 async def test_an_idle_consumer_without_lag_stays_ready() -> None:
     consumer = FakeConsumer()
     probe = LagProbe(lambda: consumer, stuck_after_s=0.01)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from functools import partial
@@ -134,9 +132,8 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         mail_domain=settings.message_id_domain,
         default_locale=settings.default_locale,
     )
-    lease = SlotLease(
-        db, "fanout", f"{name}@{socket.gethostname()}:{os.getpid()}", settings.fanout_lease_s
-    )
+    # Under a stable ALLWAN_INSTANCE_ID a restarted notifier resumes its fan-out at once.
+    lease = SlotLease(db, "fanout", runtime.replica, settings.fanout_lease_s)
     fanout = Fanout(
         jobs=jobs,
         post=post,
