@@ -3,46 +3,19 @@ dead letters, and the emails per (customer, kind). Nothing here trusts a service
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from allwan_contracts import ContractError, decode
 from allwan_contracts.topics import DEAD_LETTER_PREFIX
+from allwan_devstack.topics import read_to_end
 
 READ_TIMEOUT_S = 60.0
-
-
-async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record ``topic`` holds when this is called, read from the beginning (no group)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        async with asyncio.timeout(READ_TIMEOUT_S):
-            while not consumer.assignment():
-                await consumer.getmany(timeout_ms=100)  # read again below, from the start
-            assigned = list(consumer.assignment())
-            await consumer.seek_to_beginning(*assigned)
-            ends = await consumer.end_offsets(assigned)
-            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-                batch = await consumer.getmany(timeout_ms=200)
-                for part in batch.values():
-                    records.extend(part)
-    finally:
-        await consumer.stop()
-    return records
 
 
 async def topics_starting(bootstrap: str, prefix: str) -> list[str]:
@@ -69,7 +42,7 @@ async def dead_letters(bootstrap: str, topic_prefix: str) -> dict[str, Any]:
     by_group: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
     for topic in await topics_starting(bootstrap, prefix):
-        for record in await read_to_end(bootstrap, topic):
+        for record in await read_to_end(bootstrap, topic, READ_TIMEOUT_S):
             by_group[topic.removeprefix(prefix)] += 1
             by_reason[_header(record, "x-dead-letter-reason") or "(none)"] += 1
     return {
@@ -102,7 +75,7 @@ async def order_events(bootstrap: str, topic: str, order_ids: Collection[str]) -
     wanted = set(order_ids)
     seen: dict[tuple[str, str], set[str]] = {}
     records = 0
-    for record in await read_to_end(bootstrap, topic):
+    for record in await read_to_end(bootstrap, topic, READ_TIMEOUT_S):
         try:
             envelope = decode(record.value)
         except ContractError:

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from allwan_contracts.topics import TopicSpec
+
+from allwan_runtime.dispatch import RetryPolicy
+
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+START_RETRY = RetryPolicy(max_attempts=10, initial_s=0.2, max_s=5.0)
+"""About 30 s of retries: a broker restarting (or just unfrozen) answers again within that."""
+
+
+async def when_kafka_answers(
+    operation: Callable[[], Awaitable[T]], what: str, retry: RetryPolicy = START_RETRY
+) -> T:
+    """Run ``operation``, again after a backoff while Kafka fails it with a retriable error.
+
+    A service that starts while its broker is restarting waits for it rather than exiting
+    (and being restarted later, with a back-off of the orchestrator's)."""
+    attempt = 1
+    while True:
+        try:
+            return await operation()
+        except KafkaError as error:
+            if not error.retriable or attempt >= retry.max_attempts:
+                raise
+            log.warning("kafka.not_answering", what=what, error=type(error).__name__)
+            await asyncio.sleep(retry.delay(attempt))
+            attempt += 1
 
 
 def idempotent_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
@@ -28,8 +57,18 @@ async def ensure_topics(
     """Create missing topics with their partitions and retention; existing ones are kept.
 
     In production the topics are declared as Strimzi ``KafkaTopic`` resources; this keeps a
-    laptop or a test broker usable, and changes nothing where they exist.
+    laptop or a test broker usable, and changes nothing where they exist. Retried while the
+    broker does not answer yet (``when_kafka_answers``).
     """
+    specs = list(topics)
+    await when_kafka_answers(
+        lambda: _create_missing(bootstrap, specs, replication_factor), "ensure_topics"
+    )
+
+
+async def _create_missing(
+    bootstrap: str, topics: Iterable[TopicSpec], replication_factor: int
+) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

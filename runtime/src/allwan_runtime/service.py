@@ -28,7 +28,7 @@ from allwan_runtime.consumer import Membership, subscribe
 from allwan_runtime.dispatch import Dispatcher, Handler, RetryPolicy
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.health import Health, LagProbe
-from allwan_runtime.kafka import ensure_topics, idempotent_producer
+from allwan_runtime.kafka import ensure_topics, idempotent_producer, when_kafka_answers
 from allwan_runtime.keystore import KeyStore, MasterKeyring, Purpose
 from allwan_runtime.logs import setup_logging
 from allwan_runtime.mongo import connect
@@ -177,7 +177,7 @@ class ServiceRuntime:
                 bootstrap_servers=self.settings.kafka_bootstrap,
                 client_id=f"{self.settings.service_name}-health",
             )
-            await self._kafka.bootstrap()
+            await when_kafka_answers(self._kafka.bootstrap, "health client")
         if self._kafka is not None:
             self.health.add("kafka", self._kafka_metadata)
         if self._producer is not None:
