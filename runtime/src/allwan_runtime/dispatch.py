@@ -21,7 +21,13 @@ import structlog
 from allwan_contracts import ContractError, decode, event_class, read_event
 from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernError
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    WriteConcernError,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +51,22 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     TimeoutError,
     ConnectionError,
 )
+_INTERRUPTED = ("interrupted (9)", "database is locked (5)", "database is locked (261)")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a retry later may succeed: a dependency down or too slow, not a bug or bad data.
+
+    ``TRANSIENT`` by type; any PyMongo error that says it timed out; and FerretDB's SQLite
+    backend reporting a query it interrupted (its time ran out, or the database was busy) as
+    ``InternalError`` (code 1) rather than ``MaxTimeMSExpired`` (50): under load, a read that
+    merely waited too long must not be taken for poison.
+    """
+    if isinstance(error, TRANSIENT):
+        return True
+    if isinstance(error, PyMongoError) and error.timeout:
+        return True
+    return isinstance(error, OperationFailure) and any(mark in str(error) for mark in _INTERRUPTED)
 
 
 class Outcome(StrEnum):
@@ -112,7 +134,12 @@ class Dispatcher:
             for attempt in range(1, self.retry.max_attempts + 1):
                 try:
                     await handler(envelope, event)
-                except TRANSIENT as error:
+                except Exception as error:
+                    if not is_transient(error):  # a bug or bad data: poison
+                        await dead_letter(
+                            DeadLetter(reason="handler_error", detail=type(error).__name__)
+                        )
+                        return Outcome.DEAD_LETTERED
                     log.warning(
                         "consumer.transient_failure",
                         event_type=envelope.event_type,
@@ -123,11 +150,6 @@ class Dispatcher:
                     if attempt == self.retry.max_attempts:
                         raise StillFailing(envelope.event_type) from error
                     await asyncio.sleep(self.retry.delay(attempt))
-                except Exception as error:  # any other failure is poison
-                    await dead_letter(
-                        DeadLetter(reason="handler_error", detail=type(error).__name__)
-                    )
-                    return Outcome.DEAD_LETTERED
                 else:
                     return Outcome.HANDLED
             raise AssertionError("unreachable")  # pragma: no cover

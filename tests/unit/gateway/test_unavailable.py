@@ -28,6 +28,12 @@ DOWN: list[Exception] = [
     NetworkTimeout(f"{HOST}: timed out"),
     NotPrimaryError(f"{HOST}: node is recovering"),
     ExecutionTimeout("operation exceeded time limit", code=50),
+    # FerretDB's SQLite backend, a query it interrupted under load (seen in ./dev bench chaos).
+    OperationFailure(
+        "[msg_find.go:344 handler.handleMaxTimeMSError] [collection.go:94"
+        " sqlite.(*collection).Query] interrupted (9)",
+        code=1,
+    ),
 ]
 STOREFRONT = {"X-API-Key": SECRETS["gateway_storefront_api_key"]}
 PAYMENT = {"payment_reference": "pay_9", "amount_halalas": 2990, "card_last4": "4242"}

@@ -17,8 +17,9 @@ from allwan_runtime.dispatch import (
     RetryPolicy,
     StillFailing,
     TransientError,
+    is_transient,
 )
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure
 
 
 def granted() -> Envelope:
@@ -129,3 +130,41 @@ async def test_an_event_type_no_contract_defines_is_dead_lettered() -> None:
     outcome = await Dispatcher({}).dispatch(encode(unknown), letters)
     assert outcome is Outcome.DEAD_LETTERED
     assert [letter.reason for letter in letters.received] == ["unknown_event_type"]
+
+
+INTERRUPTED = OperationFailure(
+    "[msg_find.go:344 handler.handleMaxTimeMSError] [collection.go:94"
+    " sqlite.(*collection).Query] interrupted (9)",
+    code=1,
+)
+
+
+async def test_a_query_the_store_interrupted_under_load_is_retried_not_dead_lettered() -> None:
+    calls = 0
+
+    async def slow_store(envelope: Envelope, event: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls < 2:
+            raise INTERRUPTED
+
+    letters = Letters()
+    dispatcher = Dispatcher({"ConsentGranted": slow_store}, retry=FAST)
+    assert await dispatcher.dispatch(encode(granted()), letters) is Outcome.HANDLED
+    assert (calls, letters.received) == (2, [])
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (INTERRUPTED, True),
+        (AutoReconnect("closed"), True),
+        (OperationFailure("E11000 duplicate key", code=11000), False),
+        (OperationFailure("unknown operator: $where", code=2), False),
+        (ValueError("bad data"), False),
+    ],
+)
+def test_only_failures_a_retry_may_cure_are_transient(
+    error: BaseException, *, transient: bool
+) -> None:
+    assert is_transient(error) is transient

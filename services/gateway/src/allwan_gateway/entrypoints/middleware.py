@@ -31,8 +31,9 @@ import pymongo
 import structlog
 from allwan_contracts.cards import contains_card_number, find_card_data
 from allwan_runtime.access_log import AccessLog, method_of
+from allwan_runtime.dispatch import is_transient
 from opentelemetry import propagate, trace
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 
 from allwan_gateway.domain import problems
 from allwan_gateway.domain.body_rules import MalformedBody, card_data, operator_keys, parse_json
@@ -177,17 +178,15 @@ class Shield:
 def unavailable(error: BaseException) -> bool:
     """Whether ``error`` says that MongoDB did not answer (in time), not that it refused.
 
-    PyMongo's ``ConnectionFailure`` covers an unreachable server (``AutoReconnect``,
-    ``ServerSelectionTimeoutError``, ``NetworkTimeout``); a timed-out operation says so by
-    its ``timeout`` flag. An error raised ``from`` one counts, and so does a group of them.
+    ``allwan_runtime.dispatch.is_transient``: an unreachable server (PyMongo's
+    ``ConnectionFailure``), a timed-out operation, a query the store interrupted under load.
+    An error raised ``from`` one counts, and so does a group of them.
     """
     if isinstance(error, BaseExceptionGroup):
         return all(unavailable(inner) for inner in error.exceptions)
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, ConnectionFailure) or (
-            isinstance(cause, PyMongoError) and cause.timeout
-        ):
+        if isinstance(cause, PyMongoError) and is_transient(cause):
             return True
         cause = cause.__cause__
     return False

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import structlog
 from allwan_contracts.fields import utc_now
-from allwan_runtime.dispatch import TRANSIENT
+from allwan_runtime.dispatch import is_transient
 from allwan_runtime.keystore import ERASED
 
 from allwan_notifier.domain.deliveries import Delivery, SkipReason, State, message_id, must_send
@@ -86,8 +86,9 @@ async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, post: P
     except SendRefused as refused:
         log.warning("notifier.refused", kind=entry.kind.value, reason=refused.reason)
         return await finish(post, sending, State.FAILED, refused.reason)
-    except TRANSIENT:
-        post.metrics.counted(entry.kind, "deferred")
+    except Exception as error:
+        if is_transient(error):
+            post.metrics.counted(entry.kind, "deferred")
         raise
     return await finish(post, sending, State.SENT, None)
 
@@ -134,8 +135,8 @@ async def finish(post: Post, entry: Delivery, state: State, reason: str | None) 
         try:
             await post.ledger.finish(done)
             break
-        except TRANSIENT:
-            if attempt == post.record_attempts:
+        except Exception as error:
+            if not is_transient(error) or attempt == post.record_attempts:
                 raise
             await asyncio.sleep(0.1 * attempt)
     post.metrics.counted(entry.kind, state)

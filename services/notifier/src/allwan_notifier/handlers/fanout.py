@@ -15,7 +15,7 @@ import contextlib
 from dataclasses import dataclass
 
 import structlog
-from allwan_runtime.dispatch import TRANSIENT
+from allwan_runtime.dispatch import is_transient
 
 from allwan_notifier.domain.deliveries import (
     Delivery,
@@ -176,12 +176,12 @@ async def _send_until_done(
         attempt += 1
         try:
             return (await send_entry(job, entry, fanout)).state
-        except TRANSIENT as error:
+        except Exception as error:
+            if not is_transient(error):  # a bug or bad data: the entry fails, the fan-out goes on
+                log.exception("notifier.send_error", job=job.id, error=type(error).__name__)
+                return await _record_error(entry, fanout, type(error).__name__)
             delay = fanout.backoff.delay(attempt)
             log.info("notifier.send_deferred", job=job.id, error=type(error).__name__)
-        except Exception as error:  # a bug or bad data: the entry fails, the fan-out goes on
-            log.exception("notifier.send_error", job=job.id, error=type(error).__name__)
-            return await _record_error(entry, fanout, type(error).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
         latest = await fanout.post.ledger.get(entry.id)
