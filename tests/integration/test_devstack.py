@@ -12,6 +12,7 @@ import asyncio
 import os
 import signal
 import smtplib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
@@ -232,6 +233,39 @@ async def test_up_restarts_only_the_server_that_died_with_its_port_and_data(
         assert await survivors.find_one({"_id": "written before the crash"}) is not None
     finally:
         await fresh.close()
+
+
+async def test_a_restart_waits_for_a_port_a_client_holds_for_a_moment(
+    stack: DevStack, endpoints: Endpoints
+) -> None:
+    """Recorded ports come from the ephemeral range: right after a crash, a reconnecting
+    client's outgoing socket may hold the dead server's port. The restart tries again."""
+    before = stack.status()["mongo"]
+    assert before is not None
+    os.kill(before, signal.SIGKILL)
+
+    async def dead() -> bool:
+        return stack.status()["mongo"] is None
+
+    await eventually(dead, what="FerretDB gone after SIGKILL")
+    port = int(endpoints.mongo_url.rsplit(":", 1)[1].strip("/"))
+    holder = socket.socket()
+
+    async def held() -> bool:
+        # The dead server's own connections may block the port for a while, as they may
+        # block its restart: take it as soon as it is free.
+        try:
+            holder.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+    await eventually(held, what="the port taken by another socket", timeout=90)
+    restarting = asyncio.create_task(asyncio.to_thread(stack.restart_stopped, 60.0))
+    await asyncio.sleep(2.5)  # the first attempts meet the held port
+    holder.close()
+    assert await restarting == ["mongo"]
+    assert stack.status()["mongo"] not in (None, before)
 
 
 def test_stop_leaves_nothing_running(tmp_path: Path) -> None:

@@ -325,19 +325,31 @@ class DevStack:
             self.timings["provision"] = time.monotonic() - began
             deadline = time.monotonic() + timeout
             ports = _recorded_ports(endpoints)
-            try:
-                if "mongo" in stopped:
-                    self._spawn_mongo(installs, ports["mongo"])
-                if "smtp" in stopped:
-                    self._spawn_smtp(installs, ports["smtp"], ports["mail_http"])
-                if "kafka" in stopped:
-                    # Its server.properties holds the ports (controller included) it ran on.
-                    self._spawn_kafka(installs, require_tool("java", "to run Kafka"))
-                checks = _readiness_checks(endpoints)
-                self._wait_ready({name: checks[name] for name in stopped}, deadline, timeout)
-            except BaseException:
-                self._stop_only(stopped, grace=10.0)
-                raise
+            while True:
+                try:
+                    if "mongo" in stopped:
+                        self._spawn_mongo(installs, ports["mongo"])
+                    if "smtp" in stopped:
+                        self._spawn_smtp(installs, ports["smtp"], ports["mail_http"])
+                    if "kafka" in stopped:
+                        # Its server.properties holds the ports (controller included) it ran on.
+                        self._spawn_kafka(installs, require_tool("java", "to run Kafka"))
+                    checks = _readiness_checks(endpoints)
+                    self._wait_ready({name: checks[name] for name in stopped}, deadline, timeout)
+                    break
+                except ServerStartError as error:
+                    self._stop_only(stopped, grace=10.0)
+                    # The recorded ports came from the ephemeral range: while clients reconnect,
+                    # one of their outgoing sockets may hold a port for a moment. Try again.
+                    if (
+                        "address already in use" not in str(error).lower()
+                        or time.monotonic() > deadline
+                    ):
+                        raise
+                    time.sleep(1.0)
+                except BaseException:
+                    self._stop_only(stopped, grace=10.0)
+                    raise
         self._endpoints = endpoints
         self.timings["total"] = time.monotonic() - began
         return stopped
