@@ -22,10 +22,9 @@ from typing import Any
 
 import httpx
 from allwan_devstack import Endpoints
-from allwan_gateway.bootstrap import build
 from allwan_gateway.domain.auth import Role
-from allwan_gateway.domain.requests import PlaceOrder
-from allwan_gateway.entrypoints.app import create_app
+from allwan_gateway.entrypoints.app import build, create_app
+from allwan_gateway.entrypoints.schemas.requests import PlaceOrder
 from allwan_gateway.settings import GatewaySettings
 from allwan_runtime.keystore import generate_master_key
 from fastapi import FastAPI

@@ -27,10 +27,10 @@ from allwan_notifier.adapters.address_book import MongoAddressBook
 from allwan_notifier.adapters.mime import to_bytes
 from allwan_notifier.adapters.templates import Templates
 from allwan_notifier.domain.deliveries import Kind, delivery_id, message_id
-from allwan_notifier.domain.messages import PolicyNotice
+from allwan_notifier.domain.mail import Mail
+from allwan_notifier.domain.messages import PolicyNotice, Withdrawal
 from allwan_notifier.domain.recipients import Address, Locale
 from allwan_notifier.entrypoints.app import build
-from allwan_notifier.handlers.ports import Mail
 from allwan_notifier.settings import NotifierSettings
 from allwan_runtime.kafka import idempotent_producer
 from allwan_runtime.keystore import KeyStore, MasterKeyring, generate_master_key
@@ -98,7 +98,7 @@ def raw_messages(
     contact = PolicyContact(
         phone="0563120415", whatsapp="0563120415", email="privacy@allwanstores.com"
     )
-    notice = PolicyNotice.of(changed, contact, settings.withdrawal(contact))
+    notice = PolicyNotice.of(changed, contact, Withdrawal.of(contact, settings.withdraw_url))
     locales: tuple[Locale, ...] = ("ar", "en")
     rendered = {
         locale: Templates().render(notice.template, locale, notice.context(locale))

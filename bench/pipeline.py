@@ -121,7 +121,7 @@ async def allwan(servers: Endpoints, topic: str, events: list[Envelope], writers
         broker,
         group=f"bench-{uuid.uuid4().hex[:6]}",
         topics=[topic],
-        dispatcher=Dispatcher({"ConsentGranted": handler}),
+        dispatcher=Dispatcher({ConsentGranted: handler}),
     )
     await broker.start()
     # One writer owns each customer, so a customer's events are appended in order.

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from allwan_gateway.domain.requests import DateTimeText
+from allwan_gateway.entrypoints.schemas.requests import DateTimeText
 from pydantic import TypeAdapter, ValidationError
 from schemathesis import Case, Response
 from schemathesis.auths import AuthContext

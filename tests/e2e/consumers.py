@@ -21,13 +21,14 @@ from unittest import mock
 from allwan_consent.entrypoints.app import build as build_consent
 from allwan_consent.settings import ConsentSettings
 from allwan_devstack.system import SERVICES
-from allwan_gateway.bootstrap import build as build_gateway
+from allwan_gateway.entrypoints.app import build as build_gateway
 from allwan_gateway.settings import GatewaySettings
 from allwan_notifier.entrypoints.app import build as build_notifier
 from allwan_notifier.settings import NotifierSettings
 from allwan_orders.entrypoints.app import build_service as build_orders
 from allwan_orders.settings import OrdersSettings
-from allwan_runtime.dispatch import Dispatcher, Handler
+from allwan_runtime.dispatch import Dispatcher
+from allwan_runtime.handlers import Handlers
 from allwan_runtime.service import ServiceRuntime
 
 BUILDERS: dict[str, Callable[[], ServiceRuntime]] = {
@@ -51,12 +52,14 @@ def registered(environments: Mapping[str, Mapping[str, str]]) -> list[dict[str, 
         runtime: ServiceRuntime,
         name: str,
         topics: Sequence[str],
-        handlers: Mapping[str, Handler],
+        handlers: Handlers[Any],
         *args: Any,
         **kwargs: Any,
     ) -> Dispatcher:
         group = f"{runtime.settings.service_name}.{name}"
-        found.append({"group": group, "topics": list(topics), "handles": sorted(handlers)})
+        found.append(
+            {"group": group, "topics": list(topics), "handles": sorted(handlers.describe())}
+        )
         return consume(runtime, name, topics, handlers, *args, **kwargs)
 
     with mock.patch.object(ServiceRuntime, "consume", recording):

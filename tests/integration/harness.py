@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from allwan_contracts import ConsentGranted, new_envelope
+from allwan_contracts.base import Event
 from allwan_contracts.consent import ConsentEvidence, ConsentPurpose
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.fields import Channel
 from allwan_contracts.topics import ALL_TOPICS, CONSENT, dead_letter_spec, dead_letter_topic
 from allwan_runtime.consumer import subscribe
-from allwan_runtime.dispatch import Dispatcher, RetryPolicy
+from allwan_runtime.dispatch import Dispatcher, Handler, RetryPolicy
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.kafka import ensure_topics, idempotent_producer
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
@@ -111,7 +112,10 @@ async def running_relay(
 
 @asynccontextmanager
 async def running_consumer(
-    settings: RuntimeSettings, group: str, handlers: dict[str, Any], **broker_options: Any
+    settings: RuntimeSettings,
+    group: str,
+    handlers: Mapping[type[Event], Handler],
+    **broker_options: Any,
 ) -> AsyncIterator[Dispatcher]:
     broker = KafkaBroker(settings.kafka_bootstrap, logger=None, **broker_options)
     dispatcher = Dispatcher(handlers=handlers, retry=RetryPolicy(max_attempts=3, initial_s=0.05))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from allwan_contracts import encode
+from allwan_contracts import ConsentGranted, encode
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.topics import CONSENT, dead_letter_topic
 from allwan_runtime.eventstore import EventStore
@@ -71,7 +71,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_next_is_proce
         with_payload(good, payload={**good.payload, "purpose": "selling_data"}),
     ]
     projection = CountingProjection(db)
-    async with running_consumer(settings, group, {"ConsentGranted": projection}):
+    async with running_consumer(settings, group, {ConsentGranted: projection}):
         await produce(
             settings, [(customer, value) for value in poison] + [(customer, encode(good))]
         )
@@ -115,7 +115,7 @@ async def test_redelivering_an_event_leaves_the_projection_unchanged(
     customer = f"c-{uuid.uuid4().hex}"
     first, second = grant(customer, 1), grant(customer, 2)
     projection = CountingProjection(db)
-    async with running_consumer(settings, group, {"ConsentGranted": projection}):
+    async with running_consumer(settings, group, {ConsentGranted: projection}):
         await produce(settings, [(customer, encode(first)), (customer, encode(second))])
 
         async def both() -> bool:
@@ -153,7 +153,7 @@ async def test_graceful_shutdown_finishes_and_commits_the_in_flight_record(
         await asyncio.sleep(1.0)
         finished.append(envelope.aggregate_version)
 
-    async with running_consumer(settings, group, {"ConsentGranted": slow}):
+    async with running_consumer(settings, group, {ConsentGranted: slow}):
         await produce(settings, [(customer, encode(grant(customer, 1)))])
         await asyncio.wait_for(started.wait(), 30)
     assert finished == [1]  # stop() waited for the handler
@@ -164,7 +164,7 @@ async def test_graceful_shutdown_finishes_and_commits_the_in_flight_record(
         if event.customer_id == customer:
             again.append(envelope.aggregate_version)
 
-    async with running_consumer(settings, group, {"ConsentGranted": record}):
+    async with running_consumer(settings, group, {ConsentGranted: record}):
         await produce(settings, [(customer, encode(grant(customer, 2)))])
 
         async def second() -> bool:
@@ -190,7 +190,7 @@ async def test_a_span_before_publish_and_the_consumer_spans_share_one_trace(
     tracer = trace.get_tracer("itest")
     async with (
         running_consumer(
-            settings, group, {"ConsentGranted": projection}, **telemetry_broker_options(provider)
+            settings, group, {ConsentGranted: projection}, **telemetry_broker_options(provider)
         ),
         running_relay(settings, store, db),
     ):

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from allwan_contracts import encode
+from allwan_contracts import ConsentGranted, encode
 from allwan_contracts.envelope import Envelope
 from allwan_runtime import dead_letters
 from allwan_runtime.settings import RuntimeSettings
@@ -38,7 +38,7 @@ async def test_dead_letters_replayed_after_the_fix_are_handled_and_never_replaye
     await prepare_topics(settings, group)
     customers = [f"c-{uuid.uuid4().hex}" for _ in range(3)]
     handler = BrokenUntilFixed()
-    async with running_consumer(settings, group, {"ConsentGranted": handler}):
+    async with running_consumer(settings, group, {ConsentGranted: handler}):
         await produce(settings, [(c, encode(grant(c, 1))) for c in customers])
 
         async def all_dead_lettered() -> bool:
@@ -47,7 +47,7 @@ async def test_dead_letters_replayed_after_the_fix_are_handled_and_never_replaye
         await eventually(all_dead_lettered, timeout=60)
         listed = await dead_letters.summarise(settings, group)
         assert listed.reasons == {"handler_error": 3}
-        assert listed.event_types == {"ConsentGranted": 3}
+        assert listed.event_types == {ConsentGranted: 3}
         assert listed.pending == 3
 
         dry = await dead_letters.replay(settings, group, dry_run=True)

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 import pytest
-from allwan_contracts import decode
+from allwan_contracts import ConsentGranted, decode
 from allwan_contracts.topics import CONSENT
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.settings import RuntimeSettings
@@ -93,7 +93,7 @@ async def test_event_stored_by_a_killed_process_is_published_after_restart_and_a
     store = EventStore(db)
     projection = CountingProjection(db)
     async with (
-        running_consumer(settings, group, {"ConsentGranted": projection}),
+        running_consumer(settings, group, {ConsentGranted: projection}),
         running_relay(settings, store, db),
     ):
 
@@ -211,13 +211,13 @@ async def test_only_one_of_several_relays_holds_the_lease_at_a_time(
     # The lease is a slot of wall-clock time: relays that asked on both sides of a slot's end
     # would each hold a different slot. Ask well inside one slot.
     await inside_one_slot(lease_s)
-    holders = await asyncio.gather(*(relay._hold_lease() for relay in relays))
+    holders = await asyncio.gather(*(relay._lease.hold() for relay in relays))
     assert sum(holders) == 1
     winner = relays[holders.index(True)]
-    assert await winner._hold_lease() is True  # the owner keeps its slot
+    assert await winner._lease.hold() is True  # the owner keeps its slot
     await winner.release()
     await inside_one_slot(lease_s)
-    again = await asyncio.gather(*(relay._hold_lease() for relay in relays if relay is not winner))
+    again = await asyncio.gather(*(relay._lease.hold() for relay in relays if relay is not winner))
     assert sum(again) == 1  # released: another replica takes over at once
 
 

@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from allwan_contracts import Envelope, OrderPlaced
 from allwan_devstack import DevStack, Endpoints
+from allwan_runtime.handlers import Handlers
 from allwan_runtime.service import ServiceRuntime
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import SecretStr
@@ -47,10 +49,12 @@ def probe_runtime(servers: Endpoints, *, relay: bool) -> ServiceRuntime:
     )
     runtime = ServiceRuntime(settings, relay=relay)
 
-    async def ignore(envelope: object, event: object) -> None:
+    async def ignore(event: OrderPlaced, envelope: Envelope, deps: None) -> None:
         return None
 
-    runtime.consume("probe", ["allwan.orders"], {"OrderPlaced": ignore})
+    handlers: Handlers[None] = Handlers(None)
+    handlers.on(OrderPlaced, ignore)
+    runtime.consume("probe", ["allwan.orders"], handlers)
     return runtime
 
 

@@ -78,7 +78,7 @@ async def test_a_v1_event_in_the_store_is_consumed_as_v2_and_stays_v1_at_rest(
         broker,
         group=group,
         topics=[topic(settings, ORDERS.name)],
-        dispatcher=Dispatcher({"OrderPlaced": handler}),
+        dispatcher=Dispatcher({OrderPlaced: handler}),
         dead_letters=topic(settings, dead_letter_topic(group)),
     )
     await broker.start()

@@ -177,15 +177,22 @@ class OrderCancelled(_OrderEvent):
 
 
 class OrderRefunded(_OrderEvent):
-    """The payment provider returned money to the customer."""
+    """The payment provider returned money to the customer.
+
+    v2 says whether the order is now fully refunded, as the order decided it, so a view never
+    adds refunds up again to find out (v1 records read as partial: see ``upcasting``).
+    """
 
     event_type: ClassVar[str] = "OrderRefunded"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     reason: RefundReason
     refund_halalas: PositiveHalalas
     currency: Currency
     refund_reference: Reference
+    fully_refunded: StrictBool = Field(
+        description="True when the refunds now add up to what was paid: the order has ended."
+    )
 
 
 class OrderExpired(_OrderEvent):

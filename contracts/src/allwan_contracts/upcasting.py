@@ -78,8 +78,18 @@ def upcast_consent_change_requested_v1_to_v2(payload: Payload) -> Payload:
     return _consent_evidence_v1_to_v2(payload, granting=payload["action"] == "grant")
 
 
+def upcast_order_refunded_v1_to_v2(payload: Payload) -> Payload:
+    """OrderRefunded v1 → v2: v1 did not say whether the order was fully refunded.
+
+    Only the order's own stream can know (it adds up every refund against what was paid, and
+    its aggregate still does so from any version); a v1 record alone reads as partial.
+    """
+    return payload | {"fully_refunded": False}
+
+
 UPCASTERS: Mapping[UpcasterKey, Upcaster] = {
     ("OrderPlaced", 1): upcast_order_placed_v1_to_v2,
+    ("OrderRefunded", 1): upcast_order_refunded_v1_to_v2,
     ("ConsentGranted", 1): upcast_consent_granted_v1_to_v2,
     ("ConsentWithdrawn", 1): upcast_consent_withdrawn_v1_to_v2,
     ("ConsentChangeRequested", 1): upcast_consent_change_requested_v1_to_v2,

@@ -1,7 +1,9 @@
 """Event-first aggregates: state changes only by applying events.
 
 Pure Python, no I/O: a command method checks its invariants, then records an event; the same
-``apply`` rebuilds the state when the aggregate is loaded from its stream.
+``apply`` rebuilds the state when the aggregate is loaded from its stream. New events count
+as stored only once the repository says so (``mark_stored``): an append that lost a race
+leaves the aggregate as it was, pending events and version alike.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ class Aggregate(ABC):
         self.apply(event)
         self._pending.append(event)
 
-    def collect(self) -> list[Any]:
-        """Hand over the new events and mark them as stored."""
-        pending, self._pending = self._pending, []
-        self.version += len(pending)
-        return pending
+    @property
+    def pending(self) -> tuple[Any, ...]:
+        """The events recorded since the aggregate was loaded or last stored."""
+        return tuple(self._pending)
+
+    def mark_stored(self) -> None:
+        """The pending events were appended: they are now part of the stored version."""
+        self.version += len(self._pending)
+        self._pending = []

@@ -103,12 +103,12 @@ DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 
 @dataclass
 class Dispatcher:
-    """Routes decoded events to handlers by event type.
+    """Routes decoded events to handlers by event class (``allwan_runtime.handlers``).
 
     Known event types without a handler are ignored (a topic carries several types); a type
     no contract defines is poison."""
 
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[type[Event], Handler]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     busy_since: float | None = None
 
@@ -116,8 +116,8 @@ class Dispatcher:
         """Process one record value; see the module docstring for the rules."""
         try:
             envelope = decode(raw)
-            event_class(envelope.event_type)  # a type no contract defines is poison
-            handler = self.handlers.get(envelope.event_type)
+            # A type no contract defines is poison; an upcast event is of its latest class.
+            handler = self.handlers.get(event_class(envelope.event_type))
             if handler is None:
                 return Outcome.IGNORED
             event = read_event(envelope)

@@ -18,7 +18,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
 from allwan_contracts.envelope import Envelope
 from opentelemetry import propagate
@@ -27,10 +27,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-Document = dict[str, Any]
+from allwan_runtime.mongo import Document
+
 COMMITS = "event_commits"
 OUTBOX = "outbox"
 _KNOWN_HEADS = 10_000
+# The character after ":" in ASCII: "<type>:" <= stream id < "<type>;" selects one type.
+_AFTER_SEPARATOR = ";"
 
 
 class ConcurrencyConflict(Exception):
@@ -42,14 +45,30 @@ class ConcurrencyConflict(Exception):
         self.expected_version = expected_version
 
 
+def stream_id(aggregate_type: str, aggregate_id: str) -> str:
+    """The stream of one aggregate: ``<aggregate type>:<aggregate id>``."""
+    return f"{aggregate_type}:{aggregate_id}"
+
+
 def stream_id_of(envelope: Envelope) -> str:
     """The stream an event belongs to: one per aggregate."""
-    return f"{envelope.aggregate_type}:{envelope.aggregate_id}"
+    return stream_id(envelope.aggregate_type, envelope.aggregate_id)
 
 
 def commit_id(stream_id: str, expected_version: int) -> str:
     """The key of the commit that follows ``expected_version``; sorts in version order."""
     return f"{stream_id}@{expected_version:010d}"
+
+
+class Streams(Protocol):
+    """What handlers and repositories need of an event store: ``EventStore`` in MongoDB, or
+    ``allwan_runtime.memory.InMemoryEventStore`` in unit tests."""
+
+    async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int: ...
+
+    async def load(self, stream_id: str) -> list[Envelope]: ...
+
+    async def stream_ids(self, aggregate_type: str) -> list[str]: ...
 
 
 class EventStore:
@@ -90,7 +109,7 @@ class EventStore:
         """
         if not events:
             return expected_version
-        stream_id = _check_contiguous(events, expected_version)
+        stream_id = check_contiguous(events, expected_version)
         if not await self._is_boundary(stream_id, expected_version):
             # The caller asked for a version inside a commit or beyond the head: writing
             # would overlap or leave a gap.
@@ -137,6 +156,21 @@ class EventStore:
             for raw in commit["events"]:
                 yield Envelope.model_validate(raw)
 
+    async def stream_ids(self, aggregate_type: str, batch_size: int = 1000) -> list[str]:
+        """Ids of every aggregate of ``aggregate_type`` with at least one stored event, sorted.
+
+        For commands that fan out to all of them (a material policy change touches every
+        customer's consent ledger); it reads the commits, not a projection, so it sees every
+        stored one.
+        """
+        prefix = f"{aggregate_type}:"
+        cursor = self._commits.find(
+            {"stream_id": {"$gte": prefix, "$lt": f"{aggregate_type}{_AFTER_SEPARATOR}"}},
+            projection={"stream_id": 1},
+            batch_size=batch_size,
+        )
+        return sorted({commit["stream_id"][len(prefix) :] async for commit in cursor})
+
     async def _chain(self, stream_id: str) -> AsyncIterator[Document]:
         version = 0
         while True:
@@ -162,7 +196,7 @@ class EventStore:
             self._boundaries.popitem(last=False)
 
 
-def _check_contiguous(events: Sequence[Envelope], expected_version: int) -> str:
+def check_contiguous(events: Sequence[Envelope], expected_version: int) -> str:
     stream_id = stream_id_of(events[0])
     for offset, event in enumerate(events, start=1):
         if stream_id_of(event) != stream_id:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,14 +25,14 @@ import structlog
 from allwan_contracts.envelope import Envelope
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from allwan_runtime.eventstore import EventStore
+from allwan_runtime.lease import SlotLease
+from allwan_runtime.mongo import Document
 from allwan_runtime.wire import message_headers, message_value
 
-Document = dict[str, Any]
 LEASES = "relay_leases"
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("allwan.outbox")
@@ -78,13 +77,11 @@ class OutboxRelay:
         config: RelayConfig,
     ) -> None:
         self._store = store
-        self._leases: AsyncCollection[Document] = db[LEASES]
+        self._lease = SlotLease(db, "relay", config.owner, config.lease_s, collection=LEASES)
         self._producer = producer
         self._topic_for = topic_for
         self._config = config
         self._wake = asyncio.Event()
-        self._owned_slot: int | None = None
-        self._next_claimed: int | None = None
         store.on_append(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -92,7 +89,7 @@ class OutboxRelay:
         while not stop.is_set():
             published = 0
             try:
-                if await self._hold_lease():
+                if await self._lease.hold():
                     published = await self.publish_pending()
             except (PyMongoError, OSError, RuntimeError) as error:
                 log.warning("outbox.relay_failed", error=type(error).__name__)
@@ -113,37 +110,9 @@ class OutboxRelay:
             # Woken by an append: linger a moment so a burst of appends goes out as one batch.
             await asyncio.sleep(self._config.linger_s)
 
-    async def _hold_lease(self) -> bool:
-        # Time is cut into slots of ``lease_s``; whoever inserts a slot's document first owns
-        # it. Only inserts against the unique _id are used: conditional updates are not atomic
-        # on FerretDB (two writers can both "win" a compare-and-set there).
-        now = time.time()
-        slot = int(now // self._config.lease_s)
-        if self._owned_slot != slot:
-            self._owned_slot = slot if await self._claim(slot) else None
-        late = now % self._config.lease_s > 0.8 * self._config.lease_s
-        if self._owned_slot == slot and late and self._next_claimed != slot + 1:
-            # The owner claims the next slot early (once), so the lease does not hop needlessly.
-            await self._claim(slot + 1)
-            self._next_claimed = slot + 1
-        return self._owned_slot == slot
-
-    async def _claim(self, slot: int) -> bool:
-        owner = self._config.owner
-        try:
-            await self._leases.insert_one(
-                {"_id": f"relay:{slot}", "slot": slot, "owner": owner, "at": datetime.now(UTC)}
-            )
-        except DuplicateKeyError:
-            found = await self._leases.find_one({"_id": f"relay:{slot}"})
-            return found is not None and found["owner"] == owner
-        await self._leases.delete_many({"slot": {"$lt": slot - 10}})
-        return True
-
     async def release(self) -> None:
         """Give the lease up at shutdown so another replica takes over at once."""
-        await self._leases.delete_many({"owner": self._config.owner})
-        self._owned_slot = self._next_claimed = None
+        await self._lease.release()
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many events went out."""

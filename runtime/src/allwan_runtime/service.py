@@ -12,28 +12,34 @@ import contextlib
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.client import AIOKafkaClient
 from allwan_contracts import event_class
+from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.topics import ALL_TOPICS, TopicSpec, dead_letter_spec, dead_letter_topic
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
+from allwan_runtime.asyncapi import describe_payloads
 from allwan_runtime.consumer import Membership, subscribe
-from allwan_runtime.dispatch import Dispatcher, Handler, RetryPolicy
+from allwan_runtime.dispatch import Dispatcher, RetryPolicy
 from allwan_runtime.eventstore import EventStore
+from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health, LagProbe
 from allwan_runtime.kafka import ensure_topics, idempotent_producer, when_kafka_answers
-from allwan_runtime.keystore import KeyStore, MasterKeyring, Purpose
+from allwan_runtime.keystore import KeyStore, LazyKeyStore, MasterKeyring, Purpose
 from allwan_runtime.logs import setup_logging
 from allwan_runtime.mongo import connect
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
+from allwan_runtime.periodic import PeriodicTask
 from allwan_runtime.settings import RuntimeSettings
+from allwan_runtime.supervisor import ConsumerSupervisor
 from allwan_runtime.telemetry import setup_tracing
 
 log = structlog.get_logger(__name__)
@@ -72,29 +78,34 @@ class ServiceRuntime:
         self._relay: OutboxRelay | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self.supervisors: list[ConsumerSupervisor] = []
+        self._supervision = PeriodicTask(
+            "consumer-supervisor", self._supervise, settings.consumer_check_interval_s
+        )
 
     def consume(
         self,
         name: str,
         topics: Sequence[str],
-        handlers: Mapping[str, Handler],
+        handlers: Handlers[Any],
         description: str = "",
     ) -> Dispatcher:
-        """Register a consumer group whose records go to ``handlers`` by event type.
+        """Register a consumer group whose records go to ``handlers`` by event class.
 
         The group id is ``<service name>.<name>``: a test run with its own service name never
-        shares offsets with another.
+        shares offsets with another. The AsyncAPI document lists the handled events' schemas.
         """
         settings = self.settings
         group = f"{settings.service_name}.{name}"
         dispatcher = Dispatcher(
-            handlers=handlers,
+            handlers=handlers.bound(),
             retry=RetryPolicy(
                 max_attempts=settings.consumer_max_attempts,
                 initial_s=settings.consumer_backoff_initial_s,
                 max_s=settings.consumer_backoff_max_s,
             ),
         )
+        known = set(self.broker.subscribers)
         subscribe(
             self.broker,
             group=group,
@@ -108,7 +119,9 @@ class ServiceRuntime:
                 heartbeat_interval_s=settings.kafka_heartbeat_interval_s,
             ),
         )
-        subscriber = self.broker.subscribers[-1]
+        # ``broker.subscribers`` comes from a WeakSet: its last one need not be the newest.
+        (subscriber,) = set(self.broker.subscribers) - known
+        describe_payloads(subscriber, handlers.event_classes)
         probe = LagProbe(
             lambda: getattr(subscriber, "consumer", None), settings.consumer_stuck_after_s
         )
@@ -119,8 +132,25 @@ class ServiceRuntime:
                 raise RuntimeError("a record has been failing for too long")
 
         self.health.add(f"handler:{group}", not_stuck)
+        self.supervisors.append(
+            ConsumerSupervisor(
+                group, subscriber, dispatcher.stuck_for, settings.consumer_restart_after_s
+            )
+        )
         self._groups.append(group)
         return dispatcher
+
+    def publishes(self, topic: TopicSpec, events: Sequence[type[Event]]) -> None:
+        """Document in ``/asyncapi`` that the outbox relay publishes ``events`` to ``topic``.
+
+        The relay publishes, not FastStream: the entry only describes it.
+        """
+        publisher = self.broker.publisher(
+            self.topic(topic.name),
+            title=f"{self.settings.service_name}:publish:{topic.name}",
+            description=f"{topic.description} Key: {topic.key}.",
+        )
+        describe_payloads(publisher, events)
 
     @property
     def replica(self) -> str:
@@ -141,8 +171,15 @@ class ServiceRuntime:
         specs = [*ALL_TOPICS, *(dead_letter_spec(group) for group in self._groups)]
         return [dataclasses.replace(spec, name=self.topic(spec.name)) for spec in specs]
 
-    def keystore(self, purposes: Collection[Purpose]) -> KeyStore:
-        """The shared data-key store, opening personal data only for ``purposes`` (C4)."""
+    def keystore(self, purposes: Collection[Purpose]) -> LazyKeyStore:
+        """The shared data-key store, opening personal data only for ``purposes`` (C4).
+
+        Made on first use, so commands that touch no personal data (printing the AsyncAPI
+        document) need no master keys; ``LazyKeyStore.check`` fails fast at start.
+        """
+        return LazyKeyStore(lambda: self._keystore(purposes))
+
+    def _keystore(self, purposes: Collection[Purpose]) -> KeyStore:
         settings = self.settings
         if settings.master_keys is None or settings.blind_index_key is None:
             raise RuntimeError("ALLWAN_MASTER_KEYS and ALLWAN_BLIND_INDEX_KEY must be set")
@@ -195,9 +232,20 @@ class ServiceRuntime:
             )
             self._stop.clear()
             self._relay_task = asyncio.create_task(self._relay.run(self._stop), name="outbox-relay")
+        if self.supervisors:
+            await self._supervision.start()
+
+    async def _supervise(self) -> None:
+        for supervisor in self.supervisors:
+            await supervisor.check()
+
+    async def stop_supervision(self) -> None:
+        """No more consumer restarts: the consumers are about to stop."""
+        await self._supervision.stop()
 
     async def stop(self) -> None:
         """Stop the relay after its current batch, then close the clients."""
+        await self.stop_supervision()
         self._stop.set()
         if self._relay_task is not None:
             await self._relay_task
@@ -221,6 +269,7 @@ class ServiceRuntime:
         try:
             yield self
         finally:
+            await self.stop_supervision()
             await self.broker.stop()
             await self.stop()
 
@@ -242,6 +291,7 @@ class ServiceRuntime:
             self.broker,
             asgi_routes=[*self.health.asgi_routes(), *extra_routes],
             on_startup=[self.start],
+            on_shutdown=[self.stop_supervision],
             after_shutdown=[self.stop],
             asyncapi_path="/asyncapi",
         )

@@ -45,6 +45,10 @@ class RuntimeSettings(BaseSettings):
     consumer_backoff_initial_s: float = Field(default=0.2, gt=0)
     consumer_backoff_max_s: float = Field(default=5.0, gt=0)
     consumer_stuck_after_s: float = Field(default=30.0, gt=0)
+    """Readiness fails when a consumer with records to read moved on none for this long."""
+    consumer_restart_after_s: float = Field(default=60.0, gt=0)
+    """A consumer stalled this long (or whose group coordination died) is restarted in process."""
+    consumer_check_interval_s: float = Field(default=5.0, gt=0)
     graceful_timeout_s: float = Field(default=20.0, gt=0)
     http_host: str = "0.0.0.0"  # noqa: S104 - in a container the published port is the boundary
     http_port: int = Field(default=8080, ge=0, le=65535)

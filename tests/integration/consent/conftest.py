@@ -45,8 +45,7 @@ class RunningConsent:
 
     @property
     def keystore(self) -> KeyStore:
-        assert isinstance(self.service.secrets, KeyStore)
-        return self.service.secrets
+        return self.service.secrets.store
 
     async def send(self, event: Event, *, as_: str = "gateway", version: int = 1) -> Envelope:
         """Put an event on its topic as the gateway (or the orders service) would."""

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from allwan_consent.bootstrap import bootstrap
-from allwan_consent.domain.policy import PRIVACY
+from allwan_consent.domain.policy import PRIVACY, PrivacyPolicy
 from allwan_consent.entrypoints.cli import rebuild_read_models
 from allwan_contracts import POLICIES, ConsentPurpose, Envelope
+from allwan_runtime.eventstore import stream_id
 
 from tests.integration.consent.builders import new_customer, new_mobile, order, publish_request
 from tests.integration.consent.conftest import RunningConsent
@@ -72,7 +73,7 @@ async def test_pc1_version_1_is_published_once_however_many_replicas_start(
 
     # Every start has returned, so the policy's stream is final: one version in it. (The
     # read model alone could show version 1 before a second version reached it.)
-    stored = await consent.runtime.store.load(f"policy:{PRIVACY}")
+    stored = await consent.runtime.store.load(stream_id(PrivacyPolicy.aggregate_type, PRIVACY))
     assert [(e.event_type, e.payload["version"]) for e in stored] == [
         ("PolicyDocumentPublished", 1),
         ("PolicyChanged", 1),

@@ -7,8 +7,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+from allwan_consent.domain.ledger import ConsentLedger
 from allwan_consent.domain.phones import to_e164
 from allwan_contracts import CONSENT, Channel, ConsentPurpose, Envelope
+from allwan_runtime.eventstore import stream_id
 
 from tests.integration.consent.builders import (
     new_customer,
@@ -100,7 +102,7 @@ async def test_k3_whatsapp_stop_from_a_known_phone_withdraws_and_an_unknown_phon
     # was stored: the customer's ledger is then final for this delivery. (The read model
     # would still say "in the audience" for a while even if it had withdrawn them.)
     await eventually(lambda: keys.is_erased(f"webhook:{unknown.delivery_id}"))
-    ledger = await consent.runtime.store.load(f"customer:{customer}")
+    ledger = await consent.runtime.store.load(stream_id(ConsentLedger.aggregate_type, customer))
     assert [e.event_type for e in ledger] == ["ConsentGranted", "ConsentGranted"]
     assert await _in_audience(consent, customer)
 

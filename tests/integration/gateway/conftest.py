@@ -13,10 +13,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from allwan_contracts import Event, new_envelope
 from allwan_devstack import Endpoints
-from allwan_gateway.bootstrap import Gateway, build
+from allwan_gateway.bootstrap import Gateway
 from allwan_gateway.domain.auth import Role
-from allwan_gateway.entrypoints.app import create_app
+from allwan_gateway.entrypoints.app import build, create_app
 from allwan_gateway.settings import GatewaySettings
+from allwan_runtime.eventstore import stream_id
 from allwan_runtime.keystore import generate_master_key
 from allwan_runtime.service import ServiceRuntime, topic_for
 from allwan_runtime.wire import message_headers, message_value
@@ -44,7 +45,7 @@ class RunningGateway:
 
     async def publish(self, event: Event, producer: str) -> None:
         """Put an event on its (prefixed) topic as ``producer`` would."""
-        stream = f"{event.aggregate_type}:{event.aggregate_id()}"
+        stream = stream_id(event.aggregate_type, event.aggregate_id())
         self.versions[stream] = version = self.versions.get(stream, 0) + 1
         envelope = new_envelope(
             event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()

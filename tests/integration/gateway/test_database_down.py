@@ -24,10 +24,10 @@ import httpx
 import pytest
 from allwan_devstack.cache import cache_root
 from allwan_devstack.ferretdb import mongo_ready, provision_ferretdb, server_command
-from allwan_gateway.bootstrap import Gateway, build
+from allwan_gateway.bootstrap import Gateway
 from allwan_gateway.domain.auth import Role
-from allwan_gateway.entrypoints.app import create_app
-from allwan_gateway.entrypoints.middleware import DATABASE_BUDGET_S
+from allwan_gateway.entrypoints.app import build, create_app
+from allwan_gateway.entrypoints.limits import DATABASE_BUDGET_S
 from allwan_gateway.settings import GatewaySettings
 from allwan_runtime.keystore import generate_master_key
 from pydantic import SecretStr

@@ -13,10 +13,10 @@ import pytest
 from allwan_contracts import Sealed
 from allwan_devstack import Endpoints
 from allwan_notifier.adapters.address_book import MongoAddressBook
-from allwan_notifier.adapters.lease import SlotLease
 from allwan_notifier.adapters.ledger import MongoLedger
 from allwan_notifier.domain.deliveries import Delivery, Kind, State
 from allwan_notifier.domain.recipients import Address
+from allwan_runtime.lease import SlotLease
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -120,7 +120,7 @@ async def test_the_fanout_lease_has_one_holder_until_it_lapses_or_is_released(
 
     assert await first.hold()
     assert not await second.hold()
-    clock[0] = 1006.0  # late in the slot: the holder claims the next one early
+    clock[0] = 1009.0  # late in the slot: the holder claims the next one early
     assert await first.hold()
     clock[0] = 1012.0
     assert not await second.hold()  # the holder's early claim keeps it

@@ -1,15 +1,13 @@
-"""Hand-written fakes of the consent service's ports, and builders of its inputs."""
+"""The phone index in memory (the runtime has none), and builders of the service's inputs
+(sealed with the runtime's ``InMemoryKeyStore``)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import itertools
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
-from uuid import UUID
+from typing import Any
 
 from allwan_contracts import (
     Channel,
@@ -20,7 +18,6 @@ from allwan_contracts import (
     Event,
     OrderPlaced,
     PolicyContact,
-    Sealed,
     new_envelope,
 )
 from allwan_contracts.intake import (
@@ -30,88 +27,17 @@ from allwan_contracts.intake import (
     WebhookReceived,
     WebhookSource,
 )
-from allwan_runtime.aggregate import Aggregate
-from allwan_runtime.eventstore import ConcurrencyConflict
-from allwan_runtime.keystore import ERASED, Purpose, PurposeNotGranted
+from allwan_runtime.keystore import InMemoryKeyStore
 
 from tests.builders import order_placed as build_order_placed
 
-A = TypeVar("A", bound=Aggregate)
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CONTACT = PolicyContact(phone="0563120415", whatsapp="0563120415", email="privacy@example.com")
-_counter = itertools.count()
-
-
-class FakeAggregates(Generic[A]):
-    """Streams in memory, with the event store's optimistic concurrency and causation."""
-
-    def __init__(self, aggregate: type[A]) -> None:
-        self._aggregate = aggregate
-        self.streams: dict[str, list[tuple[Any, UUID | None]]] = {}
-        self.conflicts_to_raise = 0
-
-    async def get(self, aggregate_id: str) -> A:
-        return self._aggregate.rehydrate(aggregate_id, self.events(aggregate_id))
-
-    async def save(
-        self, aggregate: A, *, correlation_id: UUID, causation_id: UUID | None = None
-    ) -> int:
-        stream = self.streams.setdefault(aggregate.id, [])
-        if self.conflicts_to_raise or aggregate.version != len(stream):
-            self.conflicts_to_raise = max(0, self.conflicts_to_raise - 1)
-            raise ConcurrencyConflict(f"{aggregate.aggregate_type}:{aggregate.id}", len(stream))
-        stream.extend((event, causation_id) for event in aggregate.collect())
-        return len(stream)
-
-    async def handled(self, aggregate_id: str, input_id: UUID) -> bool:
-        return any(cause == input_id for _, cause in self.streams.get(aggregate_id, []))
-
-    async def ids(self) -> list[str]:
-        return sorted(self.streams)
-
-    def events(self, aggregate_id: str) -> list[Any]:
-        return [event for event, _ in self.streams.get(aggregate_id, [])]
-
-    def all_events(self) -> list[Any]:
-        return [event for stream in self.streams.values() for event, _ in stream]
-
-
-class FakeSecrets:
-    """A key store that keeps plaintexts in a dict and forgets a subject's on shred."""
-
-    def __init__(self, purposes: frozenset[Purpose] = frozenset({Purpose.CONSENT_MATCHING})):
-        self._purposes = purposes
-        self._plain: dict[tuple[str, str, str], str] = {}
-        self.shredded: set[str] = set()
-
-    def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
-        ct = base64.urlsafe_b64encode(hashlib.sha256(f"{next(_counter)}".encode()).digest())
-        sealed = Sealed(
-            alg="A256GCM", kid=subject, iv="AAECAwQFBgcICQoL", ct=ct.rstrip(b"=").decode()
-        )
-        self._plain[(subject, field, sealed.ct)] = plaintext
-        return sealed
-
-    async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
-        if purpose not in self._purposes:
-            raise PurposeNotGranted("consent", purpose)
-        if sealed.kid in self.shredded:
-            return ERASED
-        return self._plain[(sealed.kid, field, sealed.ct)]
-
-    async def shred(self, subject: str) -> bool:
-        fresh = subject not in self.shredded
-        self.shredded.add(subject)
-        return fresh
-
-    async def is_erased(self, subject: str) -> bool:
-        return subject in self.shredded
-
-    def blind_index(self, kind: str, value: str) -> str:
-        return hashlib.sha256(f"test-key|{kind}|{value}".encode()).hexdigest()
 
 
 class FakePhoneIndex:
+    """``handlers.ports.PhoneIndex`` in a set of (phone hash, customer) pairs."""
+
     def __init__(self) -> None:
         self.entries: set[tuple[str, str]] = set()
 
@@ -150,7 +76,7 @@ def consent_request(
 
 
 def order_placed(
-    secrets: FakeSecrets,
+    secrets: InMemoryKeyStore,
     customer_id: str,
     *,
     order_id: str = "ord-1",
@@ -159,9 +85,9 @@ def order_placed(
     policy_version: int = 1,
 ) -> OrderPlaced:
     contact = CustomerContact(
-        name=secrets.seal(customer_id, "name", "Sara"),
-        email=secrets.seal(customer_id, "email", "sara@example.com"),
-        phone=secrets.seal(customer_id, "phone", phone),
+        name=secrets.seal_now(customer_id, "name", "Sara"),
+        email=secrets.seal_now(customer_id, "email", "sara@example.com"),
+        phone=secrets.seal_now(customer_id, "phone", phone),
     )
     return build_order_placed(
         customer_id,
@@ -224,12 +150,12 @@ def text_message(
 
 
 def webhook(
-    secrets: FakeSecrets, body: str, source: WebhookSource = WebhookSource.WHATSAPP
+    secrets: InMemoryKeyStore, body: str, source: WebhookSource = WebhookSource.WHATSAPP
 ) -> WebhookReceived:
     delivery_id = hashlib.sha256(body.encode()).hexdigest()
     return WebhookReceived(
         delivery_id=delivery_id,
         source=source,
         received_at=WHEN,
-        body=secrets.seal(f"webhook:{delivery_id}", "body", body),
+        body=secrets.seal_now(f"webhook:{delivery_id}", "body", body),
     )

@@ -1,13 +1,18 @@
-"""C2: browsing data only while analytics cookies are granted (CK1, CK2)."""
+"""C2: browsing data only while analytics cookies are granted (CK1, CK2); the read model
+answers as the ledger does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from allwan_consent.domain.consents import CustomerConsents
 from allwan_consent.domain.ledger import ConsentChange, ConsentLedger
 from allwan_contracts import Channel, ConsentEvidence, ConsentPurpose, ErasureReason
 from hypothesis import given
 from hypothesis import strategies as st
+
+ERASED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 EVIDENCE = ConsentEvidence(user_agent_hmac="ab" * 32)
 
@@ -52,3 +57,45 @@ def test_c2_erasure_stops_browsing_data() -> None:
     ledger.erase(ErasureReason.CUSTOMER_REQUEST, Channel.WEB, datetime(2026, 1, 1, tzinfo=UTC))
 
     assert not ledger.may_record_browsing()
+
+
+LEDGER_ACTIONS: dict[str, Callable[[ConsentLedger, ConsentPurpose, int], object]] = {
+    "grant": lambda ledger, purpose, version: ledger.grant(change(purpose, version)),
+    "withdraw": lambda ledger, purpose, version: ledger.withdraw(change(purpose, version)),
+    "reconfirm": lambda ledger, _, version: ledger.require_reconfirmation(version),
+    "erase": lambda ledger, *_: ledger.erase(ErasureReason.RETENTION_ENDED, None, ERASED_AT),
+}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(ConsentPurpose)),
+            st.sampled_from(list(LEDGER_ACTIONS)),
+            st.integers(min_value=0, max_value=2),
+        ),
+        max_size=30,
+    )
+)
+def test_the_read_models_consents_answer_exactly_as_the_ledger(
+    ops: list[tuple[ConsentPurpose, str, int]],
+) -> None:
+    ledger, version = ConsentLedger("cust-1"), 1
+    for purpose, action, step in ops:
+        version += step
+        LEDGER_ACTIONS[action](ledger, purpose, version)
+        held = CustomerConsents("cust-1", dict(ledger.purposes), erased=ledger.erased)
+
+        for each in ConsentPurpose:
+            assert held.granted(each) is ledger.granted(each)
+        assert held.may_record_browsing() is ledger.may_record_browsing()
+
+
+def test_c2_the_read_model_records_no_browsing_for_an_erased_customer() -> None:
+    ledger = ConsentLedger("cust-1")
+    ledger.grant(change(ConsentPurpose.ANALYTICS_COOKIES))
+
+    held = CustomerConsents("cust-1", dict(ledger.purposes), erased=True)
+
+    assert held.may_record_browsing() is False
+    assert held.granted(ConsentPurpose.ANALYTICS_COOKIES) is False

@@ -121,9 +121,9 @@ async def test_c2_a_v1_request_in_flight_is_recorded_without_the_raw_user_agent(
         envelope = intake_v1(ConsentAction.GRANT, purpose)
         request = read_event(envelope)
         assert isinstance(request, ConsentChangeRequested)
-        await change_consent(envelope, request, ledgers=world.ledgers, policies=world.policies)
+        await change_consent(request, envelope, world.deps)
 
-    marketing, analytics = world.ledgers.events("cust-1")
+    marketing, analytics = world.events("cust-1")
     assert isinstance(marketing, ConsentGranted)
     assert isinstance(analytics, ConsentGranted)
     assert marketing.evidence == ConsentEvidence(ip_hmac="cd" * 32)

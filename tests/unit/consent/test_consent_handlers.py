@@ -1,9 +1,9 @@
-"""Consent changes, purchases and erasure through their handlers, with fakes (K1-K3)."""
+"""Consent changes, purchases and erasure through their handlers, in memory (K1-K3)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
-from functools import partial
 
 import pytest
 from allwan_consent.handlers.consent import change_consent, erase_customer, record_purchase
@@ -29,19 +29,11 @@ ERASED_AT = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 async def change(world: World, request: ConsentChangeRequested) -> None:
-    await change_consent(envelope(request), request, ledgers=world.ledgers, policies=world.policies)
+    await change_consent(request, envelope(request), world.deps)
 
 
 async def purchase(world: World, order: OrderPlaced) -> None:
-    await record_purchase(
-        envelope(order, producer="orders"),
-        order,
-        ledgers=world.ledgers,
-        policies=world.policies,
-        secrets=world.secrets,
-        phones=world.phones,
-        country_code="966",
-    )
+    await record_purchase(order, envelope(order, producer="orders"), world.deps)
 
 
 async def test_k3_a_web_withdrawal_is_recorded_under_the_policy_in_force(world: World) -> None:
@@ -50,7 +42,7 @@ async def test_k3_a_web_withdrawal_is_recorded_under_the_policy_in_force(world: 
 
     await change(world, consent_request("cust-1", WITHDRAW))
 
-    _, withdrawn = world.ledgers.events("cust-1")
+    _, withdrawn = world.events("cust-1")
     assert isinstance(withdrawn, ConsentWithdrawn)
     assert (withdrawn.channel, withdrawn.policy_version) == (Channel.WEB, 1)
     assert withdrawn.evidence.ip_hmac == "ab" * 32
@@ -72,7 +64,7 @@ async def test_k3_a_withdrawal_staff_recorded_from_an_email_or_call_keeps_its_re
         ),
     )
 
-    withdrawn = world.ledgers.events("cust-1")[-1]
+    withdrawn = world.events("cust-1")[-1]
     assert isinstance(withdrawn, ConsentWithdrawn)
     assert (withdrawn.channel, withdrawn.recorded_by) == (channel, "staff:42")
     assert withdrawn.evidence.message_reference == "ticket-81"
@@ -82,12 +74,12 @@ async def test_a_redelivered_request_is_recorded_once(world: World) -> None:
     await world.publish_v1()
     grant = consent_request("cust-1", GRANT)
     delivered = envelope(grant)
-    await change_consent(delivered, grant, ledgers=world.ledgers, policies=world.policies)
+    await change_consent(grant, delivered, world.deps)
     await change(world, consent_request("cust-1", WITHDRAW))
 
-    await change_consent(delivered, grant, ledgers=world.ledgers, policies=world.policies)
+    await change_consent(grant, delivered, world.deps)
 
-    assert [type(e) for e in world.ledgers.events("cust-1")] == [ConsentGranted, ConsentWithdrawn]
+    assert [type(e) for e in world.events("cust-1")] == [ConsentGranted, ConsentWithdrawn]
 
 
 async def test_k2_a_grant_by_email_without_its_message_is_refused(world: World) -> None:
@@ -98,7 +90,7 @@ async def test_k2_a_grant_by_email_without_its_message_is_refused(world: World) 
         consent_request("cust-1", GRANT, channel=Channel.EMAIL, evidence=ConsentEvidence()),
     )
 
-    assert world.ledgers.events("cust-1") == []
+    assert world.events("cust-1") == []
 
 
 async def test_consent_changes_wait_until_a_policy_is_published(world: World) -> None:
@@ -113,7 +105,7 @@ async def test_k1_an_order_grants_order_processing_and_indexes_the_buyers_phone(
 
     await purchase(world, order)
 
-    (granted,) = world.ledgers.events("cust-1")
+    (granted,) = world.events("cust-1")
     assert isinstance(granted, ConsentGranted)
     assert granted.purpose is ConsentPurpose.ORDER_PROCESSING
     assert granted.evidence.message_reference == "ord-9"
@@ -137,7 +129,7 @@ async def test_a_second_order_under_the_same_version_adds_nothing(world: World) 
     await purchase(world, order_placed(world.secrets, "cust-1", order_id="ord-1"))
     await purchase(world, order_placed(world.secrets, "cust-1", order_id="ord-2"))
 
-    assert len(world.ledgers.events("cust-1")) == 1
+    assert len(world.events("cust-1")) == 1
 
 
 async def test_erasure_shreds_the_key_forgets_the_phone_and_keeps_the_proof(
@@ -150,20 +142,14 @@ async def test_erasure_shreds_the_key_forgets_the_phone_and_keeps_the_proof(
         reason=ErasureReason.CUSTOMER_REQUEST,
         requested_via=Channel.WEB,
     )
-    erase = partial(
-        erase_customer,
-        ledgers=world.ledgers,
-        secrets=world.secrets,
-        phones=world.phones,
-        clock=lambda: ERASED_AT,
-    )
+    deps = dataclasses.replace(world.deps, clock=lambda: ERASED_AT)
 
-    await erase(envelope(request), request)
-    await erase(envelope(request), request)  # redelivered, or asked twice
+    await erase_customer(request, envelope(request), deps)
+    await erase_customer(request, envelope(request), deps)  # redelivered, or asked twice
 
     assert world.secrets.shredded == {"cust-1"}
     assert world.phones.entries == set()
-    events = world.ledgers.events("cust-1")
+    events = world.events("cust-1")
     assert [type(e) for e in events] == [ConsentGranted, ConsentGranted, CustomerErased]
     assert events[-1].erased_at == ERASED_AT
 

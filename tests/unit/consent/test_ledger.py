@@ -35,7 +35,7 @@ def change(
 
 def replayed(ledger: ConsentLedger) -> ConsentLedger:
     """The ledger as the repository would load it from its stored events."""
-    return ConsentLedger.rehydrate(ledger.id, ledger.collect())
+    return ConsentLedger.rehydrate(ledger.id, ledger.pending)
 
 
 operations = st.lists(
@@ -80,7 +80,7 @@ def test_k3_every_recorded_event_changes_the_state_no_event_repeats_it(
         else:
             ledger.withdraw(change(purpose, version))
     previous: dict[ConsentPurpose, tuple[str, int]] = {}
-    for event in ledger.collect():
+    for event in ledger.pending:
         now = (type(event).__name__, event.policy_version)
         assert previous.get(event.purpose) != now
         if isinstance(event, ConsentWithdrawn):
@@ -92,7 +92,7 @@ def test_k3_withdrawing_what_was_never_granted_records_nothing() -> None:
     ledger = ConsentLedger("cust-1")
 
     assert ledger.withdraw(change()) is False
-    assert ledger.collect() == []
+    assert ledger.pending == ()
 
 
 def test_granting_again_under_the_same_version_records_nothing() -> None:
@@ -101,7 +101,7 @@ def test_granting_again_under_the_same_version_records_nothing() -> None:
 
     assert ledger.grant(change(version=2)) is False
     assert ledger.grant(change(version=1)) is False  # an older grant adds nothing either
-    assert [type(e) for e in ledger.collect()] == [ConsentGranted]
+    assert [type(e) for e in ledger.pending] == [ConsentGranted]
 
 
 def test_a_grant_under_a_newer_policy_version_is_recorded_as_new_proof() -> None:
@@ -109,7 +109,7 @@ def test_a_grant_under_a_newer_policy_version_is_recorded_as_new_proof() -> None
     ledger.grant(change(version=1))
 
     assert ledger.grant(change(version=2)) is True
-    assert [e.policy_version for e in ledger.collect()] == [1, 2]
+    assert [e.policy_version for e in ledger.pending] == [1, 2]
 
 
 def test_k3_a_stale_grant_older_than_the_withdrawal_does_not_undo_it() -> None:
@@ -172,7 +172,7 @@ def test_pc1_asking_twice_for_the_same_material_version_records_nothing_more() -
     ledger.require_reconfirmation(2)
 
     assert ledger.require_reconfirmation(2) == []
-    assert [type(e) for e in ledger.collect()] == [ConsentGranted, ConsentReconfirmationRequired]
+    assert [type(e) for e in ledger.pending] == [ConsentGranted, ConsentReconfirmationRequired]
 
 
 def test_pc1_suspended_consent_is_restored_only_by_a_grant_under_the_new_terms() -> None:
@@ -191,7 +191,7 @@ def test_pc1_grant_under_terms_older_than_the_latest_material_change_is_suspende
     ledger.grant(change(version=1), latest_material_version=2)
 
     assert not ledger.granted(MARKETING)
-    assert [type(e) for e in ledger.collect()] == [ConsentGranted, ConsentReconfirmationRequired]
+    assert [type(e) for e in ledger.pending] == [ConsentGranted, ConsentReconfirmationRequired]
 
 
 def test_k1_order_processing_under_older_terms_is_not_suspended() -> None:
@@ -229,7 +229,7 @@ def test_erased_ledger_keeps_its_proof_and_records_nothing_more() -> None:
     assert ledger.withdraw(change()) is False
     assert ledger.require_reconfirmation(5) == []
     assert not ledger.granted(MARKETING)
-    events = ledger.collect()
+    events = ledger.pending
     assert [type(e) for e in events] == [ConsentGranted, CustomerErased]
 
 

@@ -29,7 +29,7 @@ def test_pc1_versions_are_numbered_in_publishing_order_texts_before_the_notice()
     assert policy.publish(draft(False), contact=CONTACT, url_for=url_for) == 1
     assert policy.publish(draft(True), contact=CONTACT, url_for=url_for) == 2
 
-    events = policy.collect()
+    events = policy.pending
     assert [type(e) for e in events] == [
         PolicyDocumentPublished,
         PolicyChanged,
@@ -47,7 +47,7 @@ def test_pc1_the_latest_material_version_is_remembered() -> None:
     policy.publish(draft(True), contact=CONTACT, url_for=url_for)
     policy.publish(draft(False), contact=CONTACT, url_for=url_for)
 
-    loaded = PrivacyPolicy.rehydrate("privacy", policy.collect())
+    loaded = PrivacyPolicy.rehydrate("privacy", policy.pending)
 
     assert (loaded.current_version, loaded.latest_material_version) == (3, 2)
 
@@ -56,7 +56,7 @@ def test_ct1_every_version_carries_the_contact_details() -> None:
     policy = PrivacyPolicy()
     policy.publish(draft(False), contact=CONTACT, url_for=url_for)
 
-    document = policy.collect()[0]
+    document = policy.pending[0]
 
     assert isinstance(document, PolicyDocumentPublished)
     assert document.contact.phone == document.contact.whatsapp == "0563120415"

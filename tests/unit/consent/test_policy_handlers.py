@@ -17,7 +17,7 @@ from allwan_contracts import (
 )
 from allwan_contracts.intake import ConsentAction
 
-from tests.unit.consent.conftest import World, url_for
+from tests.unit.consent.conftest import World
 from tests.unit.consent.fakes import (
     CONTACT,
     WHEN,
@@ -33,18 +33,14 @@ MARKETING = ConsentPurpose.MARKETING
 
 async def publish(world: World, material: bool) -> PolicyChanged:
     request = publish_request(material)
-    await publish_policy(
-        envelope(request), request, policies=world.policies, contact=CONTACT, url_for=url_for
-    )
-    changed = world.policies.events("privacy")[-1]
+    await publish_policy(request, envelope(request), world.deps)
+    changed = world.policy_events()[-1]
     assert isinstance(changed, PolicyChanged)
     return changed
 
 
 async def reconfirm(world: World, changed: PolicyChanged) -> None:
-    await ask_for_reconfirmation(
-        envelope(changed, producer="consent"), changed, ledgers=world.ledgers
-    )
+    await ask_for_reconfirmation(changed, envelope(changed, producer="consent"), world.deps)
 
 
 async def test_pc1_a_published_version_gets_the_next_number_texts_first(world: World) -> None:
@@ -53,7 +49,7 @@ async def test_pc1_a_published_version_gets_the_next_number_texts_first(world: W
     changed = await publish(world, material=True)
 
     assert (changed.version, changed.material) == (2, True)
-    document = world.policies.events("privacy")[-2]
+    document = world.policy_events()[-2]
     assert isinstance(document, PolicyDocumentPublished)
     assert (document.version, document.published_by) == (2, "staff:7")
     assert document.contact == CONTACT
@@ -63,34 +59,26 @@ async def test_pc1_a_redelivered_publish_request_publishes_once(world: World) ->
     request = publish_request(material=False)
     delivered = envelope(request)
     for _ in range(2):
-        await publish_policy(
-            delivered, request, policies=world.policies, contact=CONTACT, url_for=url_for
-        )
+        await publish_policy(request, delivered, world.deps)
 
-    assert (await world.policies.get("privacy")).current_version == 1
+    assert (await world.deps.policies.get("privacy")).current_version == 1
 
 
 async def test_pc1_version_1_is_published_once_however_often_the_service_starts(
     world: World,
 ) -> None:
     draft = first_version(WHEN)
-    first = await publish_first_version(
-        draft, policies=world.policies, contact=CONTACT, url_for=url_for
-    )
-    again = await publish_first_version(
-        draft, policies=world.policies, contact=CONTACT, url_for=url_for
-    )
+    first = await publish_first_version(draft, world.deps)
+    again = await publish_first_version(draft, world.deps)
 
     assert (first, again) == (True, False)
-    assert (await world.policies.get("privacy")).current_version == 1
+    assert (await world.deps.policies.get("privacy")).current_version == 1
 
 
 async def test_pc1_a_replica_losing_the_race_for_version_1_gives_way(world: World) -> None:
-    world.policies.conflicts_to_raise = 1  # another replica stored version 1 first
+    world.store.conflicts_to_raise = 1  # another replica stored version 1 first
 
-    published = await publish_first_version(
-        first_version(WHEN), policies=world.policies, contact=CONTACT, url_for=url_for
-    )
+    published = await publish_first_version(first_version(WHEN), world.deps)
 
     assert published is False
 
@@ -107,7 +95,7 @@ async def test_pc1_a_material_change_suspends_older_secondary_consents_only(
     await reconfirm(world, changed)
     await reconfirm(world, changed)  # redelivered
 
-    marks = [e for e in world.ledgers.all_events() if isinstance(e, ConsentReconfirmationRequired)]
+    marks = [e for e in world.ledger_events() if isinstance(e, ConsentReconfirmationRequired)]
     assert [
         (m.customer_id, m.purpose, m.granted_under_version, m.policy_version) for m in marks
     ] == [("cust-1", MARKETING, 1, 2)]
@@ -118,11 +106,11 @@ async def test_pc1_a_material_change_suspends_older_secondary_consents_only(
 async def test_pc1_a_non_material_change_keeps_every_consent(world: World) -> None:
     await world.publish_v1()
     await purchase(world, order_placed(world.secrets, "cust-1", marketing_opt_in=True))
-    before = world.ledgers.all_events()
+    before = world.ledger_events()
 
     await reconfirm(world, await publish(world, material=False))
 
-    assert world.ledgers.all_events() == before
+    assert world.ledger_events() == before
     assert (await world.ledger("cust-1")).granted(MARKETING)
 
 

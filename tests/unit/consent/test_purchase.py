@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from allwan_consent.domain.purchase import order_channel, purchase_consents
 from allwan_contracts import Channel, ConsentPurpose
+from allwan_runtime.keystore import InMemoryKeyStore
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.consent.fakes import FakeSecrets, order_placed
+from tests.unit.consent.fakes import order_placed
 
-SECRETS = FakeSecrets()
+SECRETS = InMemoryKeyStore()
 
 
 @given(

@@ -1,4 +1,4 @@
-"""Reading WhatsApp Business Cloud API webhook bodies (K3)."""
+"""Reading WhatsApp Business Cloud API webhook bodies, and what an opt-out in one asks (K3)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import json
 from typing import Any
 
 import pytest
-from allwan_consent.domain.whatsapp import InboundText, MalformedWebhook, parse_delivery
+from allwan_consent.domain.ledger import ConsentChange, ConsentLedger
+from allwan_consent.domain.whatsapp import (
+    InboundText,
+    MalformedWebhook,
+    opt_out,
+    parse_delivery,
+    withdraw_everyone_sharing,
+)
+from allwan_contracts import Channel, ConsentEvidence, ConsentPurpose
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -138,3 +146,40 @@ def test_any_json_under_the_right_object_parses_or_is_refused_never_crashes(entr
     delivery = parse_delivery(body)
 
     assert all(isinstance(t.text, str) and t.sender.isdigit() for t in delivery.texts)
+
+
+def test_k3_an_opt_out_withdraws_marketing_by_whatsapp_proven_by_its_message() -> None:
+    change = opt_out(InboundText("966563120415", "wamid.77", "إيقاف"), policy_version=3)
+
+    assert change is not None
+    assert (change.purpose, change.channel, change.policy_version) == (
+        ConsentPurpose.MARKETING,
+        Channel.WHATSAPP,
+        3,
+    )
+    assert change.evidence == ConsentEvidence(message_reference="wamid.77")
+
+
+def test_a_text_that_is_not_an_opt_out_asks_for_nothing() -> None:
+    assert opt_out(InboundText("966563120415", "wamid.1", "مرحبا"), policy_version=1) is None
+
+
+def test_c3_k3_an_opt_out_whose_id_looks_like_a_card_number_withdraws_without_it() -> None:
+    change = opt_out(InboundText("966563120415", "4111111111111111", "STOP"), policy_version=1)
+
+    assert change is not None
+    assert change.evidence == ConsentEvidence()
+
+
+def test_k3_an_opt_out_stands_for_every_customer_sharing_the_phone() -> None:
+    proof = ConsentEvidence(message_reference="ord-1")
+    ledgers = [ConsentLedger(customer) for customer in ("cust-1", "cust-2", "cust-3")]
+    for ledger in ledgers[:2]:
+        ledger.grant(ConsentChange(ConsentPurpose.MARKETING, Channel.WEB, 1, "customer", proof))
+    change = opt_out(InboundText("966563120415", "wamid.9", "STOP"), policy_version=1)
+    assert change is not None
+
+    withdrawn = withdraw_everyone_sharing(ledgers, change)
+
+    assert [ledger.id for ledger in withdrawn] == ["cust-1", "cust-2"]  # cust-3 had none
+    assert not any(ledger.granted(ConsentPurpose.MARKETING) for ledger in ledgers)

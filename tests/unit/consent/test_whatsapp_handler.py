@@ -1,4 +1,4 @@
-"""K3 by WhatsApp: an opt-out from a known phone withdraws marketing, with fakes."""
+"""K3 by WhatsApp: an opt-out from a known phone withdraws marketing, in memory."""
 
 from __future__ import annotations
 
@@ -18,15 +18,7 @@ MARKETING = ConsentPurpose.MARKETING
 
 
 async def deliver(world: World, received: WebhookReceived) -> None:
-    await withdraw_by_whatsapp(
-        envelope(received),
-        received,
-        ledgers=world.ledgers,
-        policies=world.policies,
-        secrets=world.secrets,
-        phones=world.phones,
-        country_code="966",
-    )
+    await withdraw_by_whatsapp(received, envelope(received), world.deps)
 
 
 async def known_customer(
@@ -44,7 +36,7 @@ async def test_k3_stop_in_arabic_from_a_known_phone_withdraws_marketing(world: W
 
     await deliver(world, received)
 
-    withdrawn = world.ledgers.events("cust-1")[-1]
+    withdrawn = world.events("cust-1")[-1]
     assert isinstance(withdrawn, ConsentWithdrawn)
     assert (withdrawn.purpose, withdrawn.channel) == (MARKETING, Channel.WHATSAPP)
     assert withdrawn.evidence.message_reference == "wamid.77"
@@ -67,13 +59,13 @@ async def test_an_unknown_sender_changes_nothing_and_the_delivery_is_shredded(
     world: World,
 ) -> None:
     await known_customer(world)
-    before = world.ledgers.all_events()
+    before = world.ledger_events()
     received = webhook(world.secrets, whatsapp_body(text_message("966500000000", "STOP")))
 
     with capture_logs() as logs:
         await deliver(world, received)
 
-    assert world.ledgers.all_events() == before
+    assert world.ledger_events() == before
     assert f"webhook:{received.delivery_id}" in world.secrets.shredded
     (summary,) = [log for log in logs if log["event"] == "whatsapp.delivery_handled"]
     assert summary["unknown_sender"] == 1
@@ -81,11 +73,11 @@ async def test_an_unknown_sender_changes_nothing_and_the_delivery_is_shredded(
 
 async def test_a_text_that_is_not_an_opt_out_changes_nothing(world: World) -> None:
     await known_customer(world)
-    before = world.ledgers.all_events()
+    before = world.ledger_events()
 
     await deliver(world, webhook(world.secrets, whatsapp_body(text_message(PHONE, "مرحبا"))))
 
-    assert world.ledgers.all_events() == before
+    assert world.ledger_events() == before
 
 
 async def test_logs_count_messages_but_never_carry_phone_or_text(world: World) -> None:
@@ -114,21 +106,21 @@ async def test_a_delivery_handled_before_is_skipped(world: World) -> None:
     await known_customer(world)
     received = webhook(world.secrets, whatsapp_body(text_message(PHONE, "stop")))
     await deliver(world, received)
-    after_first = world.ledgers.all_events()
+    after_first = world.ledger_events()
 
     await deliver(world, received)  # redelivered: its key is gone
 
-    assert world.ledgers.all_events() == after_first
+    assert world.ledger_events() == after_first
 
 
 async def test_a_malformed_body_is_shredded_without_changes(world: World) -> None:
     await known_customer(world)
-    before = world.ledgers.all_events()
+    before = world.ledger_events()
     received = webhook(world.secrets, "{not json")
 
     await deliver(world, received)
 
-    assert world.ledgers.all_events() == before
+    assert world.ledger_events() == before
     assert f"webhook:{received.delivery_id}" in world.secrets.shredded
 
 

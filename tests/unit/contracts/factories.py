@@ -131,6 +131,7 @@ SAMPLES: dict[type[Event], Event] = {
         refund_halalas=45_770,
         currency="SAR",
         refund_reference="rf_81",
+        fully_refunded=True,
     ),
     OrderExpired: OrderExpired(**ORDER, reason=ExpiryReason.SUBSCRIPTION_ENDED),
     OrderRejected: OrderRejected(

@@ -24,11 +24,8 @@ from hypothesis import strategies as st
 
 from tests.unit.orders.fakes import (
     CATALOGUE,
-    MemoryKeys,
-    MemoryRepository,
-    deps,
-    intake,
     order_requested,
+    orders,
     payment,
     sealed_contact,
 )
@@ -103,15 +100,13 @@ def test_delivery_ids_and_request_fingerprints_are_never_card_numbers(
 
 
 async def test_the_events_of_a_paid_order_as_stored_hold_no_card_data() -> None:
-    d = deps()
-    assert isinstance(d.orders, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
+    o = orders()
     for _ in range(100):
         order_id = fresh_order_id()
-        contact = await sealed_contact(d.keys, "c-1")
-        await place_order(order_requested(contact, order_id=order_id), intake(), d)
-        await report_payment(payment(order_id=order_id), intake(), d)
-        stored = d.orders.streams[order_id]
+        contact = await sealed_contact(o.keys, "c-1")
+        await o.handle(place_order, order_requested(contact, order_id=order_id))
+        await o.handle(report_payment, payment(order_id=order_id))
+        stored = o.stream(order_id)
         assert [envelope.event_type for envelope in stored][-1] == "SubscriptionActivated"
         assert find_card_data([envelope.model_dump(mode="json") for envelope in stored]) == ()
 

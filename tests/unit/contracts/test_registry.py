@@ -14,6 +14,7 @@ from allwan_contracts import (
     EventRegistry,
     OrderPaid,
     OrderPlaced,
+    OrderRefunded,
     UnknownEventType,
     UnsupportedSchemaVersion,
     decode,
@@ -200,3 +201,16 @@ def test_registry_refuses_an_upcaster_that_reads_no_older_version() -> None:
         EventRegistry(events=[OrderPaid], upcasters={("OrderPaid", 1): lambda p: p})
     with pytest.raises(ValueError, match="upcaster"):
         EventRegistry(events=[OrderPaid], upcasters=UPCASTERS)
+
+
+def test_a_v1_refund_reads_as_partial_because_only_the_order_can_add_refunds_up() -> None:
+    sample = SAMPLES[OrderRefunded]
+    assert isinstance(sample, OrderRefunded)
+    v1 = sample.model_dump(mode="json", exclude={"fully_refunded"})
+    envelope = new_envelope(
+        sample, aggregate_version=3, producer="orders", correlation_id=uuid4()
+    ).model_copy(update={"schema_version": 1, "payload": v1})
+    event = read_event(envelope)
+    assert isinstance(event, OrderRefunded)
+    assert event.fully_refunded is False
+    assert event.refund_halalas == sample.refund_halalas

@@ -1,25 +1,22 @@
-"""Hand-written fakes for the gateway: event store, key store and collections in memory."""
+"""The gateway over in-memory adapters: the runtime's event store and key store, and its own
+collections (``MemoryDocuments``, the ``handlers.ports.Documents`` port in a dict)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from allwan_contracts import Sealed
-from allwan_contracts.envelope import Envelope
+from allwan_contracts import Sealed, read_event
 from allwan_gateway.adapters.notifier import NotifierLedger
 from allwan_gateway.bootstrap import Gateway, assemble
 from allwan_gateway.domain.auth import Role
 from allwan_gateway.entrypoints.app import create_app
 from allwan_gateway.settings import GatewaySettings
-from allwan_runtime.eventstore import ConcurrencyConflict, stream_id_of
-from allwan_runtime.keystore.cipher import open_sealed, seal
+from allwan_runtime.keystore import InMemoryKeyStore, Purpose
+from allwan_runtime.memory import InMemoryEventStore
 from fastapi import FastAPI, HTTPException
 from pydantic import SecretStr
 
@@ -39,56 +36,6 @@ def settings(**overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {name: SecretStr(value) for name, value in SECRETS.items()}
     values |= {"decision_wait_s": 0.0, "rate_limit_per_s": 10_000, "rate_limit_burst": 10_000}
     return GatewaySettings(**(values | overrides))
-
-
-class MemoryEventStore:
-    """Streams in a dict, with the event store's optimistic concurrency."""
-
-    def __init__(self) -> None:
-        self.streams: dict[str, list[Envelope]] = {}
-        self.unreachable: Exception | None = None
-
-    async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int:
-        if self.unreachable is not None:
-            raise self.unreachable
-        stream = self.streams.setdefault(stream_id_of(events[0]), [])
-        if len(stream) != expected_version:
-            raise ConcurrencyConflict(stream_id_of(events[0]), expected_version)
-        stream.extend(events)
-        return len(stream)
-
-    async def load(self, stream_id: str) -> list[Envelope]:
-        if self.unreachable is not None:
-            raise self.unreachable
-        return list(self.streams.get(stream_id, []))
-
-    def all(self) -> list[Envelope]:
-        return [envelope for stream in self.streams.values() for envelope in stream]
-
-
-class MemoryKeys:
-    """Real AES-256-GCM under a key per subject; a shredded subject cannot be sealed for."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, bytes | None] = {}
-
-    async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
-        if subject in self.keys and self.keys[subject] is None:
-            raise LookupError(subject)
-        key = self.keys.setdefault(subject, os.urandom(32))
-        assert key is not None
-        return seal(key, subject, field, plaintext)
-
-    def blind_index(self, kind: str, value: str) -> str:
-        return hmac.new(b"test-index-key", f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()
-
-    def open(self, sealed: Sealed, field: str) -> str:
-        key = self.keys[sealed.kid]
-        assert key is not None
-        return open_sealed(key, sealed, field)
-
-    def shred(self, subject: str) -> None:
-        self.keys[subject] = None
 
 
 def _set(document: dict[str, Any], path: str, value: Any) -> None:
@@ -148,8 +95,8 @@ class Harness:
 
     gateway: Gateway
     app: FastAPI
-    store: MemoryEventStore
-    keys: MemoryKeys
+    store: InMemoryEventStore
+    keys: InMemoryKeyStore
     documents: MemoryDocuments
     tokens_issued: list[str] = field(default_factory=list)
 
@@ -170,16 +117,23 @@ class Harness:
 
     def database_down(self, error: Exception) -> None:
         """Every read and write of the event store and the collections raises ``error``."""
-        self.store.unreachable = self.documents.unreachable = error
+
+        async def unreachable(*args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        self.store.append = self.store.load = unreachable  # type: ignore[method-assign]
+        self.documents.unreachable = error
 
     def intake(self, event_type: str) -> list[Any]:
-        from allwan_contracts import read_event
+        return [read_event(e) for e in self.store.envelopes() if e.event_type == event_type]
 
-        return [read_event(e) for e in self.store.all() if e.event_type == event_type]
+    async def opened(self, sealed: Sealed, field: str) -> str:
+        """A value the gateway sealed, opened as orders would (the gateway itself cannot)."""
+        return await self.keys.open(sealed, field=field, purpose=Purpose.ORDER_PROCESSING)
 
 
 def harness(notifier: NotifierLedger | None = None, **overrides: Any) -> Harness:
-    store, keys, documents = MemoryEventStore(), MemoryKeys(), MemoryDocuments()
+    store, keys, documents = InMemoryEventStore(), InMemoryKeyStore(), MemoryDocuments()
     gateway = assemble(
         settings(**overrides),
         store=store,

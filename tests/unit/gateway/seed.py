@@ -25,7 +25,7 @@ from allwan_contracts import (
     new_envelope,
 )
 from allwan_contracts.envelope import Envelope
-from allwan_gateway.bootstrap import Gateway, projection_handlers
+from allwan_gateway.bootstrap import Gateway, handlers
 
 from tests.builders import catalogue_updated
 from tests.unit.contracts.factories import contact
@@ -41,10 +41,9 @@ def envelope(event: Event, version: int, producer: str) -> Envelope:
 async def deliver(gateway: Gateway, event: Event, version: int, producer: str = "") -> None:
     """Hand one event to the gateway's consumers, as Kafka would."""
     owner = producer or ("consent" if event.aggregate_type in {"customer", "policy"} else "orders")
-    order_views, views = projection_handlers(gateway)
-    handlers = order_views | views
-    the_envelope = envelope(event, version, owner)
-    await handlers[event.event_type](the_envelope, event)
+    consumers = handlers(gateway)
+    bound = {**consumers.order_views.bound(), **consumers.views.bound()}
+    await bound[type(event)](envelope(event, version, owner), event)
 
 
 def placed(order_id: str, customer_id: str, **overrides: Any) -> OrderPlaced:

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from allwan_gateway.domain.body_rules import MalformedBody, card_data, operator_keys, parse_json
+from allwan_contracts.cards import CardDataRefused, refuse_card_data
+from allwan_gateway.domain.body_rules import MalformedBody, operator_keys, parse_json
 
 from tests.unit.gateway.fakes import Harness, harness
 from tests.unit.gateway.test_problems import ORDER, assert_problem
@@ -38,7 +39,7 @@ async def test_c3_card_data_anywhere_in_a_body_is_refused_and_never_echoed(
     assert problem["errors"]
     for value in ("4111 1111", "4111-1111", "4111111111111111", "5500000000000004", '"123"'):
         assert value not in answer.text
-    assert gw.store.all() == []
+    assert gw.store.envelopes() == []
 
 
 async def test_c3_a_card_number_in_a_consent_request_is_refused_too(gw: Harness) -> None:
@@ -69,7 +70,7 @@ async def test_s1_mongo_operator_keys_are_refused_anywhere(
         answer = await http.post("/v1/orders", json=body, headers=gw.customer("cust-1"))
 
     assert_problem(answer, 422, "invalid-key")
-    assert gw.store.all() == []
+    assert gw.store.envelopes() == []
 
 
 async def test_a_repeated_key_is_malformed(gw: Harness) -> None:
@@ -111,7 +112,11 @@ async def test_s1_a_body_over_the_limit_is_refused_before_it_is_read_whole() -> 
 def test_findings_name_locations_never_values() -> None:
     body = {"contact": {"notes": ["ok", PAN]}, "$set": {"a.b": 1}}
 
-    assert card_data(body) == ["$.contact.notes[1]"]
+    with pytest.raises(CardDataRefused) as refused:
+        refuse_card_data(body)
+
+    assert [finding.location for finding in refused.value.findings] == ["$.contact.notes[1]"]
+    assert PAN not in str(refused.value)
     assert operator_keys(body) == ["$.<key>", "$.<key>.<key>"]
 
 

@@ -25,10 +25,10 @@ async def test_k3_a_customer_withdraws_marketing_on_the_web_with_proof_but_no_ra
     assert isinstance(request, ConsentChangeRequested)
     assert (request.action, request.purpose, request.channel) == ("withdraw", "marketing", "web")
     assert request.evidence.user_agent_hmac is not None  # C2: the header is not kept
-    assert "Safari/17" not in gw.store.all()[0].model_dump_json()
+    assert "Safari/17" not in gw.store.envelopes()[0].model_dump_json()
     assert request.evidence.ip_hmac is not None
     assert len(request.evidence.ip_hmac) == 64
-    assert "127.0.0.1" not in gw.store.all()[0].model_dump_json()
+    assert "127.0.0.1" not in gw.store.envelopes()[0].model_dump_json()
 
 
 async def test_ck1_cookie_preferences_grant_and_withdraw_each_category(gw: Harness) -> None:

@@ -24,7 +24,7 @@ REVEALING = ("SM-S918B", "Android 14", "SamsungBrowser/24.0", "Chrome/117")
 
 def requests(gw: Harness) -> dict[ConsentPurpose, ConsentChangeRequested]:
     found: dict[ConsentPurpose, ConsentChangeRequested] = {}
-    for envelope in gw.store.all():
+    for envelope in gw.store.envelopes():
         if envelope.event_type == "ConsentChangeRequested":
             request = read_event(envelope)
             assert isinstance(request, ConsentChangeRequested)
@@ -33,7 +33,7 @@ def requests(gw: Harness) -> dict[ConsentPurpose, ConsentChangeRequested]:
 
 
 def assert_no_raw_user_agent_stored(gw: Harness) -> None:
-    stored = "".join(envelope.model_dump_json() for envelope in gw.store.all())
+    stored = "".join(envelope.model_dump_json() for envelope in gw.store.envelopes())
     assert stored
     for part in REVEALING:
         assert part not in stored

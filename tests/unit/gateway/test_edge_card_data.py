@@ -36,7 +36,7 @@ async def test_c3_a_card_number_as_the_idempotency_key_is_refused_and_nothing_re
         answer = await http.post("/v1/orders", json=FULL_ORDER, headers=headers)
 
     assert_refused(answer, "header:idempotency-key")
-    assert gw.store.all() == []
+    assert gw.store.envelopes() == []
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from allwan_contracts.intake import PaymentReported, PolicyPublishRequested
 from allwan_gateway.domain.idempotency import KEY_PATTERN
-from allwan_gateway.domain.requests import WHITESPACE, Text
+from allwan_gateway.entrypoints.schemas.requests import WHITESPACE, Text
 from pydantic import TypeAdapter, ValidationError
 
 from tests.unit.gateway.fakes import SECRETS, Harness
@@ -223,7 +223,7 @@ async def test_a_name_with_whitespace_around_it_is_taken_and_trimmed(gw: Harness
 
     assert answer.status_code == 202
     [request] = gw.intake("OrderRequested")
-    assert gw.keys.open(request.contact.name, "name") == "Noura"
+    assert await gw.opened(request.contact.name, "name") == "Noura"
 
 
 def test_the_servers_whitespace_is_the_documents_whitespace() -> None:

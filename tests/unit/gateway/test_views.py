@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from allwan_contracts import ConsentPurpose, ConsentReconfirmationRequired, CustomerErased
 from allwan_contracts.customers import ErasureReason
-from allwan_gateway.handlers.views import CustomerOrders
+from allwan_gateway.adapters.order_views import CustomerOrders, project_intake
 
 from tests.unit.gateway.fakes import NOW, Harness, harness
 from tests.unit.gateway.seed import (
@@ -167,12 +167,12 @@ async def test_a_rebuild_restores_pending_orders_from_the_gateways_own_intake(
 
     async with gw.client() as http:
         await http.post("/v1/orders", json=FULL_ORDER, headers=gw.customer("c-1"))
-    [envelope] = gw.store.all()
+    [envelope] = gw.store.envelopes()
     fresh = harness()
     from allwan_contracts import read_event
 
-    await fresh.gateway.projector.intake(envelope, read_event(envelope))
-    await fresh.gateway.projector.intake(envelope, read_event(envelope))  # replayed twice
+    await project_intake(read_event(envelope), envelope, fresh.gateway.orders)
+    await project_intake(read_event(envelope), envelope, fresh.gateway.orders)  # replayed twice
 
     orders = await fresh.gateway.queries.customer_orders("c-1")
     assert [(o["order_id"], o["status"]) for o in orders] == [(envelope.aggregate_id, "pending")]

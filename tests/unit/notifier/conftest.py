@@ -10,9 +10,10 @@ from allwan_notifier.adapters.templates import Templates
 from allwan_notifier.domain.fanout import FanoutJob
 from allwan_notifier.domain.messages import Withdrawal
 from allwan_notifier.domain.recipients import Address, Locale
-from allwan_notifier.handlers.deliver import Post
-from allwan_notifier.handlers.fanout import Backoff, Fanout, run_job
+from allwan_notifier.handlers.fanout import Fanout, run_job
 from allwan_notifier.handlers.marketing import Refusal
+from allwan_notifier.handlers.ports import Deps
+from allwan_runtime.dispatch import RetryPolicy
 
 from tests.unit.notifier.fakes import (
     CONTACT,
@@ -22,36 +23,46 @@ from tests.unit.notifier.fakes import (
     FakeLease,
     FakeLedger,
     FakeMetrics,
-    FakeSecrets,
     FakeSender,
+    KeyStoreSpy,
 )
 
-WITHDRAWAL = Withdrawal(
-    email=CONTACT.email, whatsapp=CONTACT.whatsapp, web="https://allwanstores.com/account/privacy"
-)
+WITHDRAW_URL = "https://allwanstores.com/account/privacy"
+WITHDRAWAL = Withdrawal(email=CONTACT.email, whatsapp=CONTACT.whatsapp, web=WITHDRAW_URL)
 REFUSAL = Refusal("https://allwanstores.com/api/v1/unsubscribe", "unsubscribe@allwanstores.com")
 
 
 @dataclass
+class Bell:
+    """Stands for the fan-out worker: counts how often a handler woke it."""
+
+    rung: int = 0
+
+    def ring(self) -> None:
+        self.rung += 1
+
+
+@dataclass
 class World:
-    secrets: FakeSecrets
+    secrets: KeyStoreSpy
     ledger: FakeLedger
     book: FakeBook
     sender: FakeSender
     jobs: FakeJobs
     lease: FakeLease
     metrics: FakeMetrics
-    post: Post
+    bell: Bell
+    deps: Deps
     fanout: Fanout
-    woken: int = 0
 
-    def wake(self) -> None:
-        self.woken += 1
+    @property
+    def woken(self) -> int:
+        return self.bell.rung
 
     async def customer(self, customer_id: str, locale: Locale | None = "ar") -> str:
         """A customer in the address book; their email is ``<id>@example.com``."""
         email = f"{customer_id}@example.com"
-        sealed = self.secrets.seal(customer_id, "email", email)
+        sealed = self.secrets.seal_now(customer_id, "email", email)
         await self.book.remember(customer_id, Address(sealed, locale), WHEN)
         return email
 
@@ -62,26 +73,29 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    secrets, ledger, book, sender = FakeSecrets(), FakeLedger(), FakeBook(), FakeSender()
-    jobs, lease, metrics = FakeJobs(), FakeLease(), FakeMetrics()
-    post = Post(
-        ledger=ledger,
+    secrets, ledger, book, sender = KeyStoreSpy(), FakeLedger(), FakeBook(), FakeSender()
+    jobs, lease, metrics, bell = FakeJobs(), FakeLease(), FakeMetrics(), Bell()
+    deps = Deps(
         book=book,
+        ledger=ledger,
+        jobs=jobs,
         secrets=secrets,
         renderer=Templates(),
         sender=sender,
         metrics=metrics,
+        contact=CONTACT,
+        withdraw_url=WITHDRAW_URL,
         mail_domain="allwanstores.com",
         default_locale="ar",
         clock=lambda: WHEN,
+        wake=bell.ring,
     )
     fanout = Fanout(
-        jobs=jobs,
-        post=post,
+        deps=deps,
         lease=lease,
         refusal=REFUSAL,
         lanes=3,
-        backoff=Backoff(0.001, 0.005),
+        retry=RetryPolicy(initial_s=0.001, max_s=0.005),
         progress_interval_s=0.01,
     )
-    return World(secrets, ledger, book, sender, jobs, lease, metrics, post, fanout)
+    return World(secrets, ledger, book, sender, jobs, lease, metrics, bell, deps, fanout)

@@ -1,12 +1,11 @@
-"""Hand-written fakes of the notifier's ports, and builders of its inputs."""
+"""Hand-written fakes of the notifier's own ports (the key store is the runtime's in-memory
+one), and builders of its inputs."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import itertools
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,14 +31,15 @@ from allwan_contracts import (
 )
 from allwan_notifier.domain.deliveries import FINAL, Delivery, Kind, State
 from allwan_notifier.domain.fanout import FanoutJob
+from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.recipients import (
     Address,
     ConsentStatus,
     MarketingConsent,
     Recipient,
 )
-from allwan_notifier.handlers.ports import Mail, SendDeferred, SendRefused
-from allwan_runtime.keystore import ERASED, Purpose, PurposeNotGranted
+from allwan_notifier.handlers.ports import SendDeferred, SendRefused
+from allwan_runtime.keystore import InMemoryKeyStore, Purpose
 
 from tests.builders import order_placed as build_order_placed
 
@@ -48,36 +48,19 @@ CONTACT = PolicyContact(phone="0563120415", whatsapp="0563120415", email="privac
 NOTIFIER_PURPOSES = frozenset(
     {Purpose.POLICY_NOTICES, Purpose.ORDER_RECEIPTS, Purpose.CONSENT_NOTICES, Purpose.MARKETING}
 )
-_counter = itertools.count()
 
 
-class FakeSecrets:
-    """A key store that keeps plaintexts in a dict; an erased subject's values read ``ERASED``."""
+class KeyStoreSpy(InMemoryKeyStore):
+    """The runtime's in-memory key store, noting the purpose of every ``open`` (C4)."""
 
-    def __init__(self, purposes: frozenset[Purpose] = NOTIFIER_PURPOSES) -> None:
-        self.plain: dict[str, tuple[str, str]] = {}
-        self.erased: set[str] = set()
+    def __init__(self, purposes: Collection[Purpose] = NOTIFIER_PURPOSES) -> None:
+        super().__init__(purposes, service="notifier")
         self.opened: list[Purpose] = []
-        self._purposes = purposes
-
-    def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
-        ct = base64.urlsafe_b64encode(f"{next(_counter):024d}".encode()).rstrip(b"=").decode()
-        self.plain[ct] = (field, plaintext)
-        return Sealed(alg="A256GCM", kid=subject, iv="AAAAAAAAAAAAAAAA", ct=ct)
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
-        if purpose not in self._purposes:
-            raise PurposeNotGranted("notifier", purpose)
+        opened = await super().open(sealed, field=field, purpose=purpose)
         self.opened.append(purpose)
-        if sealed.kid in self.erased:
-            return ERASED
-        sealed_field, plaintext = self.plain[sealed.ct]
-        if sealed_field != field:
-            raise ValueError("sealed under another field")
-        return plaintext
-
-    def blind_index(self, kind: str, value: str) -> str:
-        return hashlib.sha256(f"{kind}|{value}".encode()).hexdigest()
+        return opened
 
 
 class FakeLedger:
@@ -169,26 +152,30 @@ class FakeBook:
                 yield customer_id
 
     async def marketing_audience(self) -> AsyncIterator[str]:
-        for customer_id, purposes in list(self.consents.items()):
-            if (
-                purposes.get("marketing") is ConsentStatus.GRANTED
-                and customer_id not in self.erased
-            ):
+        for customer_id in list(self.consents):
+            if (await self.marketing_consent(customer_id)).allows_marketing():
                 yield customer_id
 
 
 @dataclass
 class FakeSender:
     """Records what it was handed; ``failures`` are raised, one per send, before any success;
-    addresses in ``refused`` get a permanent 550."""
+    addresses in ``refused`` get a permanent 550; with a ``gate``, each send waits (as a slow
+    server) until it opens."""
 
     sent: list[Mail] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
     attempts: int = 0
+    gate: asyncio.Event | None = None
+    waiting: int = 0
 
     async def send(self, mail: Mail) -> str:
         self.attempts += 1
+        if self.gate is not None:
+            self.waiting += 1
+            await self.gate.wait()
+            self.waiting -= 1
         if self.failures:
             raise self.failures.pop(0)
         if mail.to in self.refused:
@@ -271,11 +258,13 @@ def policy_changed(version: int, *, material: bool, summary_en: str = "A change"
     )
 
 
-def order_placed(secrets: FakeSecrets, customer_id: str, email: str, locale: Any) -> OrderPlaced:
+def order_placed(
+    secrets: InMemoryKeyStore, customer_id: str, email: str, locale: Any
+) -> OrderPlaced:
     contact = CustomerContact(
-        name=secrets.seal(customer_id, "name", "Sara"),
-        email=secrets.seal(customer_id, "email", email),
-        phone=secrets.seal(customer_id, "phone", "0500000000"),
+        name=secrets.seal_now(customer_id, "name", "Sara"),
+        email=secrets.seal_now(customer_id, "email", email),
+        phone=secrets.seal_now(customer_id, "phone", "0500000000"),
     )
     return build_order_placed(customer_id, contact, locale=locale, payment_token="tok_unit")
 

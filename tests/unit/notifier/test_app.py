@@ -8,13 +8,28 @@ from typing import Any
 
 import httpx
 import pytest
+from allwan_contracts import (
+    ConsentGranted,
+    ConsentReconfirmationRequired,
+    ConsentWithdrawn,
+    CustomerContactChanged,
+    CustomerErased,
+    Event,
+    OrderPlaced,
+    PolicyChanged,
+    PolicyDocumentPublished,
+    SubscriptionActivated,
+)
 from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES
 from allwan_notifier.adapters.metrics import EMAILS, EmailMetrics
 from allwan_notifier.bootstrap import bootstrap
 from allwan_notifier.domain.deliveries import Kind, State
-from allwan_notifier.entrypoints.cli import asyncapi, main
+from allwan_notifier.domain.messages import Withdrawal
+from allwan_notifier.entrypoints.app import create_app
+from allwan_notifier.entrypoints.cli import main
 from allwan_notifier.entrypoints.ledger_api import ledger_routes
 from allwan_notifier.settings import NotifierSettings
+from allwan_runtime.cli import asyncapi_document
 from allwan_runtime.keystore import generate_master_key
 from allwan_runtime.service import ServiceRuntime
 from opentelemetry.sdk.metrics import MeterProvider
@@ -55,7 +70,8 @@ def test_smtp_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
 
 
 def test_ct1_k3_contact_and_withdrawal_channels_default_to_the_policys() -> None:
-    withdrawal = NotifierSettings().withdrawal()
+    settings = NotifierSettings()
+    withdrawal = Withdrawal.of(settings.contact(), settings.withdraw_url)
 
     assert withdrawal.whatsapp == "0563120415"
     assert withdrawal.web.startswith("https://")
@@ -67,16 +83,103 @@ def test_a_sender_without_an_address_stops_the_service_at_start() -> None:
 
 
 def test_asyncapi_lists_every_topic_the_notifier_consumes() -> None:
-    document = asyncapi(NotifierSettings(service_name="notifier-doc"))
+    document = asyncapi_document(create_app(NotifierSettings(service_name="notifier-doc")))
 
     channels = json.dumps(json.loads(document)["channels"])
     for topic in (ORDERS, CONSENT, CUSTOMERS, POLICIES):
         assert topic.name in channels
 
 
+CONSUMED: dict[str, set[type[Event]]] = {
+    "book": {
+        OrderPlaced,
+        CustomerContactChanged,
+        ConsentGranted,
+        ConsentWithdrawn,
+        ConsentReconfirmationRequired,
+        CustomerErased,
+    },
+    "policies": {PolicyDocumentPublished, PolicyChanged},
+    "mail": {OrderPlaced, SubscriptionActivated, ConsentWithdrawn},
+}
+
+
+def test_asyncapi_gives_each_consumer_the_payload_schema_of_every_event_it_handles() -> None:
+    app = create_app(NotifierSettings(service_name="notifier-doc"))
+
+    document = app.schema.to_specification().to_jsonable()
+
+    schemas = document["components"]["schemas"]
+    messages = document["components"]["messages"]
+    for group, events in CONSUMED.items():
+        channels = {
+            name: channel
+            for name, channel in document["channels"].items()
+            if name.startswith(f"notifier-doc.{group}:")
+        }
+        assert channels, group
+        listed: set[str] = set()
+        for channel in channels.values():
+            [reference] = channel["messages"].values()
+            payload = messages[reference["$ref"].rsplit("/", 1)[1]]["payload"]
+            refs = {ref["$ref"].rsplit("/", 1)[1] for ref in payload.get("oneOf", [payload])}
+            # Each topic's channel lists the group's events that travel on that topic only.
+            on_topic = {
+                f"{e.event_type}:Payload" for e in events if channel["address"].endswith(e.topic)
+            }
+            assert refs == on_topic, (group, channel["address"])
+            listed |= refs
+        assert listed == {f"{event.event_type}:Payload" for event in events}, group
+    for event in set[type[Event]]().union(*CONSUMED.values()):
+        properties = schemas[f"{event.event_type}:Payload"]["properties"]
+        assert set(event.model_fields) <= set(properties), event.event_type
+
+
+def without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ALLWAN_MASTER_KEYS", "ALLWAN_BLIND_INDEX_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_asyncapi_command_needs_no_keys(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    without_keys(monkeypatch)
+    monkeypatch.setenv("ALLWAN_SERVICE_NAME", "notifier-doc")
+
+    assert main(["asyncapi"]) == 0
+
+    document = json.loads(capsys.readouterr().out)
+    assert "PolicyChanged:Payload" in document["components"]["schemas"]
+
+
+async def test_a_notifier_without_keys_stops_at_start_before_touching_storage() -> None:
+    # Nothing listens on port 1: reaching MongoDB first would fail otherwise, and slowly.
+    settings = NotifierSettings(
+        service_name="notifier-unit",
+        master_keys=None,
+        blind_index_key=None,
+        mongo_url=SecretStr("mongodb://127.0.0.1:1/"),
+    )
+    runtime = ServiceRuntime(settings, relay=False)
+    service = bootstrap(runtime, settings)
+
+    with pytest.raises(RuntimeError, match="ALLWAN_MASTER_KEYS"):
+        await service.start()
+
+    assert service.worker.runs == 0
+    await runtime.mongo.close()
+
+
 def test_the_command_line_knows_only_its_commands() -> None:
     with pytest.raises(SystemExit):
         main(["migrate"])
+    with pytest.raises(SystemExit):
+        main(["serve", "campaign.json"])
+
+
+def test_a_campaign_without_its_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["campaign"]) == 2
+    assert "JSON file" in capsys.readouterr().err
 
 
 def settings_with_keys(**changes: Any) -> NotifierSettings:
@@ -97,7 +200,9 @@ async def test_pc2_a_policy_change_from_anyone_but_consent_is_ignored() -> None:
     service = bootstrap(runtime, settings)
     changed = policy_changed(2, material=True)
 
-    await service.policy_handlers["PolicyChanged"](envelope(changed, producer="intruder"), changed)
+    handle = service.policy_handlers.bound()[PolicyChanged]
+
+    await handle(envelope(changed, producer="intruder"), changed)
 
     await runtime.mongo.close()
 

@@ -12,11 +12,12 @@ import pytest
 from allwan_contracts.links import UNSUBSCRIBE_TOKEN_KIND
 from allwan_notifier.adapters.mime import to_bytes
 from allwan_notifier.adapters.smtp import classify
+from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.marketing import Unsubscribe
-from allwan_notifier.handlers.ports import Mail, SendDeferred, SendRefused
+from allwan_notifier.handlers.ports import SendDeferred, SendRefused
+from allwan_runtime.keystore import InMemoryKeyStore
 
 from tests.unit.notifier.conftest import REFUSAL
-from tests.unit.notifier.fakes import FakeSecrets
 
 FROM = "ALLWANSTORES <no-reply@allwanstores.com>"
 
@@ -54,7 +55,7 @@ def test_a_message_is_text_and_html_alternatives_with_its_message_id() -> None:
 
 
 def test_k2_a_refusal_link_is_https_to_the_gateway_and_a_mailto() -> None:
-    refusal = REFUSAL.for_customer("c-42", FakeSecrets())
+    refusal = REFUSAL.for_customer("c-42", InMemoryKeyStore())
 
     link, mailto = refusal.headers()["List-Unsubscribe"].split(", ")
     assert link.startswith("<https://allwanstores.com/api/v1/unsubscribe?customer=c-42&token=")
@@ -63,7 +64,7 @@ def test_k2_a_refusal_link_is_https_to_the_gateway_and_a_mailto() -> None:
 
 
 def test_k2_the_refusal_token_is_the_keyed_hash_the_gateway_can_check() -> None:
-    secrets = FakeSecrets()
+    secrets = InMemoryKeyStore()
 
     refusal = REFUSAL.for_customer("c-42", secrets)
 
@@ -72,7 +73,7 @@ def test_k2_the_refusal_token_is_the_keyed_hash_the_gateway_can_check() -> None:
 
 
 def test_k2_the_refusal_headers_reach_the_wire_unmangled() -> None:
-    refusal = REFUSAL.for_customer("c-42", FakeSecrets())
+    refusal = REFUSAL.for_customer("c-42", InMemoryKeyStore())
 
     raw = to_bytes(mail(refusal.headers()), FROM)
 

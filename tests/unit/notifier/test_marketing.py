@@ -11,7 +11,6 @@ from allwan_notifier.handlers.marketing import request_campaign
 
 from tests.unit.notifier.conftest import World
 from tests.unit.notifier.fakes import (
-    CONTACT,
     WHEN,
     envelope,
     erased,
@@ -32,7 +31,7 @@ CAMPAIGN = Campaign(
 async def consenting(world: World, customer: str, *events: ConsentEvent) -> None:
     await world.customer(customer, "en")
     for version, event in enumerate(events, start=1):
-        await record_consent(envelope(event, version=version), event, book=world.book)
+        await record_consent(event, envelope(event, version=version), world.deps)
 
 
 async def test_k2_only_active_marketing_consent_receives_the_campaign(world: World) -> None:
@@ -40,14 +39,10 @@ async def test_k2_only_active_marketing_consent_receives_the_campaign(world: Wor
     await consenting(world, "c-withdrew", granted("c-withdrew"), withdrawn("c-withdrew"))
     await consenting(world, "c-suspended", granted("c-suspended"), reconfirmation("c-suspended"))
     await consenting(world, "c-erased", granted("c-erased"))
-    await forget_customer(
-        envelope(erased("c-erased"), version=2), erased("c-erased"), book=world.book
-    )
+    await forget_customer(erased("c-erased"), envelope(erased("c-erased"), version=2), world.deps)
     await consenting(world, "c-never")
 
-    assert await request_campaign(
-        CAMPAIGN, jobs=world.jobs, contact=CONTACT, clock=lambda: WHEN, wake=world.wake
-    )
+    assert await request_campaign(CAMPAIGN, world.deps)
     job = await world.run("marketing:spring-26")
 
     (mail,) = world.sender.sent
@@ -58,7 +53,7 @@ async def test_k2_only_active_marketing_consent_receives_the_campaign(world: Wor
 
 async def test_k2_every_marketing_message_carries_its_one_click_refusal(world: World) -> None:
     await consenting(world, "c-yes", granted("c-yes"))
-    await request_campaign(CAMPAIGN, jobs=world.jobs, contact=CONTACT, clock=lambda: WHEN)
+    await request_campaign(CAMPAIGN, world.deps)
 
     await world.run("marketing:spring-26")
 
@@ -74,7 +69,7 @@ async def test_k3_a_withdrawal_after_the_audience_was_drawn_still_stops_the_mess
     world: World,
 ) -> None:
     await consenting(world, "c-late", granted("c-late"))
-    await request_campaign(CAMPAIGN, jobs=world.jobs, contact=CONTACT, clock=lambda: WHEN)
+    await request_campaign(CAMPAIGN, world.deps)
     job = world.jobs.jobs["marketing:spring-26"]
     await world.ledger.claim(job.entry_for("c-late", WHEN))  # drawn into the audience...
     await world.book.record_consent("c-late", "marketing", ConsentStatus.WITHDRAWN, 2)  # ...then
@@ -87,7 +82,7 @@ async def test_k3_a_withdrawal_after_the_audience_was_drawn_still_stops_the_mess
 
 
 async def test_k2_a_campaign_is_requested_once_per_id(world: World) -> None:
-    first = await request_campaign(CAMPAIGN, jobs=world.jobs, contact=CONTACT, clock=lambda: WHEN)
-    again = await request_campaign(CAMPAIGN, jobs=world.jobs, contact=CONTACT, clock=lambda: WHEN)
+    first = await request_campaign(CAMPAIGN, world.deps)
+    again = await request_campaign(CAMPAIGN, world.deps)
 
     assert (first, again) == (True, False)

@@ -13,6 +13,7 @@ from allwan_notifier.domain.recipients import ConsentStatus
 from allwan_notifier.handlers.deliver import deliver
 from allwan_notifier.handlers.fanout import run_fanouts, run_job
 from allwan_notifier.handlers.policies import keep_policy_contact, schedule_policy_notice
+from allwan_runtime.periodic import PeriodicTask
 
 from tests.unit.notifier.conftest import WITHDRAWAL, World
 from tests.unit.notifier.fakes import (
@@ -22,19 +23,12 @@ from tests.unit.notifier.fakes import (
     envelope,
     policy_changed,
 )
+from tests.waiting import eventually
 
 
 async def schedule(world: World, version: int, *, material: bool = True) -> None:
     changed = policy_changed(version, material=material)
-    await schedule_policy_notice(
-        envelope(changed, version=version),
-        changed,
-        jobs=world.jobs,
-        fallback_contact=CONTACT,
-        withdrawal_for=lambda contact: WITHDRAWAL.model_copy(update={"email": contact.email}),
-        clock=lambda: WHEN,
-        wake=world.wake,
-    )
+    await schedule_policy_notice(changed, envelope(changed, version=version), world.deps)
 
 
 async def test_pc2_a_material_change_records_one_job_and_wakes_the_worker(world: World) -> None:
@@ -62,7 +56,7 @@ async def test_ct1_the_notice_carries_the_contact_published_with_its_version(wor
         phone="0111111111", whatsapp="0563120415", email="dpo@example.com"
     )
     document = envelope_document(2, published_contact)
-    await keep_policy_contact(envelope(document), document, jobs=world.jobs)
+    await keep_policy_contact(document, envelope(document), world.deps)
 
     await schedule(world, 2)
 
@@ -166,7 +160,7 @@ async def test_pc2_a_refused_address_is_recorded_failed_and_not_retried(world: W
 async def test_pc2_an_erased_customer_gets_nothing_and_is_redacted(world: World) -> None:
     await world.customer("c-kept")
     await world.customer("c-gone")
-    world.secrets.erased.add("c-gone")  # key shredded; CustomerErased not yet seen
+    await world.secrets.shred("c-gone")  # key shredded; CustomerErased not yet seen
     await schedule(world, 7)
 
     job = await world.run("policy:7")
@@ -222,6 +216,36 @@ async def test_pc2_a_stopped_fanout_leaves_the_rest_pending_for_the_next_run(
     assert (finished.phase, finished.sent) == (Phase.DONE, 5)
 
 
+async def test_pc2_stopping_the_worker_stops_a_running_fanout_between_two_messages(
+    world: World,
+) -> None:
+    for n in range(20):
+        await world.customer(f"c-{n:02d}")
+    await schedule(world, 14)
+    world.sender.gate = asyncio.Event()  # a slow server: every lane waits in a send
+    worker = PeriodicTask("fanout", lambda: run_fanouts(world.fanout, worker.stopping), 60)
+    await worker.start()
+    await eventually(lambda: _waiting(world, world.fanout.lanes), timeout=5)
+
+    stopping = asyncio.create_task(worker.stop())
+    await eventually(lambda: _is_set(worker.stopping), timeout=5)
+    world.sender.gate.set()
+    await asyncio.wait_for(stopping, 5)
+
+    job = world.jobs.jobs["policy:14"]
+    assert len(world.sender.sent) == world.fanout.lanes  # the sends under way, no more
+    assert job.phase is Phase.SENDING
+    assert (job.total, job.tally.pending) == (20, 20 - world.fanout.lanes)
+
+
+async def _waiting(world: World, lanes: int) -> bool:
+    return world.sender.waiting == lanes
+
+
+async def _is_set(event: asyncio.Event) -> bool:
+    return event.is_set()
+
+
 async def test_pc2_without_the_lease_the_worker_leaves_jobs_to_the_holder(world: World) -> None:
     await world.customer("c-1")
     await schedule(world, 11)
@@ -263,7 +287,7 @@ async def test_pc2_of_two_workers_at_one_attempt_only_one_sends(world: World) ->
     # Another worker (a lease hand-over) is in the middle of attempt 1.
     await world.ledger.begin_attempt(entry.moved(State.SENDING, attempts=1))
 
-    result = await deliver(entry, job.notice, await world.book.recipient("c-1"), world.post)
+    result = await deliver(entry, job.notice, await world.book.recipient("c-1"), world.deps)
 
     assert world.sender.sent == []
     assert result.state is State.PENDING  # left to the one whose attempt it is

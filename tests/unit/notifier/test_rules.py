@@ -25,9 +25,9 @@ from allwan_notifier.domain.recipients import (
     notice_is_due,
     status_after,
 )
+from allwan_runtime.keystore import InMemoryKeyStore
 
 from tests.unit.notifier.fakes import (
-    FakeSecrets,
     granted,
     policy_changed,
     reconfirmation,
@@ -63,7 +63,7 @@ def test_k3_each_ledger_event_states_the_purposes_status() -> None:
 
 
 def test_an_erased_or_addressless_customer_is_unreachable() -> None:
-    sealed = FakeSecrets().seal("c-1", "email", "a@example.com")
+    sealed = InMemoryKeyStore().seal_now("c-1", "email", "a@example.com")
 
     assert Recipient("c-1", Address(sealed)).unreachable() is None
     assert Recipient("c-1", None).unreachable() is SkipReason.NO_ADDRESS

@@ -17,12 +17,12 @@ from allwan_notifier.domain.messages import (
     WithdrawalConfirmation,
 )
 from allwan_notifier.domain.recipients import Locale
+from allwan_runtime.keystore import InMemoryKeyStore
 
 from tests.unit.notifier.conftest import REFUSAL, WITHDRAWAL
 from tests.unit.notifier.fakes import (
     CONTACT,
     WHEN,
-    FakeSecrets,
     activated,
     order_placed,
     policy_changed,
@@ -40,7 +40,7 @@ def notice(summary_en: str = "We keep order data for five years.") -> PolicyNoti
 
 
 def every_letter() -> list[Letter]:
-    placed = order_placed(FakeSecrets(), "c-1", "a@example.com", "ar")
+    placed = order_placed(InMemoryKeyStore(), "c-1", "a@example.com", "ar")
     campaign = Campaign(
         campaign_id="ramadan",
         subject_ar="عروض رمضان",
@@ -56,7 +56,7 @@ def every_letter() -> list[Letter]:
         WithdrawalConfirmation.of(withdrawn("c-1"), WHEN, CONTACT, WITHDRAWAL),
         MarketingMessage(
             campaign=campaign,
-            unsubscribe=REFUSAL.for_customer("c-1", FakeSecrets()),
+            unsubscribe=REFUSAL.for_customer("c-1", InMemoryKeyStore()),
             contact=CONTACT,
         ),
     ]
@@ -130,7 +130,7 @@ def test_a_missing_template_value_is_an_error_not_a_blank() -> None:
 
 
 def test_the_receipt_shows_the_amounts_in_riyals() -> None:
-    placed = order_placed(FakeSecrets(), "c-1", "a@example.com", "en")
+    placed = order_placed(InMemoryKeyStore(), "c-1", "a@example.com", "en")
 
     rendered = TEMPLATES.render("receipt", "en", Receipt.of(placed, WHEN, CONTACT).context("en"))
 
@@ -139,7 +139,7 @@ def test_the_receipt_shows_the_amounts_in_riyals() -> None:
 
 
 def test_the_activation_gives_the_period_as_dates() -> None:
-    placed = order_placed(FakeSecrets(), "c-1", "a@example.com", "ar")
+    placed = order_placed(InMemoryKeyStore(), "c-1", "a@example.com", "ar")
     letter = Activation.of(activated(placed), CONTACT)
 
     rendered = TEMPLATES.render("activation", "ar", letter.context("ar"))

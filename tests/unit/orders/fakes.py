@@ -1,108 +1,31 @@
-"""Hand-written fakes for the orders handlers: an in-memory repository and key store."""
+"""The orders handlers' dependencies on the runtime's in-memory event and key stores, and
+builders for the requests the tests send."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
-from uuid import UUID
+from typing import Any, TypeVar
 
-from allwan_contracts import AgeAttestation, CustomerContact, Sealed, new_envelope, read_event
+from allwan_contracts import AgeAttestation, CustomerContact, new_envelope
+from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import OrderRequested, OrderSource, PaymentReported
 from allwan_orders.adapters.catalogue_file import load_catalogue
+from allwan_orders.bootstrap import PURPOSES
 from allwan_orders.domain.customer import CustomerContactRecord
 from allwan_orders.domain.order import Order
-from allwan_orders.handlers.deps import Deps, Request
-from allwan_runtime.aggregate import Aggregate
-from allwan_runtime.eventstore import ConcurrencyConflict
-from allwan_runtime.keystore import ERASED, Purpose, PurposeNotGranted
-from allwan_runtime.keystore.cipher import open_sealed, seal
-from cryptography.exceptions import InvalidTag
+from allwan_orders.handlers.ports import Deps
+from allwan_runtime.eventstore import stream_id
+from allwan_runtime.keystore import InMemoryKeyStore
+from allwan_runtime.memory import InMemoryEventStore
+from allwan_runtime.repository import AggregateRepository
 
-A = TypeVar("A", bound=Aggregate)
+E = TypeVar("E", bound=Event)
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CATALOGUE = load_catalogue(None)
-
-
-class MemoryRepository(Generic[A]):
-    """Streams of envelopes in memory, with the event store's optimistic concurrency."""
-
-    def __init__(self, factory: Callable[[str], A]) -> None:
-        self.factory = factory
-        self.streams: dict[str, list[Envelope]] = {}
-        self.conflicts_to_raise = 0
-
-    async def get(self, aggregate_id: str) -> A:
-        aggregate = self.factory(aggregate_id)
-        for envelope in self.streams.get(aggregate_id, []):
-            aggregate.apply(read_event(envelope))
-            aggregate.version = envelope.aggregate_version
-        return aggregate
-
-    async def save(
-        self, aggregate: A, *, correlation_id: UUID, causation_id: UUID | None = None
-    ) -> int:
-        stream = self.streams.setdefault(aggregate.id, [])
-        if self.conflicts_to_raise:
-            self.conflicts_to_raise -= 1
-            raise ConcurrencyConflict(aggregate.id, aggregate.version)
-        if len(stream) != aggregate.version:
-            raise ConcurrencyConflict(aggregate.id, aggregate.version)
-        expected = aggregate.version
-        for offset, event in enumerate(aggregate.collect(), start=1):
-            envelope = new_envelope(
-                event,
-                aggregate_version=expected + offset,
-                producer="orders",
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
-            read_event(envelope)  # every recorded event honours its contract
-            stream.append(envelope)
-        return aggregate.version
-
-    def events(self, aggregate_id: str) -> list[Any]:
-        return [read_event(envelope) for envelope in self.streams.get(aggregate_id, [])]
-
-    def types(self, aggregate_id: str) -> list[str]:
-        return [envelope.event_type for envelope in self.streams.get(aggregate_id, [])]
-
-
-class MemoryKeys:
-    """The key store's behaviour with real AES-256-GCM, keys in a dict (None once shredded)."""
-
-    def __init__(self, *purposes: Purpose) -> None:
-        self.purposes = frozenset(purposes or (Purpose.ORDER_PROCESSING, Purpose.SUPPORT))
-        self.keys: dict[str, bytes | None] = {}
-
-    async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
-        if subject in self.keys and self.keys[subject] is None:
-            raise LookupError(subject)
-        key = self.keys.setdefault(subject, os.urandom(32))
-        assert key is not None
-        return seal(key, subject, field, plaintext)
-
-    async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
-        if purpose not in self.purposes:
-            raise PurposeNotGranted("orders", purpose)
-        key = self.keys.get(sealed.kid)
-        if key is None:
-            return ERASED
-        try:
-            return open_sealed(key, sealed, field)
-        except InvalidTag as error:
-            raise ValueError(field) from error
-
-    async def shred(self, subject: str) -> bool:
-        existed = self.keys.get(subject) is not None
-        self.keys[subject] = None
-        return existed
-
-    async def is_erased(self, subject: str) -> bool:
-        return subject in self.keys and self.keys[subject] is None
 
 
 class FixedPolicy:
@@ -113,24 +36,60 @@ class FixedPolicy:
         return self.version
 
 
-def deps(**overrides: Any) -> Deps:
+@dataclass
+class Orders:
+    """The handlers' ``deps`` and the stores behind them, to read back what was stored."""
+
+    store: InMemoryEventStore
+    keys: InMemoryKeyStore
+    deps: Deps
+
+    async def handle(
+        self,
+        handler: Callable[[E, Envelope, Deps], Awaitable[None]],
+        event: E,
+        envelope: Envelope | None = None,
+    ) -> Envelope:
+        """Call ``handler`` as the intake consumer does; the envelope it received."""
+        received = envelope or intake(event)
+        await handler(event, received, self.deps)
+        return received
+
+    def stream(self, order_id: str) -> list[Envelope]:
+        return self.store.streams.get(stream_id("order", order_id), [])
+
+    def events(self, order_id: str) -> list[Any]:
+        return self.store.events("order", order_id)
+
+    def types(self, order_id: str) -> list[str]:
+        return [envelope.event_type for envelope in self.stream(order_id)]
+
+    def contact_events(self, customer_id: str) -> list[Any]:
+        return self.store.events("customer_contact", customer_id)
+
+
+def orders(store: InMemoryEventStore | None = None, **overrides: Any) -> Orders:
+    """The orders handlers in memory; ``overrides`` replace fields of their ``Deps``."""
+    store = store or InMemoryEventStore()
+    keys = InMemoryKeyStore(PURPOSES, service="orders")
     fields: dict[str, Any] = {
-        "orders": MemoryRepository(Order),
-        "contacts": MemoryRepository(CustomerContactRecord),
-        "keys": MemoryKeys(),
+        "orders": AggregateRepository(store, Order, "orders"),
+        "contacts": AggregateRepository(store, CustomerContactRecord, "orders"),
+        "keys": keys,
         "catalogue": CATALOGUE,
         "policies": FixedPolicy(3),
         "clock": lambda: NOW,
     }
-    return Deps(**(fields | overrides))
+    return Orders(store, keys, Deps(**(fields | overrides)))
 
 
-def intake() -> Request:
-    return Request(request_id=uuid.uuid4(), correlation_id=uuid.uuid4())
+def intake(event: Event, producer: str = "gateway") -> Envelope:
+    """``event`` as the gateway recorded it."""
+    return new_envelope(event, aggregate_version=1, producer=producer, correlation_id=uuid.uuid4())
 
 
 async def sealed_contact(
-    keys: MemoryKeys, customer_id: str, name: str = "Sara Al-Harbi", **fields: str
+    keys: InMemoryKeyStore, customer_id: str, name: str = "Sara Al-Harbi", **fields: str
 ) -> CustomerContact:
     values = {
         "name": name,

@@ -21,19 +21,19 @@ from allwan_contracts.cards import (
     passes_luhn,
     refuse_card_data,
 )
-from allwan_orders.domain import cards
 from allwan_orders.domain.errors import OrderRefused
+from allwan_orders.domain.order import Order
+from allwan_orders.domain.placing import OpenedContact
 from allwan_orders.handlers.payment import delivery_reference, report_payment
 from allwan_orders.handlers.placing import place_order
 from pydantic_core import PydanticCustomError
 
+from tests.unit.contracts.factories import contact
 from tests.unit.orders.fakes import (
+    CATALOGUE,
     NOW,
-    MemoryKeys,
-    MemoryRepository,
-    deps,
-    intake,
     order_requested,
+    orders,
     payment,
     sealed_contact,
 )
@@ -139,13 +139,35 @@ def test_the_field_validator_of_the_contracts_uses_the_same_detector() -> None:
     assert reject_card_numbers("tok_1") == "tok_1"
 
 
+def place(name: str, **fields: str) -> Order:
+    order = Order("o-1")
+    order.place(
+        order_requested(contact()),
+        OpenedContact({"name": name} | fields),
+        CATALOGUE.plan("shahid-vip-1m"),
+        vat_rate_percent=15,
+        policy_version=1,
+    )
+    return order
+
+
 def test_c3_an_order_request_with_card_data_is_refused_naming_fields_not_values() -> None:
     with pytest.raises(OrderRefused) as caught:
-        cards.refuse_card_data({"contact": {"name": f"Sara {VISA}"}, "quantity": 1})
+        place(f"Sara {VISA}")
     assert caught.value.reason is RejectionReason.CARD_DATA_PRESENT
     assert "$.contact.name" in caught.value.message
     assert "1111" not in caught.value.message
-    cards.refuse_card_data({"contact": {"name": "Sara"}, "quantity": 1})
+    assert [type(event).__name__ for event in place("Sara").pending] == ["OrderPlaced"]
+
+
+def test_c3_card_data_in_several_fields_is_named_within_the_refusals_length() -> None:
+    with pytest.raises(OrderRefused) as caught:
+        place(VISA, email=AMEX, phone=MAESTRO_19, billing_address=f"card {VISA_13}")
+    message = caught.value.message
+    assert "$.contact.name" in message
+    assert " and 1 more;" in message
+    assert len(message) <= 300
+    assert VISA not in message
 
 
 def test_a_delivery_reference_with_a_luhn_run_inside_hex_builds_a_valid_activation() -> None:
@@ -162,25 +184,19 @@ def test_a_delivery_reference_with_a_luhn_run_inside_hex_builds_a_valid_activati
 
 
 async def test_a_paid_order_is_activated_whatever_its_derived_reference_looks_like() -> None:
-    d = deps()
-    orders = d.orders
-    assert isinstance(orders, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
-    contact = await sealed_contact(d.keys, "c-1")
-    await place_order(order_requested(contact, order_id=ORDER_WITH_LUHN_REFERENCE), intake(), d)
-    await report_payment(payment(order_id=ORDER_WITH_LUHN_REFERENCE), intake(), d)
-    types = orders.types(ORDER_WITH_LUHN_REFERENCE)
+    o = orders()
+    sealed = await sealed_contact(o.keys, "c-1")
+    await o.handle(place_order, order_requested(sealed, order_id=ORDER_WITH_LUHN_REFERENCE))
+    await o.handle(report_payment, payment(order_id=ORDER_WITH_LUHN_REFERENCE))
+    types = o.types(ORDER_WITH_LUHN_REFERENCE)
     assert types == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
-    activated = orders.events(ORDER_WITH_LUHN_REFERENCE)[-1]
+    activated = o.events(ORDER_WITH_LUHN_REFERENCE)[-1]
     assert activated.delivery_reference == LUHN_REFERENCE
 
 
 async def test_an_order_whose_uuid_has_a_luhn_run_across_its_dashes_is_placed() -> None:
-    d = deps()
-    orders = d.orders
-    assert isinstance(orders, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
-    contact = await sealed_contact(d.keys, "c-1")
-    await place_order(order_requested(contact, order_id=ORDER_ID_WITH_LUHN_RUN), intake(), d)
-    [event] = orders.events(ORDER_ID_WITH_LUHN_RUN)
+    o = orders()
+    sealed = await sealed_contact(o.keys, "c-1")
+    await o.handle(place_order, order_requested(sealed, order_id=ORDER_ID_WITH_LUHN_RUN))
+    [event] = o.events(ORDER_ID_WITH_LUHN_RUN)
     assert isinstance(event, OrderPlaced)

@@ -15,15 +15,15 @@ from allwan_contracts import OrderRejected, OrderRequestKind, RejectionReason
 from allwan_orders.handlers.salla import handle_webhook
 from structlog.testing import capture_logs
 
-from tests.unit.orders.fakes import MemoryKeys, MemoryRepository, deps, intake
+from tests.unit.orders.fakes import Orders, orders
 from tests.unit.orders.salla_samples import order_event
 from tests.unit.orders.test_salla_webhooks import ORDER, delivery
 
 CREATED, PAID = order_event("order.created"), order_event("order.payment.updated")
 
 
-def refusals(orders: MemoryRepository[Any]) -> list[OrderRejected]:
-    found = orders.events(ORDER)
+def refusals(o: Orders) -> list[OrderRejected]:
+    found = o.events(ORDER)
     assert all(isinstance(event, OrderRejected) for event in found), found
     return found
 
@@ -34,13 +34,11 @@ def refusals(orders: MemoryRepository[Any]) -> list[OrderRejected]:
 async def test_a1_a_salla_order_refused_for_age_shows_that_refusal_after_its_payment(
     bodies: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
-    d = deps()  # the default: the Salla checkout is not said to attest legal age
-    assert isinstance(d.orders, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
+    o = orders()  # the default: the Salla checkout is not said to attest legal age
     for body in bodies:
-        await handle_webhook(await delivery(d.keys, body), intake(), d)
+        await o.handle(handle_webhook, await delivery(o.keys, body))
 
-    placement, payment = refusals(d.orders)
+    placement, payment = refusals(o)
     assert (placement.request, placement.reason) == (
         OrderRequestKind.PLACE,
         RejectionReason.AGE_ATTESTATION_MISSING,
@@ -55,15 +53,13 @@ async def test_a1_a_salla_order_refused_for_age_shows_that_refusal_after_its_pay
 
 
 async def test_a1_a_redelivered_payment_of_a_refused_salla_order_is_refused_once() -> None:
-    d = deps()
-    assert isinstance(d.orders, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
-    paid = await delivery(d.keys, PAID)
-    await handle_webhook(await delivery(d.keys, CREATED), intake(), d)
-    await handle_webhook(paid, intake(), d)
-    await handle_webhook(paid, intake(), d)  # its key is shredded: nothing happens
+    o = orders()
+    paid = await delivery(o.keys, PAID)
+    await o.handle(handle_webhook, await delivery(o.keys, CREATED))
+    await o.handle(handle_webhook, paid)
+    await o.handle(handle_webhook, paid)  # its key is shredded: nothing happens
 
-    assert [event.request for event in refusals(d.orders)] == [
+    assert [event.request for event in refusals(o)] == [
         OrderRequestKind.PLACE,
         OrderRequestKind.PAYMENT,
     ]
@@ -72,10 +68,9 @@ async def test_a1_a_redelivered_payment_of_a_refused_salla_order_is_refused_once
 async def test_a1_a_refused_salla_order_tells_the_operator_which_setting_turns_attestation_on() -> (
     None
 ):
-    d = deps()
-    assert isinstance(d.keys, MemoryKeys)
+    o = orders()
     with capture_logs() as logs:
-        await handle_webhook(await delivery(d.keys, CREATED), intake(), d)
+        await o.handle(handle_webhook, await delivery(o.keys, CREATED))
 
     [hint] = [log for log in logs if log["event"] == "salla.order_without_age_attestation"]
     assert "ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE=true" in hint["hint"]
@@ -83,12 +78,10 @@ async def test_a1_a_refused_salla_order_tells_the_operator_which_setting_turns_a
 
 
 async def test_a1_a_store_whose_salla_checkout_attests_age_gets_no_refusal_and_no_hint() -> None:
-    d = deps(salla_checkout_attests_legal_age=True)
-    assert isinstance(d.orders, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
+    o = orders(salla_checkout_attests_legal_age=True)
     with capture_logs() as logs:
         for body in (CREATED, PAID):
-            await handle_webhook(await delivery(d.keys, body), intake(), d)
+            await o.handle(handle_webhook, await delivery(o.keys, body))
 
-    assert d.orders.types(ORDER) == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
+    assert o.types(ORDER) == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
     assert not [log for log in logs if log["event"] == "salla.order_without_age_attestation"]

@@ -12,15 +12,15 @@ from allwan_contracts import CustomerContactChanged, OrderPlaced, OrderRejected,
 from allwan_contracts.intake import WebhookReceived, WebhookSource
 from allwan_orders.domain.salla import SallaPayloadError
 from allwan_orders.handlers.salla import handle_webhook
-from allwan_runtime.keystore import ERASED, Purpose
+from allwan_runtime.keystore import ERASED, InMemoryKeyStore, Purpose
 
-from tests.unit.orders.fakes import MemoryKeys, MemoryRepository, deps, intake
+from tests.unit.orders.fakes import orders
 from tests.unit.orders.salla_samples import customer_event, order_event, raw
 
 ORDER, CUSTOMER = "salla-2116149737", "salla-225167971"
 
 
-async def delivery(keys: MemoryKeys, body: dict[str, Any] | str) -> WebhookReceived:
+async def delivery(keys: InMemoryKeyStore, body: dict[str, Any] | str) -> WebhookReceived:
     text = body if isinstance(body, str) else raw(body)
     delivery_id = hashlib.sha256(text.encode()).hexdigest()
     return WebhookReceived(
@@ -31,92 +31,78 @@ async def delivery(keys: MemoryKeys, body: dict[str, Any] | str) -> WebhookRecei
     )
 
 
-def parts(d: Any) -> tuple[MemoryRepository[Any], MemoryRepository[Any], MemoryKeys]:
-    assert isinstance(d.orders, MemoryRepository)
-    assert isinstance(d.contacts, MemoryRepository)
-    assert isinstance(d.keys, MemoryKeys)
-    return d.orders, d.contacts, d.keys
-
-
 async def test_t1_t2_a_salla_order_is_sealed_under_the_customers_key_and_the_body_shredded() -> (
     None
 ):
-    d = deps(salla_checkout_attests_legal_age=True)
-    orders, _, keys = parts(d)
-    event = await delivery(keys, order_event("order.status.updated", "completed"))
+    o = orders(salla_checkout_attests_legal_age=True)
+    event = await delivery(o.keys, order_event("order.status.updated", "completed"))
 
-    await handle_webhook(event, intake(), d)
+    await o.handle(handle_webhook, event)
 
-    assert orders.types(ORDER) == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
-    placed = orders.events(ORDER)[0]
+    assert o.types(ORDER) == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
+    placed = o.events(ORDER)[0]
     assert isinstance(placed, OrderPlaced)
     assert placed.contact.name.kid == CUSTOMER
-    opened = await keys.open(placed.contact.phone, field="phone", purpose=Purpose.SUPPORT)
+    opened = await o.keys.open(placed.contact.phone, field="phone", purpose=Purpose.SUPPORT)
     assert opened == "+966501806978"
-    assert await keys.open(event.body, field="body", purpose=Purpose.ORDER_PROCESSING) == ERASED
-    await handle_webhook(event, intake(), d)  # redelivered after shredding: nothing happens
-    assert len(orders.types(ORDER)) == 3
+    assert await o.keys.open(event.body, field="body", purpose=Purpose.ORDER_PROCESSING) == ERASED
+    await o.handle(handle_webhook, event)  # redelivered after shredding: nothing happens
+    assert len(o.types(ORDER)) == 3
 
 
 async def test_a1_salla_orders_are_refused_unless_the_checkout_attests_legal_age() -> None:
-    d = deps()
-    orders, _, keys = parts(d)
-    await handle_webhook(await delivery(keys, order_event("order.created")), intake(), d)
-    [event] = orders.events(ORDER)
+    o = orders()
+    await o.handle(handle_webhook, await delivery(o.keys, order_event("order.created")))
+    [event] = o.events(ORDER)
     assert isinstance(event, OrderRejected)
     assert event.reason is RejectionReason.AGE_ATTESTATION_MISSING
 
 
 async def test_t1_deliveries_out_of_order_still_end_in_one_paid_order() -> None:
-    d = deps(salla_checkout_attests_legal_age=True)
-    orders, _, keys = parts(d)
+    o = orders(salla_checkout_attests_legal_age=True)
     for body in (
         order_event("order.payment.updated"),
         order_event("order.created"),
         order_event("order.status.updated", "completed"),
     ):
-        await handle_webhook(await delivery(keys, body), intake(), d)
-    assert orders.types(ORDER) == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
+        await o.handle(handle_webhook, await delivery(o.keys, body))
+    assert o.types(ORDER) == ["OrderPlaced", "OrderPaid", "SubscriptionActivated"]
 
 
 async def test_t1_a_customer_update_records_the_sealed_contact() -> None:
-    d = deps()
-    _, contacts, keys = parts(d)
-    await handle_webhook(await delivery(keys, customer_event()), intake(), d)
-    [event] = contacts.events(CUSTOMER)
+    o = orders()
+    await o.handle(handle_webhook, await delivery(o.keys, customer_event()))
+    [event] = o.contact_events(CUSTOMER)
     assert isinstance(event, CustomerContactChanged)
-    email = await keys.open(event.contact.email, field="email", purpose=Purpose.SUPPORT)
+    email = await o.keys.open(event.contact.email, field="email", purpose=Purpose.SUPPORT)
     assert email == "m.alali@example.com"
 
 
 async def test_an_erased_salla_customer_gets_no_new_key_and_their_order_is_refused() -> None:
-    d = deps(salla_checkout_attests_legal_age=True)
-    orders, contacts, keys = parts(d)
-    await keys.shred(CUSTOMER)
-    await handle_webhook(await delivery(keys, order_event("order.created")), intake(), d)
-    await handle_webhook(await delivery(keys, customer_event()), intake(), d)
-    [event] = orders.events(ORDER)
+    o = orders(salla_checkout_attests_legal_age=True)
+    await o.keys.shred(CUSTOMER)
+    await o.handle(handle_webhook, await delivery(o.keys, order_event("order.created")))
+    await o.handle(handle_webhook, await delivery(o.keys, customer_event()))
+    [event] = o.events(ORDER)
     assert isinstance(event, OrderRejected)
     assert event.reason is RejectionReason.CUSTOMER_ERASED
-    assert contacts.streams == {}
-    assert await keys.is_erased(CUSTOMER)
+    assert o.store.envelopes("customer_contact") == []
+    assert await o.keys.is_erased(CUSTOMER)
 
 
 async def test_an_unreadable_delivery_keeps_its_key_for_a_replay_from_the_dead_letters() -> None:
-    d = deps()
-    _, _, keys = parts(d)
-    event = await delivery(keys, "not json at all")
+    o = orders()
+    event = await delivery(o.keys, "not json at all")
     with pytest.raises(SallaPayloadError):
-        await handle_webhook(event, intake(), d)
-    assert not await keys.is_erased(f"webhook:{event.delivery_id}")
+        await o.handle(handle_webhook, event)
+    assert not await o.keys.is_erased(f"webhook:{event.delivery_id}")
 
 
 async def test_whatsapp_deliveries_are_left_to_the_consent_service() -> None:
-    d = deps()
-    orders, _, keys = parts(d)
-    event = (await delivery(keys, customer_event())).model_copy(
+    o = orders()
+    event = (await delivery(o.keys, customer_event())).model_copy(
         update={"source": WebhookSource.WHATSAPP}
     )
-    await handle_webhook(event, intake(), d)
-    assert not await keys.is_erased(f"webhook:{event.delivery_id}")
-    assert orders.streams == {}
+    await o.handle(handle_webhook, event)
+    assert not await o.keys.is_erased(f"webhook:{event.delivery_id}")
+    assert o.store.streams == {}

@@ -39,7 +39,7 @@ async def test_poison_is_published_to_the_groups_dead_letter_topic_with_reason()
         broker,
         group="g1",
         topics=["allwan.consent"],
-        dispatcher=Dispatcher({"ConsentGranted": handler}),
+        dispatcher=Dispatcher({ConsentGranted: handler}),
     )
     letters: list[tuple[bytes, dict[str, str]]] = []
 

@@ -52,7 +52,7 @@ async def test_a_known_event_reaches_its_handler_validated() -> None:
         seen.append(event)
 
     letters = Letters()
-    outcome = await Dispatcher({"ConsentGranted": handler}).dispatch(encode(granted()), letters)
+    outcome = await Dispatcher({ConsentGranted: handler}).dispatch(encode(granted()), letters)
     assert outcome is Outcome.HANDLED
     assert isinstance(seen[0], ConsentGranted)
     assert letters.received == []
@@ -78,7 +78,7 @@ async def test_bad_bytes_are_dead_lettered_with_their_reason(raw: bytes, reason:
     async def handler(envelope: Envelope, event: Any) -> None:
         raise AssertionError("must not be called")
 
-    outcome = await Dispatcher({"ConsentGranted": handler}).dispatch(raw, letters)
+    outcome = await Dispatcher({ConsentGranted: handler}).dispatch(raw, letters)
     assert outcome is Outcome.DEAD_LETTERED
     assert [letter.reason for letter in letters.received] == [reason]
 
@@ -93,7 +93,7 @@ async def test_transient_failures_are_retried_then_succeed_once() -> None:
             raise AutoReconnect("primary stepped down")
 
     letters = Letters()
-    dispatcher = Dispatcher({"ConsentGranted": flaky}, retry=FAST)
+    dispatcher = Dispatcher({ConsentGranted: flaky}, retry=FAST)
     assert await dispatcher.dispatch(encode(granted()), letters) is Outcome.HANDLED
     assert calls == 3
     assert letters.received == []
@@ -105,7 +105,7 @@ async def test_transient_failures_beyond_the_retries_leave_the_record_unacknowle
 
     letters = Letters()
     with pytest.raises(StillFailing):
-        await Dispatcher({"ConsentGranted": down}, retry=FAST).dispatch(encode(granted()), letters)
+        await Dispatcher({ConsentGranted: down}, retry=FAST).dispatch(encode(granted()), letters)
     assert letters.received == []  # not dead-lettered: it will be delivered again
 
 
@@ -114,7 +114,7 @@ async def test_a_handler_bug_is_dead_lettered_without_the_error_text() -> None:
         raise ValueError("customer email is someone@example.com")
 
     letters = Letters()
-    outcome = await Dispatcher({"ConsentGranted": broken}).dispatch(encode(granted()), letters)
+    outcome = await Dispatcher({ConsentGranted: broken}).dispatch(encode(granted()), letters)
     assert outcome is Outcome.DEAD_LETTERED
     assert letters.received == [DeadLetter(reason="handler_error", detail="ValueError")]
 
@@ -149,7 +149,7 @@ async def test_a_query_the_store_interrupted_under_load_is_retried_not_dead_lett
             raise INTERRUPTED
 
     letters = Letters()
-    dispatcher = Dispatcher({"ConsentGranted": slow_store}, retry=FAST)
+    dispatcher = Dispatcher({ConsentGranted: slow_store}, retry=FAST)
     assert await dispatcher.dispatch(encode(granted()), letters) is Outcome.HANDLED
     assert (calls, letters.received) == (2, [])
 

@@ -10,12 +10,16 @@ the purposes of its service, and opening for any other purpose is refused.
 """
 
 from allwan_runtime.keystore.cipher import ERASED, MasterKeyring, generate_master_key
+from allwan_runtime.keystore.lazy import LazyKeyStore
+from allwan_runtime.keystore.memory import InMemoryKeyStore
 from allwan_runtime.keystore.purposes import Purpose, PurposeNotGranted
 from allwan_runtime.keystore.store import KeyStore
 
 __all__ = [
     "ERASED",
+    "InMemoryKeyStore",
     "KeyStore",
+    "LazyKeyStore",
     "MasterKeyring",
     "Purpose",
     "PurposeNotGranted",

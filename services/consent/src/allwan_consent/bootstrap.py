@@ -1,23 +1,35 @@
-"""Builds the real adapters and binds them to the handlers (the unit tests bind fakes)."""
+"""Builds the consent service: its adapters, the handlers' ``Deps``, and one ``Handlers``
+registry per consumer group (``entrypoints.app`` registers them with the runtime)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
+from allwan_contracts import OrderPlaced, PolicyChanged
 from allwan_contracts.fields import utc_now
-from allwan_runtime.dispatch import Handler
-from allwan_runtime.guards import only_from, retry_on_conflict
-from allwan_runtime.keystore import Purpose
+from allwan_contracts.intake import (
+    ConsentChangeRequested,
+    ErasureRequested,
+    PolicyPublishRequested,
+    WebhookReceived,
+)
+from allwan_runtime.handlers import Handlers
+from allwan_runtime.keystore import LazyKeyStore, Purpose
+from allwan_runtime.repository import AggregateRepository
 from allwan_runtime.service import ServiceRuntime
 
 from allwan_consent.adapters import queries
 from allwan_consent.adapters.phone_index import MongoPhoneIndex
 from allwan_consent.adapters.queries import ConsentQueries, PolicyQueries
-from allwan_consent.adapters.read_models import ConsentProjection, PolicyProjection
-from allwan_consent.adapters.streams import EventSourced
+from allwan_consent.adapters.read_models import (
+    LEDGER_EVENTS,
+    POLICY_EVENTS,
+    ConsentProjection,
+    PolicyProjection,
+    ReadModels,
+    project_ledger,
+    project_policy,
+)
 from allwan_consent.domain.ledger import ConsentLedger
 from allwan_consent.domain.policy import PrivacyPolicy
 from allwan_consent.handlers.consent import change_consent, erase_customer, record_purchase
@@ -26,7 +38,7 @@ from allwan_consent.handlers.policies import (
     publish_first_version,
     publish_policy,
 )
-from allwan_consent.handlers.ports import Secrets
+from allwan_consent.handlers.ports import Deps
 from allwan_consent.handlers.whatsapp import withdraw_by_whatsapp
 from allwan_consent.policies import first_version
 from allwan_consent.settings import ConsentSettings
@@ -34,101 +46,85 @@ from allwan_consent.settings import ConsentSettings
 PURPOSES = (Purpose.CONSENT_MATCHING,)
 """C4: the consent service opens personal data only to match a withdrawal to a customer."""
 
-Handlers = dict[str, Handler]
+
+@dataclass(frozen=True)
+class Consumers:
+    """Each consumer group's handlers, by event class."""
+
+    intake: Handlers[Deps]
+    orders: Handlers[Deps]
+    whatsapp: Handlers[Deps]
+    read_models: Handlers[ReadModels]
+    reconfirmation: Handlers[Deps]
 
 
-@dataclass
+def consumers(settings: ConsentSettings, deps: Deps, read_models: ReadModels) -> Consumers:
+    """Every handler for its event class. Inputs are obeyed only from the service that owns
+    them (S1: the gateway's intake, the orders service's orders, this service's own policy
+    notices), and a handler that lost a race for a stream runs again."""
+    gateway, orders_service = {settings.gateway_producer}, {settings.orders_producer}
+    intake = Handlers(deps, producers=gateway, retry_conflicts=True)
+    intake.on(ConsentChangeRequested, change_consent)
+    intake.on(ErasureRequested, erase_customer)
+    intake.on(PolicyPublishRequested, publish_policy)
+    orders = Handlers(deps, producers=orders_service, retry_conflicts=True)
+    orders.on(OrderPlaced, record_purchase)
+    whatsapp = Handlers(deps, producers=gateway, retry_conflicts=True)
+    whatsapp.on(WebhookReceived, withdraw_by_whatsapp)
+    reconfirmation = Handlers(deps, producers={settings.service_name}, retry_conflicts=True)
+    reconfirmation.on(PolicyChanged, ask_for_reconfirmation)
+    # The projections skip other producers' events themselves: ``rebuild`` calls them too.
+    projections = Handlers(read_models)
+    projections.on_each(LEDGER_EVENTS, project_ledger)
+    projections.on_each(POLICY_EVENTS, project_policy)
+    return Consumers(intake, orders, whatsapp, projections, reconfirmation)
+
+
+@dataclass(frozen=True)
 class ConsentService:
-    """The consent service's handlers, bound to their adapters, by consumer."""
+    """The consent service's adapters and handlers, ready for ``entrypoints.app``."""
 
     settings: ConsentSettings
     runtime: ServiceRuntime
-    secrets: Secrets
-    intake: Handlers
-    orders: Handlers
-    whatsapp: Handlers
-    read_models: Handlers
-    reconfirmation: Handlers
-    consent_projection: ConsentProjection
-    policy_projection: PolicyProjection
+    secrets: LazyKeyStore
+    deps: Deps
+    read_models: ReadModels
+    consumers: Consumers
     consents: ConsentQueries
     policies: PolicyQueries
     phones: MongoPhoneIndex
 
     async def prepare(self) -> None:
-        """At every start: read-model indexes, then version 1 of the policy if none exists."""
+        """At every start: fail fast without keys, read-model indexes, then version 1 of the
+        policy if none exists."""
+        self.secrets.check()
         await queries.ensure_indexes(self.runtime.db)
         await self.phones.ensure_indexes()
-        await publish_first_version(
-            first_version(utc_now()),
-            policies=EventSourced(self.runtime.store, PrivacyPolicy, self.settings.service_name),
-            contact=self.settings.contact(),
-            url_for=self.settings.policy_url,
-        )
-
-
-def _obey(producer: str, handler: Callable[..., Awaitable[None]], **deps: Any) -> Handler:
-    """``handler`` bound to its dependencies, run again after a lost race for a stream, and
-    called only for records of ``producer``."""
-    return only_from([producer], retry_on_conflict(partial(handler, **deps)))
+        await publish_first_version(first_version(utc_now()), self.deps)
 
 
 def bootstrap(runtime: ServiceRuntime, settings: ConsentSettings) -> ConsentService:
-    """Bind every handler to the real adapters of ``runtime``."""
-    me, gateway, orders = settings.service_name, settings.gateway_producer, settings.orders_producer
-    store, db = runtime.store, runtime.db
-    ledgers = EventSourced(store, ConsentLedger, me)
-    policies = EventSourced(store, PrivacyPolicy, me)
+    """The service on the real adapters of ``runtime``."""
+    me, db = settings.service_name, runtime.db
     secrets = runtime.keystore(PURPOSES)
     phones = MongoPhoneIndex(db)
-    matching = {"secrets": secrets, "phones": phones, "country_code": settings.phone_country_code}
-    consent_projection = ConsentProjection(db, me)
-    policy_projection = PolicyProjection(db, me)
+    deps = Deps(
+        ledgers=AggregateRepository(runtime.store, ConsentLedger, me),
+        policies=AggregateRepository(runtime.store, PrivacyPolicy, me),
+        secrets=secrets,
+        phones=phones,
+        contact=settings.contact(),
+        url_for=settings.policy_url,
+        country_code=settings.phone_country_code,
+    )
+    read_models = ReadModels(ConsentProjection(db, me), PolicyProjection(db, me))
     return ConsentService(
         settings=settings,
         runtime=runtime,
         secrets=secrets,
-        intake={
-            "ConsentChangeRequested": _obey(
-                gateway, change_consent, ledgers=ledgers, policies=policies
-            ),
-            "ErasureRequested": _obey(
-                gateway,
-                erase_customer,
-                ledgers=ledgers,
-                secrets=secrets,
-                phones=phones,
-                clock=utc_now,
-            ),
-            "PolicyPublishRequested": _obey(
-                gateway,
-                publish_policy,
-                policies=policies,
-                contact=settings.contact(),
-                url_for=settings.policy_url,
-            ),
-        },
-        orders={
-            "OrderPlaced": _obey(
-                orders, record_purchase, ledgers=ledgers, policies=policies, **matching
-            ),
-        },
-        whatsapp={
-            "WebhookReceived": _obey(
-                gateway, withdraw_by_whatsapp, ledgers=ledgers, policies=policies, **matching
-            ),
-        },
-        read_models={
-            "ConsentGranted": consent_projection,
-            "ConsentWithdrawn": consent_projection,
-            "ConsentReconfirmationRequired": consent_projection,
-            "CustomerErased": consent_projection,
-            "PolicyDocumentPublished": policy_projection,
-            "PolicyChanged": policy_projection,
-        },
-        reconfirmation={"PolicyChanged": _obey(me, ask_for_reconfirmation, ledgers=ledgers)},
-        consent_projection=consent_projection,
-        policy_projection=policy_projection,
+        deps=deps,
+        read_models=read_models,
+        consumers=consumers(settings, deps, read_models),
         consents=ConsentQueries(db),
         policies=PolicyQueries(db),
         phones=phones,

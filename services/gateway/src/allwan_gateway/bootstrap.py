@@ -1,4 +1,7 @@
-"""Builds the gateway's parts: real adapters here, fakes in the unit tests (``assemble``)."""
+"""Builds the gateway's parts: its adapters (real ones over a ``ServiceRuntime`` here, the
+unit tests' in-memory ones through ``assemble``), the intake's dependencies, and the
+handlers of its two consumers, by event class (``handlers``). ``entrypoints/app.py``
+registers those consumers."""
 
 from __future__ import annotations
 
@@ -8,40 +11,36 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from allwan_contracts import (
-    ConsentGranted,
-    ConsentReconfirmationRequired,
-    ConsentWithdrawn,
-    PolicyChanged,
-    PolicyDocumentPublished,
-)
-from allwan_contracts.topics import CATALOGUE, CONSENT, CUSTOMERS, ORDERS, POLICIES
-from allwan_runtime.dispatch import Handler
-from allwan_runtime.guards import only_from
+from allwan_contracts import CatalogueUpdated
+from allwan_runtime.eventstore import Streams
+from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.service import ServiceRuntime
 
 from allwan_gateway.adapters.audit import AuditLog
 from allwan_gateway.adapters.decisions import Decisions
 from allwan_gateway.adapters.documents import MongoDocuments
 from allwan_gateway.adapters.notifier import NotifierLedger
+from allwan_gateway.adapters.order_views import (
+    ORDER_EVENTS,
+    CustomerOrders,
+    OrderViews,
+    project_order,
+)
+from allwan_gateway.adapters.queries import Queries
+from allwan_gateway.adapters.views import (
+    CONSENT_EVENTS,
+    POLICY_EVENTS,
+    project_catalogue,
+    project_consent,
+    project_policy,
+)
 from allwan_gateway.domain.auth import Tokens
 from allwan_gateway.domain.ratelimit import TokenBuckets
-from allwan_gateway.handlers.intake import IntakeDeps
-from allwan_gateway.handlers.ports import Documents, EventLog, Sealer
-from allwan_gateway.handlers.queries import Queries
-from allwan_gateway.handlers.views import CustomerOrders, Projector
+from allwan_gateway.handlers.ports import Documents, IntakeDeps, Sealer
 from allwan_gateway.settings import GatewaySettings
 
-ORDER_EVENTS = (
-    "OrderPlaced",
-    "OrderRejected",
-    "OrderPaid",
-    "SubscriptionActivated",
-    "OrderCancelled",
-    "OrderRefunded",
-    "OrderExpired",
-)
 Lifespan = Callable[[], contextlib.AbstractAsyncContextManager[None]]
 
 
@@ -56,12 +55,13 @@ async def _nothing() -> AsyncIterator[None]:
 
 @dataclass
 class Gateway:
-    """Everything the HTTP layer needs, built once per process."""
+    """Everything the HTTP layer and the consumers need, built once per process."""
 
     settings: GatewaySettings
     intake: IntakeDeps
     queries: Queries
-    projector: Projector
+    documents: Documents
+    orders: OrderViews
     decisions: Decisions
     audit: AuditLog
     notifier: NotifierLedger
@@ -72,10 +72,21 @@ class Gateway:
     lifespan: Lifespan = field(default=_nothing)
 
 
+@dataclass(frozen=True)
+class Consumers:
+    """The gateway's consumers, each event obeyed only from its owner."""
+
+    order_views: Handlers[OrderViews]
+    """Orders' decisions, on their own so that the one a storefront waits for is not queued
+    behind anything else."""
+    views: Handlers[Documents]
+    """Consents, erasures, policy versions (PC1) and the catalogue."""
+
+
 def assemble(
     settings: GatewaySettings,
     *,
-    store: EventLog,
+    store: Streams,
     keys: Sealer,
     documents: Documents,
     notifier: NotifierLedger,
@@ -86,19 +97,20 @@ def assemble(
     """The gateway over the given adapters."""
     decisions = Decisions()
     customer_orders = CustomerOrders(documents)
+    orders = OrderViews(documents, customer_orders, on_order=decisions.notify)
     return Gateway(
         settings=settings,
         intake=IntakeDeps(
             store=store,
+            recorder=EventRecorder(store, settings.service_name),
             keys=keys,
-            documents=documents,
-            customer_orders=customer_orders,
-            producer=settings.service_name,
+            pending=orders,
             fingerprint_key=settings.ip_hash_key.get_secret_value().encode(),
             clock=clock,
         ),
         queries=Queries(documents, customer_orders),
-        projector=Projector(documents, customer_orders, on_order=decisions.notify),
+        documents=documents,
+        orders=orders,
         decisions=decisions,
         audit=AuditLog(documents, clock),
         notifier=notifier,
@@ -115,55 +127,41 @@ def assemble(
     )
 
 
-def projection_handlers(gateway: Gateway) -> tuple[dict[str, Handler], dict[str, Handler]]:
-    """(orders consumer, everything-else consumer): each event obeyed only from its owner."""
-    orders, consent = gateway.settings.orders_producer, gateway.settings.consent_producer
-    projector = gateway.projector
-    order_views: dict[str, Handler] = {
-        event_type: only_from([orders], projector.order) for event_type in ORDER_EVENTS
-    }
-    views: dict[str, Handler] = {
-        event.event_type: only_from([consent], projector.consent)
-        for event in (ConsentGranted, ConsentWithdrawn, ConsentReconfirmationRequired)
-    }
-    views["CustomerErased"] = only_from([consent], projector.consent)
-    views["PolicyDocumentPublished"] = only_from([consent], projector.policy)
-    views["PolicyChanged"] = only_from([consent], projector.policy)
-    views["CatalogueUpdated"] = only_from([orders], projector.catalogue)
-    assert {PolicyChanged.event_type, PolicyDocumentPublished.event_type} <= views.keys()
-    return order_views, views
+def handlers(gateway: Gateway) -> Consumers:
+    """The read models' handlers by event class: orders' events and the catalogue obeyed
+    from orders, consents, erasures and policies from consent."""
+    settings = gateway.settings
+    orders, consent = [settings.orders_producer], [settings.consent_producer]
+    order_views = Handlers(gateway.orders, producers=orders)
+    order_views.on_each(ORDER_EVENTS, project_order)
+    views = Handlers(gateway.documents, producers=consent)
+    views.on_each(CONSENT_EVENTS, project_consent)
+    views.on_each(POLICY_EVENTS, project_policy)
+    views.on(CatalogueUpdated, project_catalogue, producers=orders)
+    return Consumers(order_views, views)
 
 
-def build(settings: GatewaySettings) -> tuple[Gateway, ServiceRuntime]:
-    """The real gateway: its event store and read models in MongoDB, its relay and
-    consumers on Kafka, a key store that seals and opens nothing (C4: no purpose)."""
-    runtime = ServiceRuntime(settings)
+def bootstrap(runtime: ServiceRuntime, settings: GatewaySettings) -> Gateway:
+    """The real gateway over ``runtime``: its event store and read models in MongoDB, a key
+    store that seals and opens nothing (C4: no purpose), the notifier's ledger over HTTP.
+    Its lifespan runs the relay and the consumers, once the master keys are found."""
+    keys = runtime.keystore(())
 
     @contextlib.asynccontextmanager
     async def running() -> AsyncIterator[None]:
+        keys.check()  # no master keys, no start: not the first request that seals
         async with runtime.running():
             yield
 
-    gateway = assemble(
+    return assemble(
         settings,
         store=runtime.store,
-        keys=runtime.keystore(()),
+        keys=keys,
         documents=MongoDocuments(runtime.db),
         notifier=NotifierLedger(settings.notifier_url),
         health=runtime.health,
         lifespan=running,
     )
-    order_views, views = projection_handlers(gateway)
-    runtime.consume(
-        "order-views", [ORDERS.name], order_views, "Orders' decisions into the order views."
-    )
-    runtime.consume(
-        "views",
-        [CONSENT.name, CUSTOMERS.name, POLICIES.name, CATALOGUE.name],
-        views,
-        "Consents, erasures, policy versions (PC1) and the catalogue into read models.",
-    )
-    return gateway, runtime
 
 
 def describe(gateway: Gateway) -> dict[str, Any]:

@@ -1,28 +1,37 @@
-"""Builds the real adapters and binds them to the handlers (the unit tests bind fakes)."""
+"""Builds the real adapters, the handlers' ``Deps`` and one ``Handlers`` registry per consumer
+group (``entrypoints/app.py`` registers them); the unit tests bind fakes to the same handlers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
+from allwan_contracts import (
+    ConsentGranted,
+    ConsentReconfirmationRequired,
+    ConsentWithdrawn,
+    CustomerContactChanged,
+    CustomerErased,
+    OrderPlaced,
+    PolicyChanged,
+    PolicyDocumentPublished,
+    SubscriptionActivated,
+)
 from allwan_contracts.fields import utc_now
-from allwan_runtime.dispatch import Handler
-from allwan_runtime.guards import only_from
-from allwan_runtime.keystore import KeyStore, Purpose
+from allwan_runtime.dispatch import RetryPolicy
+from allwan_runtime.handlers import Handlers
+from allwan_runtime.keystore import LazyKeyStore, Purpose
+from allwan_runtime.lease import SlotLease
 from allwan_runtime.metrics import setup_metrics
+from allwan_runtime.periodic import PeriodicTask
 from allwan_runtime.service import ServiceRuntime
 
 from allwan_notifier.adapters.address_book import MongoAddressBook
 from allwan_notifier.adapters.jobs import MongoJobs
-from allwan_notifier.adapters.lease import SlotLease
 from allwan_notifier.adapters.ledger import MongoLedger
 from allwan_notifier.adapters.metrics import EmailMetrics
 from allwan_notifier.adapters.queries import LedgerQueries
 from allwan_notifier.adapters.smtp import Pacer, SmtpConfig, SmtpSender
 from allwan_notifier.adapters.templates import Templates
-from allwan_notifier.adapters.worker import Worker
 from allwan_notifier.domain.marketing import Campaign
 from allwan_notifier.domain.ratelimit import TokenBucket
 from allwan_notifier.handlers.book import (
@@ -31,10 +40,10 @@ from allwan_notifier.handlers.book import (
     remember_contact_change,
     remember_order_contact,
 )
-from allwan_notifier.handlers.deliver import Post
-from allwan_notifier.handlers.fanout import Backoff, Fanout, run_fanouts
+from allwan_notifier.handlers.fanout import Fanout, run_fanouts
 from allwan_notifier.handlers.marketing import Refusal, request_campaign
 from allwan_notifier.handlers.policies import keep_policy_contact, schedule_policy_notice
+from allwan_notifier.handlers.ports import Deps
 from allwan_notifier.handlers.transactional import (
     confirm_withdrawal,
     send_activation,
@@ -50,30 +59,29 @@ PURPOSES = (
 )
 """C4: the notifier opens an email only to send a message of one of these purposes."""
 
-Handlers = dict[str, Handler]
-
 
 @dataclass
 class NotifierService:
-    """The notifier's handlers by consumer, its adapters and its fan-out worker."""
+    """The notifier's handlers by consumer group, its adapters and its fan-out worker."""
 
     settings: NotifierSettings
-    secrets: KeyStore
+    secrets: LazyKeyStore
     book: MongoAddressBook
     ledger: MongoLedger
     jobs: MongoJobs
     queries: LedgerQueries
     sender: SmtpSender
-    post: Post
-    fanout: Fanout
+    deps: Deps
     lease: SlotLease
-    worker: Worker
-    book_handlers: Handlers
-    policy_handlers: Handlers
-    mail_handlers: Handlers
+    worker: PeriodicTask
+    book_handlers: Handlers[Deps]
+    policy_handlers: Handlers[Deps]
+    mail_handlers: Handlers[Deps]
 
     async def start(self) -> None:
-        """Indexes, then the fan-out worker (it resumes any job a previous process left)."""
+        """The keys (missing ones stop the service now, not at its first message), indexes,
+        then the fan-out worker (it resumes any job a previous process left)."""
+        self.secrets.check()
         await self.book.ensure_indexes()
         await self.ledger.ensure_indexes()
         await self.worker.start()
@@ -88,67 +96,51 @@ class NotifierService:
 
     async def request_campaign(self, campaign: Campaign) -> bool:
         """The staff trigger of a marketing campaign (K2); see ``handlers.marketing``."""
-        return await request_campaign(
-            campaign,
-            jobs=self.jobs,
-            contact=self.settings.contact(),
-            clock=utc_now,
-            wake=self.worker.wake,
-        )
-
-
-def _obey(producer: str, handler: Callable[..., Awaitable[None]], **deps: Any) -> Handler:
-    """``handler`` bound to its dependencies, called only for records of ``producer``."""
-    producers: Collection[str] = (producer,)
-    return only_from(producers, partial(handler, **deps))
+        return await request_campaign(campaign, self.deps)
 
 
 def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierService:
-    """Bind every handler to the real adapters of ``runtime``."""
+    """The service on the real adapters of ``runtime``."""
     setup_metrics(settings.service_name)
-    name, db = settings.service_name, runtime.db
+    db = runtime.db
     secrets = runtime.keystore(PURPOSES)
     book, ledger, jobs = MongoAddressBook(db), MongoLedger(db), MongoJobs(db)
-    sender = SmtpSender(
-        SmtpConfig(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            tls=settings.smtp_tls,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            timeout_s=settings.smtp_timeout_s,
-            mail_from=settings.mail_from,
-            connections=settings.smtp_connections,
-        ),
-        Pacer(TokenBucket(settings.send_rate_per_s, settings.send_burst)),
+    sender = smtp_sender(settings)
+    # The policy handler wakes the worker, and the worker sends with the handlers' deps: its
+    # job names ``fanout`` (made below) only when it runs.
+    worker = PeriodicTask(
+        f"{settings.service_name}-fanout",
+        lambda: run_fanouts(fanout, worker.stopping),
+        settings.fanout_poll_interval_s,
     )
-    post = Post(
-        ledger=ledger,
+    deps = Deps(
         book=book,
+        ledger=ledger,
+        jobs=jobs,
         secrets=secrets,
         renderer=Templates(),
         sender=sender,
         metrics=EmailMetrics(),
+        contact=settings.contact(),
+        withdraw_url=settings.withdraw_url,
         mail_domain=settings.message_id_domain,
         default_locale=settings.default_locale,
+        clock=utc_now,
+        wake=worker.wake,
     )
     # Under a stable ALLWAN_INSTANCE_ID a restarted notifier resumes its fan-out at once.
     lease = SlotLease(db, "fanout", runtime.replica, settings.fanout_lease_s)
     fanout = Fanout(
-        jobs=jobs,
-        post=post,
+        deps=deps,
         lease=lease,
         refusal=Refusal(settings.unsubscribe_url, settings.unsubscribe_mailbox),
         lanes=settings.smtp_connections,
-        backoff=Backoff(settings.send_backoff_initial_s, settings.send_backoff_max_s),
+        retry=RetryPolicy(
+            initial_s=settings.send_backoff_initial_s, max_s=settings.send_backoff_max_s
+        ),
         progress_interval_s=settings.fanout_progress_interval_s,
     )
-    worker = Worker(f"{name}-fanout", partial(run_fanouts, fanout), settings.fanout_poll_interval_s)
-    orders, consent, contact = (
-        settings.orders_producer,
-        settings.consent_producer,
-        settings.contact(),
-    )
+    orders, consent = {settings.orders_producer}, {settings.consent_producer}
     return NotifierService(
         settings=settings,
         secrets=secrets,
@@ -157,39 +149,54 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         jobs=jobs,
         queries=LedgerQueries(ledger, jobs),
         sender=sender,
-        post=post,
-        fanout=fanout,
+        deps=deps,
         lease=lease,
         worker=worker,
-        book_handlers={
-            "OrderPlaced": _obey(orders, remember_order_contact, book=book),
-            "CustomerContactChanged": _obey(orders, remember_contact_change, book=book),
-            "ConsentGranted": _obey(consent, record_consent, book=book),
-            "ConsentWithdrawn": _obey(consent, record_consent, book=book),
-            "ConsentReconfirmationRequired": _obey(consent, record_consent, book=book),
-            "CustomerErased": _obey(consent, forget_customer, book=book),
-        },
-        policy_handlers={
-            "PolicyDocumentPublished": _obey(consent, keep_policy_contact, jobs=jobs),
-            "PolicyChanged": _obey(
-                consent,
-                schedule_policy_notice,
-                jobs=jobs,
-                fallback_contact=contact,
-                withdrawal_for=settings.withdrawal,
-                clock=utc_now,
-                wake=worker.wake,
-            ),
-        },
-        mail_handlers={
-            "OrderPlaced": _obey(orders, send_receipt, post=post, contact=contact),
-            "SubscriptionActivated": _obey(orders, send_activation, post=post, contact=contact),
-            "ConsentWithdrawn": _obey(
-                consent,
-                confirm_withdrawal,
-                post=post,
-                contact=contact,
-                withdrawal=settings.withdrawal(),
-            ),
-        },
+        book_handlers=address_book(deps, orders=orders, consent=consent),
+        policy_handlers=policies(deps, consent=consent),
+        mail_handlers=mail(deps, orders=orders, consent=consent),
     )
+
+
+def address_book(deps: Deps, *, orders: set[str], consent: set[str]) -> Handlers[Deps]:
+    """Where to write to each customer, in which language, and whether marketing may."""
+    handlers = Handlers(deps)
+    handlers.on(OrderPlaced, remember_order_contact, producers=orders)
+    handlers.on(CustomerContactChanged, remember_contact_change, producers=orders)
+    handlers.on(ConsentGranted, record_consent, producers=consent)
+    handlers.on(ConsentWithdrawn, record_consent, producers=consent)
+    handlers.on(ConsentReconfirmationRequired, record_consent, producers=consent)
+    handlers.on(CustomerErased, forget_customer, producers=consent)
+    return handlers
+
+
+def policies(deps: Deps, *, consent: set[str]) -> Handlers[Deps]:
+    """Each version's contact (CT1); a material change's notice (PC2)."""
+    handlers = Handlers(deps, producers=consent)
+    handlers.on(PolicyDocumentPublished, keep_policy_contact)
+    handlers.on(PolicyChanged, schedule_policy_notice)
+    return handlers
+
+
+def mail(deps: Deps, *, orders: set[str], consent: set[str]) -> Handlers[Deps]:
+    """Transactional mail: receipts, activations, withdrawal confirmations (K3)."""
+    handlers = Handlers(deps)
+    handlers.on(OrderPlaced, send_receipt, producers=orders)
+    handlers.on(SubscriptionActivated, send_activation, producers=orders)
+    handlers.on(ConsentWithdrawn, confirm_withdrawal, producers=consent)
+    return handlers
+
+
+def smtp_sender(settings: NotifierSettings) -> SmtpSender:
+    """The SMTP connections, paced by the token bucket every message shares."""
+    config = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        timeout_s=settings.smtp_timeout_s,
+        mail_from=settings.mail_from,
+        connections=settings.smtp_connections,
+    )
+    return SmtpSender(config, Pacer(TokenBucket(settings.send_rate_per_s, settings.send_burst)))

@@ -9,8 +9,6 @@ from allwan_contracts import PolicyContact
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import Field, SecretStr, model_validator
 
-from allwan_notifier.domain.messages import Withdrawal
-
 
 class NotifierSettings(RuntimeSettings):
     """Runtime settings plus the SMTP server, the sender, the pace and the privacy contact.
@@ -76,8 +74,3 @@ class NotifierSettings(RuntimeSettings):
         return PolicyContact(
             phone=self.contact_phone, whatsapp=self.contact_whatsapp, email=self.contact_email
         )
-
-    def withdrawal(self, contact: PolicyContact | None = None) -> Withdrawal:
-        """K3: the ways to withdraw consent every privacy email names."""
-        contact = contact or self.contact()
-        return Withdrawal(email=contact.email, whatsapp=contact.whatsapp, web=self.withdraw_url)

@@ -1,1 +1,1 @@
-"""MongoDB event streams and read models, the phone blind index."""
+"""MongoDB read models and their queries, the phone blind index."""

@@ -9,18 +9,19 @@ rebuilding it means reading ``allwan.orders`` again from the start.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
+from allwan_runtime.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-Document = dict[str, Any]
 PHONE_INDEX = "phone_index"
 
 
 class MongoPhoneIndex:
+    """``handlers.ports.PhoneIndex`` in the ``phone_index`` collection."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._entries: AsyncCollection[Document] = db[PHONE_INDEX]
 

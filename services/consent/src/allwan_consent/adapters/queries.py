@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from allwan_contracts import ConsentPurpose
+from allwan_runtime.mongo import Document
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from allwan_consent.adapters.read_models import CONSENTS, HISTORY, POLICY_VERSIONS
-from allwan_consent.domain.browsing import may_record_browsing
+from allwan_consent.domain.consents import CustomerConsents
 from allwan_consent.domain.policy import PRIVACY
 from allwan_consent.domain.purposes import PurposeState, PurposeStatus
-
-Document = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CustomerConsents:
-    """A customer's consents now, as the read model holds them."""
-
-    customer_id: str
-    purposes: dict[ConsentPurpose, PurposeState] = field(default_factory=dict)
-    erased: bool = False
-
-    def granted(self, purpose: ConsentPurpose) -> bool:
-        state = self.purposes.get(purpose)
-        return not self.erased and state is not None and state.granted
-
-    def may_record_browsing(self) -> bool:
-        """C2: the domain rule, on the read model."""
-        return may_record_browsing(self.purposes, erased=self.erased)
 
 
 def _state(raw: Document) -> PurposeState:
@@ -52,6 +31,8 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
 
 
 class ConsentQueries:
+    """The consent read models, as the domain's ``CustomerConsents`` and proof documents."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._consents = db[CONSENTS]
         self._history = db[HISTORY]
@@ -93,6 +74,8 @@ class ConsentQueries:
 
 
 class PolicyQueries:
+    """The published policy versions (PC1)."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._versions = db[POLICY_VERSIONS]
 

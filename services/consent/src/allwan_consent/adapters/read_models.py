@@ -14,28 +14,35 @@ producers are skipped: only this service writes these aggregates.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, get_args
 
 from allwan_contracts import (
     ConsentPurpose,
     ConsentReconfirmationRequired,
     CustomerErased,
+    Event,
     PolicyChanged,
     PolicyDocumentPublished,
 )
 from allwan_contracts.envelope import Envelope
+from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once
 from pymongo.asynchronous.database import AsyncDatabase
 
+from allwan_consent.domain.ledger import ConsentLedger
 from allwan_consent.domain.purposes import LedgerEvent, advance
 
-Document = dict[str, Any]
 CONSENTS = "consents"
 HISTORY = "consent_history"
 POLICY_VERSIONS = "policy_versions"
+LEDGER_EVENTS: tuple[type[Event], ...] = (*get_args(LedgerEvent), CustomerErased)
+POLICY_EVENTS: tuple[type[Event], ...] = (PolicyDocumentPublished, PolicyChanged)
 
 
 class ConsentProjection:
+    """``consents`` and ``consent_history`` from the ledgers' events."""
+
     name = "consents"
     collections = (CONSENTS, HISTORY)
 
@@ -45,7 +52,8 @@ class ConsentProjection:
         self._producer = producer
 
     async def __call__(self, envelope: Envelope, event: Any) -> None:
-        if envelope.producer != self._producer or envelope.aggregate_type != "customer":
+        mine = envelope.producer == self._producer
+        if not mine or envelope.aggregate_type != ConsentLedger.aggregate_type:
             return
         customer, version = envelope.aggregate_id, envelope.aggregate_version
         entry: Document = {
@@ -81,6 +89,8 @@ class ConsentProjection:
 
 
 class PolicyProjection:
+    """``policy_versions`` from the policy's events."""
+
     name = "policies"
     collections = (POLICY_VERSIONS,)
 
@@ -103,3 +113,22 @@ class PolicyProjection:
             return
         doc_id = f"{event.policy_id}:v{event.version}"
         await apply_once(self._versions, doc_id, envelope.aggregate_version, {"$set": update})
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    """The projections the ``read-models`` consumer feeds and ``rebuild`` replays."""
+
+    consents: ConsentProjection
+    policies: PolicyProjection
+
+
+async def project_ledger(event: Event, envelope: Envelope, models: ReadModels) -> None:
+    """A ledger event, or the erasure that closes the ledger, into ``consents`` and its
+    history (K3: the proof stays readable)."""
+    await models.consents(envelope, event)
+
+
+async def project_policy(event: Event, envelope: Envelope, models: ReadModels) -> None:
+    """A policy version's texts, then its notice, into ``policy_versions`` (PC1)."""
+    await models.policies(envelope, event)

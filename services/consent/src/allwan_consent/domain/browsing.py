@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from allwan_contracts import ConsentPurpose
 
-from allwan_consent.domain.purposes import PurposeState
+from allwan_consent.domain.purposes import PurposeState, in_force
 
 
 def may_record_browsing(purposes: Mapping[ConsentPurpose, PurposeState], *, erased: bool) -> bool:
@@ -16,5 +16,4 @@ def may_record_browsing(purposes: Mapping[ConsentPurpose, PurposeState], *, eras
     Off by default (CK2); a withdrawn, or a suspended (re-confirmation pending), analytics
     consent stops it, and so does erasure.
     """
-    analytics = purposes.get(ConsentPurpose.ANALYTICS_COOKIES)
-    return not erased and analytics is not None and analytics.granted
+    return in_force(purposes.get(ConsentPurpose.ANALYTICS_COOKIES), erased=erased)

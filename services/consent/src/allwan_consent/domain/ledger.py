@@ -24,6 +24,7 @@ from allwan_consent.domain.purposes import (
     PurposeState,
     advance,
     grant_changes,
+    in_force,
     needs_reconfirmation,
     withdrawal_changes,
 )
@@ -85,8 +86,8 @@ class ConsentLedger(Aggregate):
         self.erased = False
 
     def granted(self, purpose: ConsentPurpose) -> bool:
-        state = self.purposes.get(purpose)
-        return not self.erased and state is not None and state.granted
+        """Whether ``purpose`` may be pursued now (K2, K3, PC1)."""
+        return in_force(self.purposes.get(purpose), erased=self.erased)
 
     def may_record_browsing(self) -> bool:
         """C2: browsing data only while analytics cookies are granted (CK1)."""

@@ -50,6 +50,12 @@ class PurposeState:
         return self.status is PurposeStatus.GRANTED
 
 
+def in_force(state: PurposeState | None, *, erased: bool) -> bool:
+    """Whether a purpose may be pursued now: granted, not suspended until re-confirmed (PC1),
+    and the customer not erased. The ledger and its read model both answer with this."""
+    return not erased and state is not None and state.granted
+
+
 def advance(event: LedgerEvent) -> PurposeState:
     """The purpose's state after ``event``: every ledger event states it in full."""
     match event:

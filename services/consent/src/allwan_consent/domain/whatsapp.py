@@ -6,14 +6,23 @@ The body is ``{"object": "whatsapp_business_account", "entry": [{"changes": [{"f
 ``statuses`` (receipts of messages we sent). Only what a customer typed counts: a ``text``
 message's ``text.body``, or the ``button.text`` of a template's quick-reply button (such as
 a "stop promotions" button).
+
+An opt-out withdraws marketing for every customer who gave the sender's number (K3).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from allwan_contracts import Channel, ConsentEvidence, ConsentPurpose
+from pydantic import ValidationError
+
+from allwan_consent.domain.ledger import CONSENT_SERVICE, ConsentChange, ConsentLedger
+from allwan_consent.domain.optout import is_opt_out
 
 _SENDER = re.compile(r"^[0-9]{6,15}$")
 _MESSAGE_ID = re.compile(r"^[\x21-\x7E]{1,200}$")  # what a consent evidence reference holds
@@ -85,3 +94,36 @@ def parse_delivery(body: str) -> Delivery:
                 else:
                     texts.append(InboundText(sender=sender, message_id=message_id, text=text))
     return Delivery(tuple(texts), other_messages=other, statuses=statuses, malformed=malformed)
+
+
+def opt_out(message: InboundText, policy_version: int) -> ConsentChange | None:
+    """The withdrawal ``message`` asks for (K3): marketing, by WhatsApp, under the policy in
+    force, proven by the message's id; None if its text is not an opt-out."""
+    if not is_opt_out(message.text):
+        return None
+    return ConsentChange(
+        purpose=ConsentPurpose.MARKETING,
+        channel=Channel.WHATSAPP,
+        policy_version=policy_version,
+        recorded_by=CONSENT_SERVICE,
+        evidence=_evidence(message),
+    )
+
+
+def withdraw_everyone_sharing(
+    ledgers: Iterable[ConsentLedger], change: ConsentChange
+) -> list[ConsentLedger]:
+    """Record ``change`` on the ledger of every customer who gave the sender's number.
+
+    WhatsApp names only the number, and a family may order under one: the opt-out stands for
+    each of them, since a missed "stop" keeps messaging someone who refused (K3). Returns the
+    ledgers that recorded a withdrawal (the others had no marketing to withdraw).
+    """
+    return [ledger for ledger in ledgers if ledger.withdraw(change)]
+
+
+def _evidence(message: InboundText) -> ConsentEvidence:
+    try:
+        return ConsentEvidence(message_reference=message.message_id)
+    except ValidationError:  # an id that looks like a card number: withdraw all the same
+        return ConsentEvidence()

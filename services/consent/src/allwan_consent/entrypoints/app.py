@@ -1,7 +1,16 @@
-"""The consent service's app: its consumers, health routes and ``/asyncapi``."""
+"""The consent service's app: its consumers, what its relay publishes, health routes and
+``/asyncapi``."""
 
 from __future__ import annotations
 
+from allwan_contracts import (
+    ConsentGranted,
+    ConsentReconfirmationRequired,
+    ConsentWithdrawn,
+    CustomerErased,
+    PolicyChanged,
+    PolicyDocumentPublished,
+)
 from allwan_contracts.topics import (
     CONSENT,
     CONSENT_INTAKE,
@@ -19,33 +28,40 @@ from allwan_consent.settings import ConsentSettings
 
 
 def register_consumers(runtime: ServiceRuntime, service: ConsentService) -> None:
-    """One consumer group per concern, so a slow one never holds up another."""
+    """One consumer group per concern, so a slow one never holds up another; and what the
+    outbox relay publishes, for ``/asyncapi``."""
+    consumers = service.consumers
     runtime.consume(
         "intake",
         [CONSENT_INTAKE.name, POLICY_INTAKE.name],
-        service.intake,
+        consumers.intake,
         "Consent changes, erasure requests and policy versions recorded by the gateway.",
     )
     runtime.consume(
-        "orders", [ORDERS.name], service.orders, "K1/K2: purchases imply order processing only."
+        "orders", [ORDERS.name], consumers.orders, "K1/K2: purchases imply order processing only."
     )
-    runtime.consume("whatsapp", [WEBHOOKS.name], service.whatsapp, "K3: opt-outs sent on WhatsApp.")
+    runtime.consume(
+        "whatsapp", [WEBHOOKS.name], consumers.whatsapp, "K3: opt-outs sent on WhatsApp."
+    )
     runtime.consume(
         "read-models",
         [CONSENT.name, CUSTOMERS.name, POLICIES.name],
-        service.read_models,
+        consumers.read_models,
         "This service's own events into its read models.",
     )
     runtime.consume(
         "reconfirmation",
         [POLICIES.name],
-        service.reconfirmation,
+        consumers.reconfirmation,
         "PC1: material policy changes suspend older secondary consents.",
     )
+    runtime.publishes(CONSENT, [ConsentGranted, ConsentWithdrawn, ConsentReconfirmationRequired])
+    runtime.publishes(CUSTOMERS, [CustomerErased])
+    runtime.publishes(POLICIES, [PolicyDocumentPublished, PolicyChanged])
 
 
 def build(settings: ConsentSettings) -> tuple[ServiceRuntime, ConsentService]:
-    """The runtime with every consumer registered, and the bound service."""
+    """The runtime with every consumer registered, and the service."""
     runtime = ServiceRuntime(settings)
     service = bootstrap(runtime, settings)
     register_consumers(runtime, service)

@@ -1,1 +1,2 @@
-"""One plain async function per input; dependencies come as arguments (see ``bootstrap``)."""
+"""One async function per input, ``(event, envelope, deps)``; ``bootstrap`` registers each
+for its event class."""

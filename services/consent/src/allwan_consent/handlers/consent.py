@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 import structlog
 from allwan_contracts import OrderPlaced
 from allwan_contracts.envelope import Envelope
@@ -16,7 +13,7 @@ from allwan_consent.domain.ledger import ConsentChange, UnprovenConsent
 from allwan_consent.domain.phones import to_e164
 from allwan_consent.domain.policy import PRIVACY, PrivacyPolicy
 from allwan_consent.domain.purchase import purchase_consents
-from allwan_consent.handlers.ports import Ledgers, PhoneIndex, Policies, Secrets
+from allwan_consent.handlers.ports import Deps, Policies
 
 log = structlog.get_logger(__name__)
 
@@ -29,14 +26,13 @@ async def policy_in_force(policies: Policies) -> PrivacyPolicy:
     return policy
 
 
-async def change_consent(
-    envelope: Envelope, request: ConsentChangeRequested, *, ledgers: Ledgers, policies: Policies
-) -> None:
+async def change_consent(request: ConsentChangeRequested, envelope: Envelope, deps: Deps) -> None:
     """A grant or a withdrawal from the web, or one staff recorded from an email or a call
     (K2, K3, CK1, CK2), under the policy version in force."""
+    ledgers = deps.ledgers
     if await ledgers.handled(request.customer_id, envelope.event_id):
         return
-    policy = await policy_in_force(policies)
+    policy = await policy_in_force(deps.policies)
     ledger = await ledgers.get(request.customer_id)
     change = ConsentChange(
         purpose=request.purpose,
@@ -66,22 +62,14 @@ async def change_consent(
     )
 
 
-async def record_purchase(
-    envelope: Envelope,
-    order: OrderPlaced,
-    *,
-    ledgers: Ledgers,
-    policies: Policies,
-    secrets: Secrets,
-    phones: PhoneIndex,
-    country_code: str,
-) -> None:
+async def record_purchase(order: OrderPlaced, envelope: Envelope, deps: Deps) -> None:
     """K1: an order is consent to process it, under the order's policy version; K2:
     marketing only if the buyer opted in. Also indexes the buyer's phone for K3."""
-    await index_phone(order, secrets=secrets, phones=phones, country_code=country_code)
+    await index_phone(order, deps)
+    ledgers = deps.ledgers
     if await ledgers.handled(order.customer_id, envelope.event_id):
         return
-    policy = await policies.get(PRIVACY)
+    policy = await deps.policies.get(PRIVACY)
     ledger = await ledgers.get(order.customer_id)
     changes = [
         ledger.grant(change, latest_material_version=policy.latest_material_version)
@@ -93,41 +81,32 @@ async def record_purchase(
         )
 
 
-async def index_phone(
-    order: OrderPlaced, *, secrets: Secrets, phones: PhoneIndex, country_code: str
-) -> None:
+async def index_phone(order: OrderPlaced, deps: Deps) -> None:
     """Remember the blind index of the buyer's phone, so a WhatsApp "stop" finds them."""
+    secrets = deps.secrets
     phone = await secrets.open(order.contact.phone, field="phone", purpose=Purpose.CONSENT_MATCHING)
     if phone == ERASED:
         return
-    number = to_e164(phone, country_code)
+    number = to_e164(phone, deps.country_code)
     if number is None:
         log.info("consent.phone_not_indexed", order_id=order.order_id, reason="not_a_phone")
         return
-    await phones.add(secrets.blind_index("phone", number), order.customer_id)
+    await deps.phones.add(secrets.blind_index("phone", number), order.customer_id)
     if await secrets.is_erased(order.customer_id):  # erased while we were indexing
-        await phones.forget(order.customer_id)
+        await deps.phones.forget(order.customer_id)
 
 
-async def erase_customer(
-    envelope: Envelope,
-    request: ErasureRequested,
-    *,
-    ledgers: Ledgers,
-    secrets: Secrets,
-    phones: PhoneIndex,
-    clock: Callable[[], datetime],
-) -> None:
+async def erase_customer(request: ErasureRequested, envelope: Envelope, deps: Deps) -> None:
     """Erasure (PDPL): destroy the customer's key, forget their phone, announce it.
 
     The ledger stays: it holds no personal data and proves what was consented. Each step
     is idempotent, so a redelivered request completes whatever a crash left undone.
     """
-    await secrets.shred(request.customer_id)
-    await phones.forget(request.customer_id)
-    ledger = await ledgers.get(request.customer_id)
-    if ledger.erase(request.reason, request.requested_via, clock()):
-        await ledgers.save(
+    await deps.secrets.shred(request.customer_id)
+    await deps.phones.forget(request.customer_id)
+    ledger = await deps.ledgers.get(request.customer_id)
+    if ledger.erase(request.reason, request.requested_via, deps.clock()):
+        await deps.ledgers.save(
             ledger, correlation_id=envelope.correlation_id, causation_id=envelope.event_id
         )
     log.info("consent.customer_erased", customer_id=request.customer_id)

@@ -1,43 +1,24 @@
-"""What the handlers need from the outside world; ``adapters`` has the real ones, the unit
-tests hand-written fakes."""
+"""What the handlers need: one ``Deps`` for every consent handler, built by ``bootstrap``
+from the real adapters and by the unit tests from the runtime's in-memory ones."""
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
-from uuid import UUID
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from allwan_contracts import Sealed
-from allwan_runtime.aggregate import Aggregate
+from allwan_contracts import PolicyContact, Sealed
+from allwan_contracts.fields import utc_now
 from allwan_runtime.keystore import Purpose
+from allwan_runtime.repository import AggregateRepository
 
 from allwan_consent.domain.ledger import ConsentLedger
 from allwan_consent.domain.policy import PrivacyPolicy
 
-A = TypeVar("A", bound=Aggregate)
-
-
-class Aggregates(Protocol, Generic[A]):
-    """Event-sourced aggregates of one type."""
-
-    async def get(self, aggregate_id: str) -> A: ...
-
-    async def save(
-        self, aggregate: A, *, correlation_id: UUID, causation_id: UUID | None = None
-    ) -> int:
-        """Store new events; ``ConcurrencyConflict`` if another writer got there first."""
-        ...
-
-    async def handled(self, aggregate_id: str, input_id: UUID) -> bool:
-        """Whether the input with this event id already caused events on the stream."""
-        ...
-
-    async def ids(self) -> list[str]:
-        """Every aggregate of the type that has a stream."""
-        ...
-
-
-Ledgers = Aggregates[ConsentLedger]
-Policies = Aggregates[PrivacyPolicy]
+Ledgers = AggregateRepository[ConsentLedger]
+Policies = AggregateRepository[PrivacyPolicy]
+UrlFor = Callable[[int], str]
 
 
 class Secrets(Protocol):
@@ -60,3 +41,21 @@ class PhoneIndex(Protocol):
     async def customers(self, phone_hash: str) -> list[str]: ...
 
     async def forget(self, customer_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a consent handler may use.
+
+    ``contact`` (CT1) and ``url_for`` (PC1) go into every published policy version;
+    ``country_code`` reads national phone numbers (K3).
+    """
+
+    ledgers: Ledgers
+    policies: Policies
+    secrets: Secrets
+    phones: PhoneIndex
+    contact: PolicyContact
+    url_for: UrlFor
+    country_code: str
+    clock: Callable[[], datetime] = utc_now

@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-Document = dict[str, Any]
+from allwan_runtime.mongo import Document
+
 UNDECIDED = frozenset({"pending"})
 
 

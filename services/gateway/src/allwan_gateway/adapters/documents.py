@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
+from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-
-Document = dict[str, Any]
 
 
 class MongoDocuments:

@@ -1,6 +1,7 @@
 """What a JSON request body may not carry, wherever it is in the body.
 
-- Card data (C3): a payment card number or a security code, found by the contracts' scanner;
+- Card data (C3): a payment card number or a security code, refused by the contracts' own
+  ``allwan_contracts.cards.refuse_card_data`` (the one refusal path every intake uses);
 - Mongo operators (S1): a key that starts with ``$`` or holds a ``.`` could be read as an
   operator or a path by a store, so it is refused anywhere in a body, not only where the
   schema expects it; read models are never queried with client JSON, this is the second line;
@@ -15,8 +16,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-
-from allwan_contracts.cards import find_card_data
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 
@@ -62,8 +61,3 @@ def operator_keys(body: Any, location: str = "$") -> list[str]:
         for index, item in enumerate(body):
             found.extend(operator_keys(item, f"{location}[{index}]"))
     return found
-
-
-def card_data(body: Any) -> list[str]:
-    """Locations of card numbers and security codes (C3), via ``allwan_contracts.cards``."""
-    return [finding.location for finding in find_card_data(body)]

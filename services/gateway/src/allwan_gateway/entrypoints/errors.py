@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from allwan_gateway.domain.problems import (
+from allwan_gateway.entrypoints.schemas.problems import (
     PROBLEM_JSON,
     ProblemError,
     problem_for_status,

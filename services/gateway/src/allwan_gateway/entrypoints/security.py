@@ -13,8 +13,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from allwan_gateway.bootstrap import Gateway
-from allwan_gateway.domain import problems
 from allwan_gateway.domain.auth import InvalidCredentials, Principal, Role, key_matches
+from allwan_gateway.entrypoints.schemas import problems
 
 api_key = APIKeyHeader(
     name="X-API-Key",

@@ -2,26 +2,23 @@
 
 Personal fields are sealed under the customer's key before anything is stored (T2, C1); the
 relay publishes the events; the owning service decides. A request's stream is named by what
-identifies it, so a retry lands on the same stream: an order by its id (from the
-``Idempotency-Key``), a webhook by its body's hash; the first event of such a stream is
-appended at version 0, and a retry loses the race (``ConcurrencyConflict``) and is answered
-as already recorded.
+identifies it (``allwan_runtime.eventstore.stream_id``), so a retry lands on the same
+stream: an order by its id (from the ``Idempotency-Key``), a webhook by its body's hash. The
+first event of such a stream is recorded once (``EventRecorder.first``), a retry is answered
+as already recorded; requests about a stream that has events already (consent, policy,
+payments) are appended at its head (``EventRecorder.next``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from allwan_contracts import (
     ConsentEvidence,
     ConsentPurpose,
     CustomerContact,
     Event,
-    new_envelope,
 )
 from allwan_contracts.fields import Channel
 from allwan_contracts.intake import (
@@ -36,85 +33,37 @@ from allwan_contracts.intake import (
     WebhookSource,
 )
 from allwan_contracts.orders import CancellationReason
-from allwan_runtime.eventstore import ConcurrencyConflict, stream_id_of
+from allwan_runtime.eventstore import stream_id
 
 from allwan_gateway.domain.idempotency import fingerprint
-from allwan_gateway.domain.requests import (
-    Contact,
-    PlaceOrder,
-    PublishPolicy,
-    ReportPayment,
-    effective,
-)
+from allwan_gateway.domain.policy_window import effective
 from allwan_gateway.domain.signatures import delivery_id
-from allwan_gateway.handlers.ports import Documents, EventLog, Sealer
-from allwan_gateway.handlers.views import ORDERS, CustomerOrders, pending_order
+from allwan_gateway.handlers.ports import (
+    IntakeDeps,
+    OrderRequest,
+    PaymentReport,
+    PendingOrder,
+    PersonalFields,
+    PolicyVersion,
+    Sealer,
+)
 
-FINGERPRINT = "_fingerprint"
-_APPEND_ATTEMPTS = 5
+RECORDED: tuple[type[Event], ...] = (
+    OrderRequested,
+    PaymentReported,
+    CancellationRequested,
+    ConsentChangeRequested,
+    PolicyPublishRequested,
+    WebhookReceived,
+)
+"""Every event the gateway records: what its relay publishes (the intake topics)."""
 
 
 class IdempotencyKeyReused(Exception):
     """The key was used before for a different request."""
 
 
-@dataclass
-class IntakeDeps:
-    store: EventLog
-    keys: Sealer
-    documents: Documents
-    customer_orders: CustomerOrders
-    producer: str
-    fingerprint_key: bytes
-    clock: Callable[[], datetime]
-
-
-async def _append_first(
-    event: Event, correlation_id: uuid.UUID, deps: IntakeDeps, *, surely_new: bool = False
-) -> bool:
-    """Append the first event of a stream; False if it was recorded before (a retry).
-
-    A retry is recognised by reading the stream first (unless the caller knows it is new):
-    appending only to lose the race would re-create the outbox entry of a commit already
-    published (the event store writes the entry before the commit), and the relay would
-    publish it again.
-    """
-    stream = f"{event.aggregate_type}:{event.aggregate_id()}"
-    if not surely_new and await deps.store.load(stream):
-        return False
-    envelope = new_envelope(
-        event, aggregate_version=1, producer=deps.producer, correlation_id=correlation_id
-    )
-    try:
-        await deps.store.append([envelope], expected_version=0)
-    except ConcurrencyConflict:
-        return False
-    return True
-
-
-async def _append_next(event: Event, correlation_id: uuid.UUID, deps: IntakeDeps) -> None:
-    """Append an event at the head of its stream (consent and policy requests, payments)."""
-    stream = f"{event.aggregate_type}:{event.aggregate_id()}"
-    for attempt in range(1, _APPEND_ATTEMPTS + 1):
-        head = await deps.store.load(stream)
-        version = head[-1].aggregate_version if head else 0
-        envelope = new_envelope(
-            event,
-            aggregate_version=version + 1,
-            producer=deps.producer,
-            correlation_id=correlation_id,
-        )
-        assert stream_id_of(envelope) == stream
-        try:
-            await deps.store.append([envelope], expected_version=version)
-        except ConcurrencyConflict:
-            if attempt == _APPEND_ATTEMPTS:
-                raise
-        else:
-            return
-
-
-async def seal_contact(customer_id: str, contact: Contact, keys: Sealer) -> CustomerContact:
+async def seal_contact(customer_id: str, contact: PersonalFields, keys: Sealer) -> CustomerContact:
     """Each personal field sealed under the customer's own key, bound to its field name."""
     fields = contact.model_dump(exclude_none=True)
     sealed = await asyncio.gather(
@@ -124,7 +73,7 @@ async def seal_contact(customer_id: str, contact: Contact, keys: Sealer) -> Cust
 
 
 async def record_order(
-    request: PlaceOrder,
+    request: OrderRequest,
     *,
     order_id: str,
     customer_id: str,
@@ -138,16 +87,12 @@ async def record_order(
     customer before the event is stored, so the decision, however fast, finds it.
     """
     same = fingerprint(deps.fingerprint_key, request.model_dump(mode="json"))
-    pending = pending_order(order_id, customer_id, request, deps.clock())
-    first = await deps.documents.insert(ORDERS, pending | {FINGERPRINT: same})
-    if first:  # nobody listed or recorded this order before: no need to look
-        await deps.customer_orders.add(customer_id, order_id, surely_new=True)
-    else:
-        earlier = await deps.documents.get(ORDERS, order_id)
-        # An order known without a fingerprint came back from a rebuild: take it as a retry.
-        if earlier is None or earlier.get(FINGERPRINT, same) != same:
+    pending = PendingOrder(order_id, customer_id, request.plan_id, request.quantity, deps.clock())
+    first = await deps.pending.add(pending, same)
+    if not first:
+        if not await deps.pending.same_request(order_id, same):
             raise IdempotencyKeyReused(order_id)
-        if await deps.store.load(f"order_intake:{order_id}"):
+        if await deps.store.load(stream_id(OrderRequested.aggregate_type, order_id)):
             return False  # recorded before: nothing to seal again
     event = OrderRequested(
         order_id=order_id,
@@ -162,11 +107,12 @@ async def record_order(
         locale=request.locale,
         source=OrderSource.STOREFRONT,
     )
-    return await _append_first(event, correlation_id, deps, surely_new=first)
+    # Listed just now by this very request: its stream is surely empty, no need to look.
+    return await deps.recorder.first(event, correlation_id, surely_new=first)
 
 
 async def record_payment(
-    request: ReportPayment,
+    request: PaymentReport,
     *,
     order_id: str,
     customer_id: str,
@@ -184,7 +130,7 @@ async def record_payment(
         card_brand=request.card_brand,
         card_last4=request.card_last4,
     )
-    await _append_next(event, correlation_id, deps)
+    await deps.recorder.next(event, correlation_id)
 
 
 async def record_cancellation(
@@ -197,7 +143,7 @@ async def record_cancellation(
         requested_by="customer",
         reason=CancellationReason.CUSTOMER_REQUEST,
     )
-    await _append_next(event, correlation_id, deps)
+    await deps.recorder.next(event, correlation_id)
 
 
 async def record_consent_change(
@@ -220,11 +166,11 @@ async def record_consent_change(
         channel=channel,
         evidence=evidence,
     )
-    await _append_next(event, correlation_id, deps)
+    await deps.recorder.next(event, correlation_id)
 
 
 async def record_policy(
-    request: PublishPolicy, *, requested_by: str, correlation_id: uuid.UUID, deps: IntakeDeps
+    request: PolicyVersion, *, requested_by: str, correlation_id: uuid.UUID, deps: IntakeDeps
 ) -> None:
     """Record a policy version to publish (PC1); the consent service numbers it."""
     event = PolicyPublishRequested(
@@ -236,7 +182,7 @@ async def record_policy(
         effective_at=effective(request.effective_at, deps.clock()),
         requested_by=requested_by,
     )
-    await _append_next(event, correlation_id, deps)
+    await deps.recorder.next(event, correlation_id)
 
 
 async def record_webhook(
@@ -245,13 +191,15 @@ async def record_webhook(
     """Record a verified delivery, its body sealed under its own key (``webhook:<id>``,
     field ``body``); ``(delivery id, False)`` when this very body was recorded before."""
     delivery = delivery_id(raw)
-    if await deps.store.load(f"webhook:{delivery}"):
+    # The delivery's stream is also the subject of its key, which its consumer shreds.
+    subject = stream_id(WebhookReceived.aggregate_type, delivery)
+    if await deps.store.load(subject):
         return delivery, False  # its consumer may have shredded the key: do not seal again
     try:
-        body = await deps.keys.seal(f"webhook:{delivery}", "body", raw.decode("utf-8"))
+        body = await deps.keys.seal(subject, "body", raw.decode("utf-8"))
     except LookupError:  # handled and shredded between the two lines above
         return delivery, False
     event = WebhookReceived(
         delivery_id=delivery, source=source, received_at=deps.clock(), body=body
     )
-    return delivery, await _append_first(event, correlation_id, deps)
+    return delivery, await deps.recorder.first(event, correlation_id)

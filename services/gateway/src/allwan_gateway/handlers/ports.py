@@ -1,22 +1,77 @@
-"""What the handlers need, as protocols: the real adapters and the unit tests' fakes fit them."""
+"""What the intake handlers need: their dependencies (``IntakeDeps``) and, as protocols, the
+adapters behind them (the real ones and the unit tests' in-memory ones fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from allwan_contracts import Sealed
-from allwan_contracts.envelope import Envelope
+from allwan_contracts import AgeAttestation, CardBrand, Sealed
+from allwan_runtime.eventstore import Streams
+from allwan_runtime.mongo import Document
+from allwan_runtime.recorder import EventRecorder
 
-Document = dict[str, Any]
+
+class PersonalFields(Protocol):
+    """The customer's contact as sent (C1): each field is sealed before anything is stored."""
+
+    def model_dump(self, *, exclude_none: bool) -> dict[str, Any]: ...
 
 
-class EventLog(Protocol):
-    """``allwan_runtime.eventstore.EventStore`` as the intake handlers use it."""
+class OrderRequest(Protocol):
+    """An order as the storefront sent it (``entrypoints.schemas.requests.PlaceOrder``)."""
 
-    async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int: ...
+    @property
+    def plan_id(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def contact(self) -> PersonalFields: ...
+    @property
+    def age_attestation(self) -> AgeAttestation | None: ...
+    @property
+    def payment_token(self) -> str: ...
+    @property
+    def marketing_opt_in(self) -> bool: ...
+    @property
+    def locale(self) -> str: ...
 
-    async def load(self, stream_id: str) -> list[Envelope]: ...
+    def model_dump(self, *, mode: str) -> dict[str, Any]:
+        """The request as JSON values, for its fingerprint."""
+        ...
+
+
+class PaymentReport(Protocol):
+    """The provider's confirmation, as the storefront's server reports it (C3: a reference,
+    at most brand and last four digits)."""
+
+    @property
+    def payment_reference(self) -> str: ...
+    @property
+    def amount_halalas(self) -> int: ...
+    @property
+    def card_brand(self) -> CardBrand | None: ...
+    @property
+    def card_last4(self) -> str | None: ...
+
+
+class PolicyVersion(Protocol):
+    """A policy version staff asked to publish (PC1, PC2)."""
+
+    @property
+    def text_ar(self) -> str: ...
+    @property
+    def text_en(self) -> str: ...
+    @property
+    def summary_ar(self) -> str: ...
+    @property
+    def summary_en(self) -> str: ...
+    @property
+    def material(self) -> bool: ...
+    @property
+    def effective_at(self) -> datetime | None: ...
 
 
 class Sealer(Protocol):
@@ -45,3 +100,41 @@ class Documents(Protocol):
     async def insert(self, collection: str, document: Document) -> bool:
         """Insert-only; False when the ``_id`` exists (the first writer wins)."""
         ...
+
+
+@dataclass(frozen=True)
+class PendingOrder:
+    """An order the gateway recorded and orders has not decided yet."""
+
+    order_id: str
+    customer_id: str
+    plan_id: str
+    quantity: int
+    requested_at: datetime
+
+
+class PendingOrders(Protocol):
+    """The orders the API lists, as intake adds the pending ones (``adapters.order_views``)."""
+
+    async def add(self, order: PendingOrder, fingerprint: str) -> bool:
+        """List ``order`` as pending for its customer, with the fingerprint of the request;
+        False if the order id was known already."""
+        ...
+
+    async def same_request(self, order_id: str, fingerprint: str) -> bool:
+        """Whether the known order ``order_id`` was listed for a request with this
+        fingerprint."""
+        ...
+
+
+@dataclass
+class IntakeDeps:
+    """The intake handlers' dependencies: the event store (to tell a retry from a first
+    request), the recorder that appends to it, the sealer and the pending orders."""
+
+    store: Streams
+    recorder: EventRecorder
+    keys: Sealer
+    pending: PendingOrders
+    fingerprint_key: bytes
+    clock: Callable[[], datetime]

@@ -4,16 +4,15 @@ and the contact details of each policy version (``policy_contacts``)."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from allwan_contracts import PolicyContact
+from allwan_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from allwan_notifier.domain.fanout import FanoutJob, Phase
 
-Document = dict[str, Any]
 JOBS = "fanout_jobs"
 CONTACTS = "policy_contacts"
 

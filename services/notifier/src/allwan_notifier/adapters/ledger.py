@@ -18,8 +18,8 @@ id, states, Message-IDs, languages and times.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
+from allwan_runtime.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,7 +27,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from allwan_notifier.domain.deliveries import FINAL, Delivery, Kind, State, Tally
 
-Document = dict[str, Any]
 DELIVERIES = "deliveries"
 ATTEMPTS = "delivery_attempts"
 OUTCOMES = "delivery_outcomes"

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from functools import lru_cache
 
-from allwan_notifier.handlers.ports import Mail
+from allwan_notifier.domain.mail import Mail
 
 POLICY = email.policy.SMTP
 VERBATIM = ("List-Unsubscribe", "List-Unsubscribe-Post")

@@ -12,14 +12,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from allwan_runtime.mongo import Document
 
 from allwan_notifier.adapters.jobs import MongoJobs
 from allwan_notifier.adapters.ledger import MongoLedger
 from allwan_notifier.domain.deliveries import Delivery, Kind, State, delivery_id
 from allwan_notifier.domain.fanout import FanoutJob, policy_job_id
-
-Document = dict[str, Any]
 
 
 def _time(when: datetime | None) -> str | None:

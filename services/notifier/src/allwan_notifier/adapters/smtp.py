@@ -20,8 +20,9 @@ import structlog
 from pydantic import SecretStr
 
 from allwan_notifier.adapters.mime import to_bytes
+from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.ratelimit import TokenBucket
-from allwan_notifier.handlers.ports import Mail, SendDeferred, SendRefused
+from allwan_notifier.handlers.ports import SendDeferred, SendRefused
 
 log = structlog.get_logger(__name__)
 

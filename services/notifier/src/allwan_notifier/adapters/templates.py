@@ -16,9 +16,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from allwan_notifier.domain.mail import Rendered
 from allwan_notifier.domain.messages import Letter
 from allwan_notifier.domain.recipients import Locale
-from allwan_notifier.handlers.ports import Rendered
 
 
 class Templates:

@@ -68,6 +68,11 @@ class Withdrawal(BaseModel):
     whatsapp: str
     web: HttpsUrl
 
+    @classmethod
+    def of(cls, contact: PolicyContact, web: str) -> Withdrawal:
+        """The ways a version's contact details (CT1) and the web page leave open."""
+        return cls(email=contact.email, whatsapp=contact.whatsapp, web=web)
+
 
 class Letter(BaseModel):
     """One kind of message; subclasses fill in the class variables and ``context``."""

@@ -5,6 +5,11 @@
 - Marketing goes only to customers whose marketing consent is granted now: not withdrawn
   (K3), not suspended until re-confirmed after a material change (PC1), never erased (K2).
 - Nobody erased gets anything: their key is gone, so their address no longer opens.
+
+The consent service decides; its events carry the decision (each ledger event states its
+purpose's status in full, ``CustomerErased`` the erasure), and ``MarketingConsent`` is the one
+place the notifier reads them as "may market now" (K2): the address book's audience index, the
+fan-out's last check before each message and the unit tests' fakes all ask it.
 """
 
 from __future__ import annotations

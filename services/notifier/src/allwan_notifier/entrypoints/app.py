@@ -13,7 +13,8 @@ from allwan_notifier.settings import NotifierSettings
 
 
 def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> None:
-    """One group per concern: an SMTP outage holds up mail, never the address book."""
+    """One group per concern: an SMTP outage holds up mail, never the address book. Each
+    group's AsyncAPI entry lists the schemas of the events its registry handles."""
     runtime.consume(
         "book",
         [ORDERS.name, CUSTOMERS.name, CONSENT.name],
@@ -35,8 +36,8 @@ def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> Non
 
 
 def build(settings: NotifierSettings) -> tuple[ServiceRuntime, NotifierService]:
-    """The runtime (no relay: the notifier publishes nothing) with every consumer registered,
-    and the bound service."""
+    """The runtime with every consumer registered, and the bound service. No relay and no
+    ``runtime.publishes``: the notifier publishes nothing."""
     runtime = ServiceRuntime(settings, relay=False)
     service = bootstrap(runtime, settings)
     register_consumers(runtime, service)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -10,26 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from allwan_contracts.fields import utc_now
-from allwan_runtime.access_log import logged
-from allwan_runtime.keystore import generate_master_key
-from pydantic import SecretStr
+from allwan_runtime.cli import run
 
 from allwan_notifier.domain.fanout import Phase
 from allwan_notifier.domain.marketing import Campaign
 from allwan_notifier.entrypoints.app import build, create_app
 from allwan_notifier.settings import NotifierSettings
 
-
-def serve(settings: NotifierSettings) -> None:
-    import uvicorn  # noqa: PLC0415 - only the server needs it
-
-    # uvicorn's access log writes raw paths, queries and client addresses (C2).
-    uvicorn.run(
-        logged(create_app(settings)),
-        host=settings.http_host,
-        port=settings.http_port,
-        access_log=False,
-    )
+PROG = "allwan-notifier"
 
 
 async def rebuild(settings: NotifierSettings) -> dict[str, int]:
@@ -76,34 +63,29 @@ async def campaign(settings: NotifierSettings, path: Path) -> dict[str, object]:
     return {"campaign_id": requested.campaign_id, "scheduled": scheduled, "at": str(utc_now())}
 
 
-def asyncapi(settings: NotifierSettings) -> str:
-    """The AsyncAPI document of the consumers; it needs no secrets, so throwaway keys do."""
-    throwaway = {
-        "master_keys": SecretStr(f"doc:{generate_master_key()}"),
-        "master_key_id": "doc",
-        "blind_index_key": SecretStr(generate_master_key()),
-    }
-    app = create_app(settings.model_copy(update=throwaway))
-    return json.dumps(app.schema.to_specification().to_jsonable(), indent=2, ensure_ascii=False)
+def schedule(settings: NotifierSettings, path: Path | None) -> int:
+    """The ``campaign`` command: its file scheduled, the answer printed as JSON."""
+    if path is None:
+        print(f"{PROG}: campaign needs the campaign's JSON file", file=sys.stderr)
+        return 2
+    print(json.dumps(asyncio.run(campaign(settings, path))))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="allwan-notifier", description=__doc__)
-    parser.add_argument("command", choices=("serve", "rebuild", "asyncapi", "campaign"))
-    parser.add_argument("file", nargs="?", type=Path, help="campaign: the campaign as JSON")
-    args = parser.parse_args(argv)
-    settings = NotifierSettings()
-    if args.command == "serve":
-        serve(settings)
-    elif args.command == "rebuild":
-        print(json.dumps(asyncio.run(rebuild(settings))))
-    elif args.command == "campaign":
-        if args.file is None:
-            parser.error("campaign needs the campaign's JSON file")
-        print(json.dumps(asyncio.run(campaign(settings, args.file))))
-    else:
-        print(asyncapi(settings))
-    return 0
+    args = list(sys.argv[1:] if argv is None else argv)
+    # The runtime's parser reads one command word: the campaign's file is taken off first,
+    # and any other extra word is left for it to refuse.
+    path = Path(args.pop()) if len(args) == 2 and args[0] == "campaign" else None
+    return run(
+        PROG,
+        args,
+        settings=NotifierSettings,
+        create_app=create_app,
+        rebuild=rebuild,
+        extra={"campaign": lambda settings: schedule(settings, path)},
+        description=__doc__,
+    )
 
 
 if __name__ == "__main__":

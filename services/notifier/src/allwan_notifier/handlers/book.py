@@ -11,31 +11,32 @@ from allwan_contracts import CustomerContactChanged, CustomerErased, OrderPlaced
 from allwan_contracts.envelope import Envelope
 
 from allwan_notifier.domain.recipients import Address, ConsentEvent, status_after
-from allwan_notifier.handlers.ports import AddressBook
+from allwan_notifier.handlers.ports import Deps
 
 
-async def remember_order_contact(
-    envelope: Envelope, placed: OrderPlaced, *, book: AddressBook
-) -> None:
+async def remember_order_contact(placed: OrderPlaced, envelope: Envelope, deps: Deps) -> None:
     """An order tells us where and in which language to write to its customer."""
     address = Address(placed.contact.email, placed.locale)
-    await book.remember(placed.customer_id, address, envelope.occurred_at)
+    await deps.book.remember(placed.customer_id, address, envelope.occurred_at)
 
 
 async def remember_contact_change(
-    envelope: Envelope, changed: CustomerContactChanged, *, book: AddressBook
+    changed: CustomerContactChanged, envelope: Envelope, deps: Deps
 ) -> None:
     """Salla told orders of a new email; the language stays what the last order said."""
-    await book.remember(changed.customer_id, Address(changed.contact.email), envelope.occurred_at)
+    address = Address(changed.contact.email)
+    await deps.book.remember(changed.customer_id, address, envelope.occurred_at)
 
 
-async def record_consent(envelope: Envelope, event: ConsentEvent, *, book: AddressBook) -> None:
-    """A consent ledger event: a relationship (PC2) and, for marketing, the audience (K2)."""
-    await book.record_consent(
+async def record_consent(event: ConsentEvent, envelope: Envelope, deps: Deps) -> None:
+    """A consent ledger event: a relationship (PC2) and, for marketing, the audience (K2).
+
+    Each event states its purpose's status in full; the ledger version orders them."""
+    await deps.book.record_consent(
         event.customer_id, event.purpose.value, status_after(event), envelope.aggregate_version
     )
 
 
-async def forget_customer(envelope: Envelope, erased: CustomerErased, *, book: AddressBook) -> None:
+async def forget_customer(erased: CustomerErased, envelope: Envelope, deps: Deps) -> None:
     """Erasure: the sealed email goes, marketing stops, only the fact of erasure stays."""
-    await book.erase(erased.customer_id, envelope.aggregate_version)
+    await deps.book.erase(erased.customer_id, envelope.aggregate_version)

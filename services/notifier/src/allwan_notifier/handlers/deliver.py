@@ -4,47 +4,22 @@ carried out against the key store, the templates and the SMTP server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 import structlog
-from allwan_contracts.fields import utc_now
 from allwan_runtime.dispatch import is_transient
 from allwan_runtime.keystore import ERASED
 
 from allwan_notifier.domain.deliveries import Delivery, SkipReason, State, message_id, must_send
+from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.messages import Letter
 from allwan_notifier.domain.recipients import Locale, Recipient, language
-from allwan_notifier.handlers.ports import (
-    AddressBook,
-    Ledger,
-    Mail,
-    Metrics,
-    Renderer,
-    Secrets,
-    Sender,
-    SendRefused,
-)
+from allwan_notifier.handlers.ports import Deps, SendRefused
+from allwan_notifier.handlers.stores import Ledger
 
 log = structlog.get_logger(__name__)
 UNREADABLE = "address_unreadable"
-
-
-@dataclass(frozen=True)
-class Post:
-    """Everything needed to send one message and record it."""
-
-    ledger: Ledger
-    book: AddressBook
-    secrets: Secrets
-    renderer: Renderer
-    sender: Sender
-    metrics: Metrics
-    mail_domain: str
-    default_locale: Locale
-    clock: Callable[[], datetime] = utc_now
-    record_attempts: int = 3
+RECORD_ATTEMPTS = 3
+"""Tries at writing an outcome: after a send, a lost write is the one way to send twice."""
 
 
 async def claimed(ledger: Ledger, entry: Delivery) -> Delivery:
@@ -57,7 +32,7 @@ async def claimed(ledger: Ledger, entry: Delivery) -> Delivery:
     return existing
 
 
-async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, post: Post) -> Delivery:
+async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, deps: Deps) -> Delivery:
     """Send ``letter`` to ``recipient`` for a claimed ledger entry; the entry as it ends up.
 
     An entry in a final state is left alone (a redelivered event, a resumed fan-out). The
@@ -67,77 +42,76 @@ async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, post: P
     """
     if not must_send(entry.state):
         return entry
-    opened = await _open(entry, letter, recipient, post)
+    opened = await _open(entry, letter, recipient, deps)
     if isinstance(opened, Delivery):
         return opened
     email, locale = opened
-    mail = compose(entry, letter, email, locale, post)
+    mail = compose(entry, letter, email, locale, deps)
     sending = entry.moved(
         State.SENDING,
         message_id=mail.message_id,
         locale=locale,
         attempts=entry.attempts + 1,
-        sending_at=post.clock(),
+        sending_at=deps.clock(),
     )
-    if not await post.ledger.begin_attempt(sending):
+    if not await deps.ledger.begin_attempt(sending):
         return entry  # another worker makes this attempt (a lease hand-over): it records it
     try:
-        await post.sender.send(mail)
+        await deps.sender.send(mail)
     except SendRefused as refused:
         log.warning("notifier.refused", kind=entry.kind.value, reason=refused.reason)
-        return await finish(post, sending, State.FAILED, refused.reason)
+        return await finish(deps, sending, State.FAILED, refused.reason)
     except Exception as error:
         if is_transient(error):
-            post.metrics.counted(entry.kind, "deferred")
+            deps.metrics.counted(entry.kind, "deferred")
         raise
-    return await finish(post, sending, State.SENT, None)
+    return await finish(deps, sending, State.SENT, None)
 
 
 async def _open(
-    entry: Delivery, letter: Letter, recipient: Recipient, post: Post
+    entry: Delivery, letter: Letter, recipient: Recipient, deps: Deps
 ) -> tuple[str, Locale] | Delivery:
     """The recipient's email and language, or the entry finished because there are none."""
     reason = recipient.unreachable()
     if reason is not None or recipient.address is None:
-        return await finish(post, entry, State.SKIPPED, reason or SkipReason.NO_ADDRESS)
+        return await finish(deps, entry, State.SKIPPED, reason or SkipReason.NO_ADDRESS)
     try:
-        email = await post.secrets.open(
+        email = await deps.secrets.open(
             recipient.address.email, field="email", purpose=letter.purpose
         )
     except ValueError:  # tampered with or sealed under another field: never guessed at
-        return await finish(post, entry, State.FAILED, UNREADABLE)
+        return await finish(deps, entry, State.FAILED, UNREADABLE)
     if email == ERASED:
-        await post.book.redact(entry.customer_id)
-        return await finish(post, entry, State.SKIPPED, SkipReason.ERASED)
-    return email, language(recipient.address.locale, post.default_locale)
+        await deps.book.redact(entry.customer_id)
+        return await finish(deps, entry, State.SKIPPED, SkipReason.ERASED)
+    return email, language(recipient.address.locale, deps.default_locale)
 
 
-def compose(entry: Delivery, letter: Letter, to: str, locale: Locale, post: Post) -> Mail:
+def compose(entry: Delivery, letter: Letter, to: str, locale: Locale, deps: Deps) -> Mail:
     """The message for ``entry`` in ``locale``, from the letter's template."""
-    rendered = post.renderer.render_letter(letter, locale)
+    rendered = deps.renderer.render_letter(letter, locale)
     return Mail(
         to=to,
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        message_id=message_id(entry.id, post.mail_domain),
+        message_id=message_id(entry.id, deps.mail_domain),
         locale=locale,
         reply_to=letter.reply_to(),
         headers=letter.headers(),
     )
 
 
-async def finish(post: Post, entry: Delivery, state: State, reason: str | None) -> Delivery:
+async def finish(deps: Deps, entry: Delivery, state: State, reason: str | None) -> Delivery:
     """Record ``entry``'s outcome; the entry as recorded."""
-    done = entry.moved(state, reason=reason, done_at=post.clock())
-    # After a send, a failed write is the one way to send twice: try it a few times.
-    for attempt in range(1, post.record_attempts + 1):
+    done = entry.moved(state, reason=reason, done_at=deps.clock())
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
-            await post.ledger.finish(done)
+            await deps.ledger.finish(done)
             break
         except Exception as error:
-            if not is_transient(error) or attempt == post.record_attempts:
+            if not is_transient(error) or attempt == RECORD_ATTEMPTS:
                 raise
             await asyncio.sleep(0.1 * attempt)
-    post.metrics.counted(entry.kind, state)
+    deps.metrics.counted(entry.kind, state)
     return done

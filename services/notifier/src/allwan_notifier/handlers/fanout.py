@@ -15,7 +15,7 @@ import contextlib
 from dataclasses import dataclass
 
 import structlog
-from allwan_runtime.dispatch import is_transient
+from allwan_runtime.dispatch import RetryPolicy, is_transient
 
 from allwan_notifier.domain.deliveries import (
     Delivery,
@@ -27,41 +27,36 @@ from allwan_notifier.domain.deliveries import (
 )
 from allwan_notifier.domain.fanout import FanoutJob, Phase
 from allwan_notifier.domain.messages import Letter
-from allwan_notifier.handlers.deliver import Post, deliver, finish
+from allwan_notifier.handlers.deliver import deliver, finish
 from allwan_notifier.handlers.marketing import Refusal, marketing_message
-from allwan_notifier.handlers.ports import Jobs, Lease
+from allwan_notifier.handlers.ports import Deps, Lease
 
 log = structlog.get_logger(__name__)
 CLAIM_BATCH = 500
 
 
 @dataclass(frozen=True)
-class Backoff:
-    initial_s: float
-    max_s: float
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.max_s, self.initial_s * 2 ** (attempt - 1)))
-
-
-@dataclass(frozen=True)
 class Fanout:
-    """The worker's dependencies."""
+    """The worker's dependencies: the handlers' ``deps``, the lease, and its pace.
 
-    jobs: Jobs
-    post: Post
+    ``retry`` spaces the attempts at one deferred entry; their number is not limited (its
+    ``max_attempts`` is not used): a lane waits out an SMTP outage until the worker stops.
+    """
+
+    deps: Deps
     lease: Lease
     refusal: Refusal
     lanes: int
-    backoff: Backoff
+    retry: RetryPolicy
     progress_interval_s: float
 
 
 async def run_fanouts(fanout: Fanout, stop: asyncio.Event) -> int:
     """Run every unfinished job, oldest first, while this worker holds the lease; how many
-    jobs it finished."""
+    jobs it finished. ``stop`` is the worker's ``PeriodicTask.stopping``: read between two
+    messages, so a shutdown never waits for a whole fan-out."""
     finished = 0
-    for job in sorted(await fanout.jobs.unfinished(), key=lambda job: job.created_at):
+    for job in sorted(await fanout.deps.jobs.unfinished(), key=lambda job: job.created_at):
         if stop.is_set() or not await fanout.lease.hold():
             break
         ran = await run_job(job, fanout, stop)
@@ -74,7 +69,7 @@ async def run_job(job: FanoutJob, fanout: Fanout, stop: asyncio.Event) -> Fanout
     if job.phase is Phase.ENUMERATING:
         await enumerate_audience(job, fanout)
         job = await _saved(
-            fanout, job, phase=Phase.SENDING, total=await fanout.post.ledger.count_job(job.id)
+            fanout, job, phase=Phase.SENDING, total=await fanout.deps.ledger.count_job(job.id)
         )
         log.info("notifier.fanout_enumerated", job=job.id, total=job.total)
     if job.phase is not Phase.SENDING:
@@ -84,18 +79,18 @@ async def run_job(job: FanoutJob, fanout: Fanout, stop: asyncio.Event) -> Fanout
         return job
     # Customers whose first order reached the address book while the pass ran.
     if await enumerate_audience(job, fanout):
-        job = await _saved(fanout, job, total=await fanout.post.ledger.count_job(job.id))
+        job = await _saved(fanout, job, total=await fanout.deps.ledger.count_job(job.id))
         job, complete = await send_pass(job, fanout, stop)
         if not complete:
             return job
-    job = await _saved(fanout, job, phase=Phase.DONE, finished_at=fanout.post.clock())
+    job = await _saved(fanout, job, phase=Phase.DONE, finished_at=fanout.deps.clock())
     log.info("notifier.fanout_done", job=job.id, **job.tally.as_dict())
     return job
 
 
 async def enumerate_audience(job: FanoutJob, fanout: Fanout) -> int:
     """Claim one ``pending`` entry per customer of the job's audience; how many were new."""
-    book, ledger, now = fanout.post.book, fanout.post.ledger, fanout.post.clock()
+    book, ledger, now = fanout.deps.book, fanout.deps.ledger, fanout.deps.clock()
     audience = book.marketing_audience() if job.kind is Kind.MARKETING else book.relationships()
     new = 0
     batch: list[Delivery] = []
@@ -120,7 +115,7 @@ async def send_pass(job: FanoutJob, fanout: Fanout, stop: asyncio.Event) -> tupl
         nonlocal tally
         seen: set[str] = set()  # a cursor may meet an entry twice while it is being updated
         try:
-            async for entry in fanout.post.ledger.of_job(job.id):
+            async for entry in fanout.deps.ledger.of_job(job.id):
                 if entry.id in seen:
                     continue
                 seen.add(entry.id)
@@ -146,7 +141,7 @@ async def send_pass(job: FanoutJob, fanout: Fanout, stop: asyncio.Event) -> tupl
     async def report() -> None:
         while True:
             await asyncio.sleep(fanout.progress_interval_s)
-            await fanout.jobs.save(_with_tally(job, tally))
+            await fanout.deps.jobs.save(_with_tally(job, tally))
             if not await fanout.lease.hold():
                 log.warning("notifier.fanout_lease_lost", job=job.id)
                 halt.set()
@@ -162,7 +157,7 @@ async def send_pass(job: FanoutJob, fanout: Fanout, stop: asyncio.Event) -> tupl
         with contextlib.suppress(asyncio.CancelledError):
             await reporter
     job = _with_tally(job, tally)
-    await fanout.jobs.save(job)
+    await fanout.deps.jobs.save(job)
     complete = not (stop.is_set() or halt.is_set())
     return job, complete
 
@@ -180,44 +175,44 @@ async def _send_until_done(
             if not is_transient(error):  # a bug or bad data: the entry fails, the fan-out goes on
                 log.exception("notifier.send_error", job=job.id, error=type(error).__name__)
                 return await _record_error(entry, fanout, type(error).__name__)
-            delay = fanout.backoff.delay(attempt)
+            delay = fanout.retry.delay(attempt)
             log.info("notifier.send_deferred", job=job.id, error=type(error).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
-        latest = await fanout.post.ledger.get(entry.id)
+        latest = await fanout.deps.ledger.get(entry.id)
         entry = latest or entry
     return None
 
 
 async def send_entry(job: FanoutJob, entry: Delivery, fanout: Fanout) -> Delivery:
     """The job's message to one customer: policy notice, or marketing if they still consent."""
-    post = fanout.post
-    recipient = await post.book.recipient(entry.customer_id)
+    deps = fanout.deps
+    recipient = await deps.book.recipient(entry.customer_id)
     letter: Letter
     if job.kind is Kind.MARKETING:
         assert job.marketing is not None
-        if not (await post.book.marketing_consent(entry.customer_id)).allows_marketing():
-            return await finish(post, entry, State.SKIPPED, SkipReason.NOT_CONSENTED)  # K3
-        letter = marketing_message(job.marketing, entry.customer_id, fanout.refusal, post.secrets)
+        if not (await deps.book.marketing_consent(entry.customer_id)).allows_marketing():
+            return await finish(deps, entry, State.SKIPPED, SkipReason.NOT_CONSENTED)  # K3
+        letter = marketing_message(job.marketing, entry.customer_id, fanout.refusal, deps.secrets)
     else:
         assert job.notice is not None
         letter = job.notice
-    return await deliver(entry, letter, recipient, post)
+    return await deliver(entry, letter, recipient, deps)
 
 
 async def _record_error(entry: Delivery, fanout: Fanout, error: str) -> State | None:
-    post = fanout.post
-    latest = await post.ledger.get(entry.id) or entry
+    deps = fanout.deps
+    latest = await deps.ledger.get(entry.id) or entry
     if not must_send(latest.state):
         return latest.state
     with contextlib.suppress(Exception):
-        return (await finish(post, latest, State.FAILED, f"error:{error}")).state
+        return (await finish(deps, latest, State.FAILED, f"error:{error}")).state
     return None
 
 
 async def _saved(fanout: Fanout, job: FanoutJob, **changes: object) -> FanoutJob:
     job = job.model_copy(update=changes)
-    await fanout.jobs.save(job)
+    await fanout.deps.jobs.save(job)
     return job
 
 

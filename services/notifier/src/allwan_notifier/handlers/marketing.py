@@ -8,12 +8,9 @@ through an intake event once the contracts have a topic for it; until then
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import structlog
-from allwan_contracts import PolicyContact
 from allwan_contracts.links import UNSUBSCRIBE_TOKEN_KIND
 
 from allwan_notifier.domain.fanout import CampaignContent, FanoutJob
@@ -22,7 +19,7 @@ from allwan_notifier.domain.marketing import (
     MarketingMessage,
     Unsubscribe,
 )
-from allwan_notifier.handlers.ports import Jobs, Secrets
+from allwan_notifier.handlers.ports import Deps, Secrets
 
 log = structlog.get_logger(__name__)
 
@@ -41,20 +38,13 @@ class Refusal:
         )
 
 
-async def request_campaign(
-    campaign: Campaign,
-    *,
-    jobs: Jobs,
-    contact: PolicyContact,
-    clock: Callable[[], datetime],
-    wake: Callable[[], None] = lambda: None,
-) -> bool:
+async def request_campaign(campaign: Campaign, deps: Deps) -> bool:
     """Schedule ``campaign`` for every customer whose marketing consent is granted when its
     message goes out; False if a campaign with its id was already requested."""
-    recorded = await jobs.record(FanoutJob.for_campaign(campaign, contact, clock()))
+    recorded = await deps.jobs.record(FanoutJob.for_campaign(campaign, deps.contact, deps.clock()))
     if recorded:
         log.info("notifier.campaign_scheduled", campaign=campaign.campaign_id)
-        wake()
+        deps.wake()
     return recorded
 
 

@@ -1,27 +1,26 @@
-"""What the handlers need from the outside world; ``adapters`` has the real ones, the unit
-tests hand-written fakes."""
+"""``Deps``: everything a handler or the fan-out worker is given, and the ports it names.
+
+The notifier's own records (ledger, address book, jobs) are in ``handlers.stores``; the ports
+to the key store, the templates and the SMTP server are here. ``bootstrap`` binds the real
+adapters; the unit tests bind fakes and the runtime's in-memory key store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from allwan_contracts import PolicyContact, Sealed
+from allwan_contracts.fields import utc_now
 from allwan_runtime.dispatch import TransientError
 from allwan_runtime.keystore import Purpose
 
-from allwan_notifier.domain.deliveries import Delivery, Kind, State
-from allwan_notifier.domain.fanout import FanoutJob
-from allwan_notifier.domain.messages import Letter
-from allwan_notifier.domain.recipients import (
-    Address,
-    ConsentStatus,
-    Locale,
-    MarketingConsent,
-    Recipient,
-)
+from allwan_notifier.domain.deliveries import Kind, State
+from allwan_notifier.domain.mail import Mail, Rendered
+from allwan_notifier.domain.messages import Letter, Withdrawal
+from allwan_notifier.domain.recipients import Locale
+from allwan_notifier.handlers.stores import AddressBook, Jobs, Ledger
 
 
 class SendDeferred(TransientError):
@@ -44,84 +43,6 @@ class SendRefused(Exception):
         self.reason = f"smtp_{code}"
 
 
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
-
-
-@dataclass(frozen=True)
-class Mail:
-    """One message ready for SMTP; ``to`` is the only personal datum and lives only here."""
-
-    to: str
-    subject: str
-    text: str
-    html: str
-    message_id: str
-    locale: Locale
-    reply_to: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class Ledger(Protocol):
-    """The delivery ledger: one entry per message owed (see ``domain.deliveries``)."""
-
-    async def claim(self, entry: Delivery) -> bool:
-        """Insert ``entry``; False if an entry with its id exists (someone owns it)."""
-        ...
-
-    async def claim_many(self, entries: Sequence[Delivery]) -> int:
-        """Insert each entry that does not exist yet; how many were new."""
-        ...
-
-    async def get(self, delivery_id: str) -> Delivery | None: ...
-
-    async def begin_attempt(self, entry: Delivery) -> bool:
-        """Record attempt number ``entry.attempts`` (``sending``), just before the SMTP
-        transaction; False if that attempt is recorded already (another worker makes it)."""
-        ...
-
-    async def finish(self, entry: Delivery) -> bool:
-        """Record the entry's final state; False if it has one already."""
-        ...
-
-    def of_job(self, job_id: str) -> AsyncIterator[Delivery]:
-        """Every entry of one fan-out, through one cursor."""
-        ...
-
-    async def count_job(self, job_id: str) -> int: ...
-
-
-class AddressBook(Protocol):
-    """Customers' sealed emails and languages, and their consent to marketing."""
-
-    async def remember(self, customer_id: str, address: Address, at: datetime) -> None: ...
-
-    async def record_consent(
-        self, customer_id: str, purpose: str, status: ConsentStatus, version: int
-    ) -> None: ...
-
-    async def erase(self, customer_id: str, version: int) -> None: ...
-
-    async def redact(self, customer_id: str) -> None:
-        """Drop what the book holds of an erased customer; keep that they were erased."""
-        ...
-
-    async def recipient(self, customer_id: str) -> Recipient: ...
-
-    async def marketing_consent(self, customer_id: str) -> MarketingConsent: ...
-
-    def relationships(self) -> AsyncIterator[str]:
-        """Every customer with an order or a consent record, not erased (may repeat one)."""
-        ...
-
-    def marketing_audience(self) -> AsyncIterator[str]:
-        """Customers whose marketing consent is granted now."""
-        ...
-
-
 class Secrets(Protocol):
     """The part of the key store the notifier uses."""
 
@@ -140,24 +61,6 @@ class Sender(Protocol):
         ...
 
 
-class Jobs(Protocol):
-    """Fan-out jobs and the contact details of each policy version."""
-
-    async def record(self, job: FanoutJob) -> bool:
-        """Insert a new job; False if a job with its id exists."""
-        ...
-
-    async def get(self, job_id: str) -> FanoutJob | None: ...
-
-    async def unfinished(self) -> list[FanoutJob]: ...
-
-    async def save(self, job: FanoutJob) -> None: ...
-
-    async def remember_contact(self, version: int, contact: PolicyContact) -> None: ...
-
-    async def contact_for(self, version: int) -> PolicyContact | None: ...
-
-
 class Lease(Protocol):
     async def hold(self) -> bool:
         """Whether this process may run fan-outs now; renews the lease as it goes."""
@@ -168,3 +71,35 @@ class Metrics(Protocol):
     def counted(self, kind: Kind, outcome: State | str) -> None:
         """One message reached ``outcome`` (a final state, or ``deferred``)."""
         ...
+
+
+def _no_worker() -> None:
+    """Nothing to wake: a process without a fan-out worker (a command)."""
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a notifier handler is given: its records, the way out, the shop's details.
+
+    ``contact`` is the store's privacy contact (CT1), used for a policy version that published
+    none; ``withdraw_url`` the web page every privacy email names (K3); ``wake`` tells the
+    fan-out worker that a job is waiting.
+    """
+
+    book: AddressBook
+    ledger: Ledger
+    jobs: Jobs
+    secrets: Secrets
+    renderer: Renderer
+    sender: Sender
+    metrics: Metrics
+    contact: PolicyContact
+    withdraw_url: str
+    mail_domain: str
+    default_locale: Locale
+    clock: Callable[[], datetime] = utc_now
+    wake: Callable[[], None] = _no_worker
+
+    def withdrawal(self, contact: PolicyContact | None = None) -> Withdrawal:
+        """K3: the ways to withdraw that a privacy email names, with ``contact``'s details."""
+        return Withdrawal.of(contact or self.contact, self.withdraw_url)

@@ -1,1 +1,1 @@
-"""MongoDB read models, the catalogue file and the key store, behind the handlers' ports."""
+"""MongoDB read models and the catalogue file, behind the handlers' ports."""

@@ -1,5 +1,6 @@
-"""Read models of orders: each order with its status history, found by id, by customer, or as
-an active or expired subscription. No personal data: the customer is an id (P1, T2)."""
+"""The read model of orders: each order with its status history, and what the periodic expiry
+looks for (subscriptions past their end, orders unpaid past the timeout). No personal data:
+the customer is an id (P1, T2)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,21 @@ from allwan_contracts import (
     OrderRequestKind,
     SubscriptionActivated,
 )
+from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
+from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from allwan_orders.domain.order import Order
 from allwan_orders.domain.status import OrderStatus
 
-Document = dict[str, Any]
 ORDERS = "orders"
 
 
-def _update(envelope: Envelope, event: Any) -> Document:  # noqa: PLR0911 - one arm per event
+def view_update(envelope: Envelope, event: Any) -> Document:  # noqa: PLR0911 - one arm per event
+    """The update one order event makes to its order's document (empty for other events)."""
     at = envelope.occurred_at
     entry = {"event": envelope.event_type, "at": at}
     match event:
@@ -62,7 +66,11 @@ def _update(envelope: Envelope, event: Any) -> Document:  # noqa: PLR0911 - one 
         case OrderCancelled():
             return _status(OrderStatus.CANCELLED, entry, {"refund_owed": event.refund_halalas})
         case OrderRefunded():
-            return {"$push": {"history": entry}, "$inc": {"refunded_halalas": event.refund_halalas}}
+            refunded = {"refunded_halalas": event.refund_halalas}
+            update = {"$push": {"history": entry}, "$inc": refunded}
+            if event.fully_refunded:  # the order decided it: refunds are not added up here
+                update["$set"] = {"status": OrderStatus.REFUNDED.value}
+            return update
         case OrderExpired():
             return _status(OrderStatus.EXPIRED, entry, {"expiry_reason": event.reason.value})
     return {}
@@ -80,48 +88,20 @@ class OrderViews:
 
     name: ClassVar[str] = "orders"
     collections: ClassVar[tuple[str, ...]] = (ORDERS,)
-    event_types: ClassVar[tuple[str, ...]] = (
-        "OrderPlaced",
-        "OrderRejected",
-        "OrderPaid",
-        "SubscriptionActivated",
-        "OrderCancelled",
-        "OrderRefunded",
-        "OrderExpired",
-    )
+    event_classes: ClassVar[tuple[type[Event], ...]] = Order.event_classes
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.orders = db[ORDERS]
 
     async def ensure_indexes(self) -> None:
-        await self.orders.create_index([("customer_id", ASCENDING)], name="by_customer")
+        """The indexes of the expiry's two queries."""
         await self.orders.create_index([("status", ASCENDING), ("ends_at", ASCENDING)])
         await self.orders.create_index([("status", ASCENDING), ("placed_at", ASCENDING)])
 
     async def __call__(self, envelope: Envelope, event: Any) -> None:
-        update = _update(envelope, event)
-        if not update:
-            return
-        await apply_once(self.orders, envelope.aggregate_id, envelope.aggregate_version, update)
-        if isinstance(event, OrderRefunded):
-            # Fully refunded ends the order, as the aggregate decides (see domain.order).
-            doc = await self.orders.find_one({"_id": envelope.aggregate_id})
-            if doc and doc.get("refunded_halalas", 0) >= doc.get("paid_halalas", 0):
-                await self.orders.update_one(
-                    {"_id": doc["_id"]}, {"$set": {"status": OrderStatus.REFUNDED.value}}
-                )
-
-    async def order(self, order_id: str) -> Document | None:
-        return await self.orders.find_one({"_id": order_id})
-
-    async def of_customer(self, customer_id: str) -> list[Document]:
-        cursor = self.orders.find({"customer_id": customer_id}).sort("placed_at", ASCENDING)
-        return await cursor.to_list()
-
-    async def subscriptions(self, status: OrderStatus) -> list[Document]:
-        """Active or expired subscriptions (orders that were activated at some point)."""
-        found = self.orders.find({"status": status.value, "ends_at": {"$exists": True}})
-        return await found.sort("ends_at", ASCENDING).to_list()
+        update = view_update(envelope, event)
+        if update:
+            await apply_once(self.orders, envelope.aggregate_id, envelope.aggregate_version, update)
 
     async def subscriptions_ended(self, now: datetime) -> Sequence[str]:
         found = self.orders.find(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from allwan_contracts.envelope import Envelope
+from allwan_runtime.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
 from allwan_orders.adapters.customer_views import CUSTOMERS, CustomerViews
 from allwan_orders.adapters.order_views import ORDERS, OrderViews
-
-Document = dict[str, Any]
 
 
 class ReadModels:
@@ -27,7 +26,7 @@ class ReadModels:
         self.customers = CustomerViews(db)
 
     async def __call__(self, envelope: Envelope, event: Any) -> None:
-        if envelope.event_type in OrderViews.event_types:
+        if isinstance(event, OrderViews.event_classes):
             await self.orders(envelope, event)
-        if envelope.event_type in CustomerViews.event_types:
+        if isinstance(event, CustomerViews.event_classes):
             await self.customers(envelope, event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from allwan_contracts import Channel, CustomerContact, CustomerContactChanged
+from allwan_contracts.base import Event
 from allwan_runtime.aggregate import Aggregate
 
 
@@ -12,6 +13,8 @@ class CustomerContactRecord(Aggregate):
     """One customer's contact history; only name, email, phone and billing address (C1)."""
 
     aggregate_type: ClassVar[str] = "customer_contact"
+    event_classes: ClassVar[tuple[type[Event], ...]] = (CustomerContactChanged,)
+    """What the record records, on ``allwan.customers``."""
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)

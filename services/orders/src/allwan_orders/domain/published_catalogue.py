@@ -13,6 +13,7 @@ import json
 from typing import Any, ClassVar
 
 from allwan_contracts import CataloguePlan, CatalogueProduct, CatalogueUpdated
+from allwan_contracts.base import Event
 from allwan_runtime.aggregate import Aggregate
 
 from allwan_orders.domain.catalogue import Catalogue
@@ -59,6 +60,8 @@ class PublishedCatalogue(Aggregate):
     """What orders last published of its catalogue (stream ``catalogue:store``)."""
 
     aggregate_type: ClassVar[str] = "catalogue"
+    event_classes: ClassVar[tuple[type[Event], ...]] = (CatalogueUpdated,)
+    """What it records, on ``allwan.catalogue``."""
 
     def __init__(self, aggregate_id: str = STORE) -> None:
         super().__init__(aggregate_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from allwan_contracts import CancellationReason, CardBrand, RefundReason, RejectionReason
-from allwan_contracts.cards import find_card_data
+from allwan_contracts.cards import CardDataRefused, refuse_card_data
 from pydantic import ValidationError
 
 from allwan_orders.domain.catalogue import Catalogue, Plan
@@ -91,7 +91,7 @@ def salla_id(kind: str, value: int | str) -> str:
 
 def _customer_commands(customer: SallaCustomer) -> list[SallaCommand]:
     contact = contact_of(customer)
-    if contact is None or find_card_data(contact.as_dict()):
+    if contact is None or _card_data_refusal(contact) is not None:
         return []  # nothing usable, or card data: the delivery is dropped, never stored
     return [ContactFromSalla(salla_id("customer", customer.id), contact)]
 
@@ -147,11 +147,9 @@ def _refusal(
             RejectionReason.UNSUPPORTED_ORDER,
             "A Salla order needs the customer's name and a phone or email.",
         )
-    if find_card_data(contact.as_dict()):
-        return OrderRefused(
-            RejectionReason.CARD_DATA_PRESENT,
-            "Card data never enters (C3): the customer's details hold a card number.",
-        )
+    card_data = _card_data_refusal(contact)
+    if card_data is not None:
+        return card_data
     if len(order.items) != 1:
         return OrderRefused(
             RejectionReason.UNSUPPORTED_ORDER,
@@ -160,5 +158,18 @@ def _refusal(
     if plan is None:
         return OrderRefused(
             RejectionReason.UNKNOWN_PLAN, "The Salla product is not in the catalogue."
+        )
+    return None
+
+
+def _card_data_refusal(contact: SallaContact) -> OrderRefused | None:
+    # The one card-data path (contracts' ``refuse_card_data``); refused before anything of the
+    # contact is sealed or stored.
+    try:
+        refuse_card_data(contact.as_dict())
+    except CardDataRefused:
+        return OrderRefused(
+            RejectionReason.CARD_DATA_PRESENT,
+            "Card data never enters (C3): the customer's details hold a card number.",
         )
     return None

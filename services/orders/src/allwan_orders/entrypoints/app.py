@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from allwan_contracts import REGISTRY
-from allwan_contracts.envelope import Envelope
-from allwan_contracts.topics import CUSTOMERS, ORDER_INTAKE, ORDERS, POLICIES, WEBHOOKS
+from allwan_contracts.topics import (
+    CATALOGUE,
+    CUSTOMERS,
+    ORDER_INTAKE,
+    ORDERS,
+    POLICIES,
+    WEBHOOKS,
+)
 from allwan_runtime.service import ServiceRuntime
 from faststream.asgi import AsgiFastStream
 from faststream.specification import AsyncAPI
 
 from allwan_orders.bootstrap import OrdersService, bootstrap, intake_handlers, view_handlers
+from allwan_orders.domain.customer import CustomerContactRecord
+from allwan_orders.domain.order import Order
+from allwan_orders.domain.published_catalogue import PublishedCatalogue
 from allwan_orders.settings import OrdersSettings
 
 
@@ -29,24 +37,10 @@ def build_service(settings: OrdersSettings) -> tuple[ServiceRuntime, OrdersServi
         view_handlers(service),
         description="Read models: orders, customers (sealed), the policy version in force.",
     )
-    _document_publications(runtime)
+    runtime.publishes(ORDERS, Order.event_classes)
+    runtime.publishes(CUSTOMERS, CustomerContactRecord.event_classes)
+    runtime.publishes(CATALOGUE, PublishedCatalogue.event_classes)
     return runtime, service
-
-
-def _document_publications(runtime: ServiceRuntime) -> None:
-    # The outbox relay publishes, not FastStream: these entries only describe it in /asyncapi.
-    for topic in (ORDERS, CUSTOMERS):
-        events = sorted(
-            event.event_type
-            for event in REGISTRY.event_classes
-            if event.topic == topic.name and event.aggregate_type in {"order", "customer_contact"}
-        )
-        runtime.broker.publisher(
-            runtime.topic(topic.name),
-            title=f"orders:publish:{topic.name}",
-            description=f"{topic.description} Events: {', '.join(events)}. Key: {topic.key}.",
-            schema=Envelope,
-        )
 
 
 def build_app(settings: OrdersSettings | None = None) -> AsgiFastStream:

@@ -1,1 +1,2 @@
-"""One plain async function per request the orders service decides; dependencies as arguments."""
+"""The orders handlers, one module per concern, each ``async def h(event, envelope, deps)``;
+``ports`` says what they need. Registered by event class in ``bootstrap``."""

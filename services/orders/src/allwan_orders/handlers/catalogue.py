@@ -6,16 +6,16 @@ import uuid
 
 import structlog
 from allwan_runtime.eventstore import ConcurrencyConflict
+from allwan_runtime.repository import AggregateRepository
 
 from allwan_orders.domain.catalogue import Catalogue
 from allwan_orders.domain.published_catalogue import STORE, PublishedCatalogue
-from allwan_orders.handlers.deps import Repository
 
 log = structlog.get_logger(__name__)
 
 
 async def publish_catalogue(
-    catalogue: Catalogue, published: Repository[PublishedCatalogue], attempts: int = 5
+    catalogue: Catalogue, published: AggregateRepository[PublishedCatalogue], attempts: int = 5
 ) -> bool:
     """Record ``CatalogueUpdated`` if the catalogue differs from the last one published.
 

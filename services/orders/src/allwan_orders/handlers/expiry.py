@@ -11,10 +11,8 @@ import structlog
 from allwan_contracts import ExpiryReason
 from allwan_runtime.eventstore import ConcurrencyConflict
 
-from allwan_orders.domain.ending import expire
 from allwan_orders.domain.errors import OrderRefused
-from allwan_orders.domain.status import OrderStatus
-from allwan_orders.handlers.deps import Deps
+from allwan_orders.handlers.ports import Deps
 
 log = structlog.get_logger(__name__)
 
@@ -53,10 +51,9 @@ async def expire_order(
     Lost to a concurrent writer, it is left for the next run, which looks again.
     """
     order = await deps.orders.get(order_id)
-    if order.status is OrderStatus.EXPIRED:
-        return 0
     try:
-        expire(order, now, reason, placed_at=placed_at, payment_timeout=deps.payment_timeout)
+        if not order.expire(now, reason, placed_at=placed_at, payment_timeout=deps.payment_timeout):
+            return 0  # expired already
     except OrderRefused:
         return 0  # the read model lagged behind: paid or cancelled since
     try:

@@ -6,13 +6,13 @@ import uuid
 
 import structlog
 from allwan_contracts import OrderRequestKind
+from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import PaymentReported
 
 from allwan_orders.domain.order import Order
-from allwan_orders.domain.payment import activate, pay
 from allwan_orders.domain.status import OrderStatus
-from allwan_orders.handlers.deciding import decide
-from allwan_orders.handlers.deps import Deps, Request
+from allwan_orders.handlers.deciding import Request, decide
+from allwan_orders.handlers.ports import Deps
 
 log = structlog.get_logger(__name__)
 _DELIVERIES = uuid.UUID("5b0f3d4e-8a57-4a53-9a2c-6c1e0f1d2b77")
@@ -23,13 +23,18 @@ def delivery_reference(order_id: str) -> str:
     return f"dlv-{uuid.uuid5(_DELIVERIES, order_id).hex[:24]}"
 
 
-async def report_payment(request: PaymentReported, intake: Request, deps: Deps) -> None:
+async def report_payment(event: PaymentReported, envelope: Envelope, deps: Deps) -> None:
     """Record the payment and start the subscription at once (a digital subscription runs
     from payment, for its plan's months). Refused for an unknown order, another customer's,
     an amount other than the total, or an order past payment (cancelled, expired...)."""
+    await decide_payment(event, Request.of(envelope), deps)
+
+
+async def decide_payment(request: PaymentReported, cause: Request, deps: Deps) -> None:
+    """``report_payment`` for a report of any origin (the gateway's, or Salla's)."""
 
     async def decision(order: Order) -> None:
-        pay(order, request)
+        order.pay(request)
         if order.status is not OrderStatus.PAID or order.plan_id is None:
             return
         plan = deps.catalogue.plan(order.plan_id)
@@ -38,13 +43,13 @@ async def report_payment(request: PaymentReported, intake: Request, deps: Deps) 
             # plan by deleting it: mark it retired).
             log.error("order.activation_plan_missing", order_id=order.id, plan_id=order.plan_id)
             return
-        activate(order, deps.clock(), plan.months, delivery_reference(order.id))
+        order.activate(deps.clock(), plan.months, delivery_reference(order.id))
 
     await decide(
         deps,
         request.order_id,
         request.customer_id,
         kind=OrderRequestKind.PAYMENT,
-        request=intake,
+        cause=cause,
         decision=decision,
     )

@@ -11,28 +11,21 @@ from __future__ import annotations
 import uuid
 
 import structlog
-from allwan_contracts import AgeAttestation, Channel, CustomerContact, RejectionReason
-from allwan_contracts.intake import (
-    CancellationRequested,
-    OrderRequested,
-    OrderSource,
-    PaymentReported,
-    RefundRequested,
-    WebhookReceived,
-    WebhookSource,
-)
+from allwan_contracts import Channel, CustomerContact, RejectionReason
+from allwan_contracts.envelope import Envelope
+from allwan_contracts.intake import WebhookReceived, WebhookSource
 from allwan_runtime.keystore import ERASED, Purpose
 
 from allwan_orders.domain import salla
 from allwan_orders.domain.errors import OrderRefused
 from allwan_orders.domain.salla_contact import SallaContact
-from allwan_orders.handlers.deps import Deps, Request
-from allwan_orders.handlers.ending import cancel_order, refund_order
-from allwan_orders.handlers.payment import report_payment
-from allwan_orders.handlers.placing import place_order, refuse_placement
+from allwan_orders.handlers.deciding import Request
+from allwan_orders.handlers.ending import decide_cancellation, decide_refund
+from allwan_orders.handlers.payment import decide_payment
+from allwan_orders.handlers.placing import decide_placement, refuse_placement
+from allwan_orders.handlers.ports import Deps
 
 log = structlog.get_logger(__name__)
-ACTOR = "service:salla"
 _REQUESTS = uuid.UUID("0c6f1f53-2f7e-4c1b-9b83-0d8f0a7e5c21")
 _ATTESTATION_HINT = (
     "Salla orders are refused (A1) until ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE=true, which"
@@ -41,7 +34,7 @@ _ATTESTATION_HINT = (
 )
 
 
-async def handle_webhook(event: WebhookReceived, intake: Request, deps: Deps) -> None:
+async def handle_webhook(event: WebhookReceived, envelope: Envelope, deps: Deps) -> None:
     """Carry out one Salla delivery, then shred its key. WhatsApp deliveries are consent's."""
     if event.source is not WebhookSource.SALLA:
         return
@@ -54,78 +47,49 @@ async def handle_webhook(event: WebhookReceived, intake: Request, deps: Deps) ->
     delivery = salla.parse_delivery(raw)
     for index, command in enumerate(salla.map_delivery(delivery, deps.catalogue)):
         request_id = uuid.uuid5(_REQUESTS, f"{event.delivery_id}/{index}")
-        await _carry_out(command, Request(request_id, intake.correlation_id), deps)
+        await _carry_out(command, Request(request_id, envelope.correlation_id), deps)
     await deps.keys.shred(subject)
     log.info("salla.delivery_done", delivery_id=event.delivery_id, salla_event=delivery.event)
 
 
-async def _carry_out(command: salla.SallaCommand, intake: Request, deps: Deps) -> None:
+async def _carry_out(command: salla.SallaCommand, cause: Request, deps: Deps) -> None:
     match command:
         case salla.PlaceFromSalla():
-            await _place(command, intake, deps)
+            await _place(command, cause, deps)
         case salla.RefuseFromSalla(order_id, customer_id, refusal):
-            await refuse_placement(order_id, customer_id, refusal, intake, deps)
+            await refuse_placement(order_id, customer_id, refusal, cause, deps)
         case salla.PayFromSalla():
-            payment = PaymentReported(
-                order_id=command.order_id,
-                customer_id=command.customer_id,
-                requested_by=ACTOR,
-                payment_reference=command.payment_reference,
-                amount_halalas=command.amount_halalas,
-                card_brand=command.card_brand,
-            )
-            await report_payment(payment, intake, deps)
-        case salla.CancelFromSalla(order_id, customer_id, reason):
-            cancellation = CancellationRequested(
-                order_id=order_id, customer_id=customer_id, requested_by=ACTOR, reason=reason
-            )
-            await cancel_order(cancellation, intake, deps)
+            await decide_payment(command.request(), cause, deps)
+        case salla.CancelFromSalla():
+            await decide_cancellation(command.request(), cause, deps)
         case salla.RefundFromSalla():
-            refund = RefundRequested(
-                order_id=command.order_id,
-                customer_id=command.customer_id,
-                requested_by=ACTOR,
-                reason=command.reason,
-                refund_halalas=command.refund_halalas,
-                refund_reference=command.refund_reference,
-            )
-            await refund_order(refund, intake, deps)
+            await decide_refund(command.request(), cause, deps)
         case salla.ContactFromSalla(customer_id, contact):
-            await _record_contact(customer_id, contact, intake, deps)
+            await _record_contact(customer_id, contact, cause, deps)
 
 
-async def _place(command: salla.PlaceFromSalla, intake: Request, deps: Deps) -> None:
+async def _place(command: salla.PlaceFromSalla, cause: Request, deps: Deps) -> None:
     try:
         contact = await _seal(command.customer_id, command.contact, deps)
     except LookupError:
         erased = OrderRefused(RejectionReason.CUSTOMER_ERASED, "This customer's data was erased.")
-        await refuse_placement(command.order_id, command.customer_id, erased, intake, deps)
+        await refuse_placement(command.order_id, command.customer_id, erased, cause, deps)
         return
-    attests = deps.salla_checkout_attests_legal_age
-    if not attests:
-        # A1 refuses the order below; the operator, not the buyer, can change that.
+    request = command.request(
+        contact, checkout_attests_legal_age=deps.salla_checkout_attests_legal_age
+    )
+    if request.age_attestation is None:
+        # A1 refuses the order; the operator, not the buyer, can change that.
         log.warning(
             "salla.order_without_age_attestation",
             order_id=command.order_id,
             hint=_ATTESTATION_HINT,
         )
-    request = OrderRequested(
-        order_id=command.order_id,
-        customer_id=command.customer_id,
-        requested_by=ACTOR,
-        plan_id=command.plan_id,
-        quantity=command.quantity,
-        contact=contact,
-        age_attestation=AgeAttestation.LEGAL_AGE if attests else None,
-        payment_token=f"{command.order_id}-checkout",  # Salla took the payment itself
-        locale="ar",
-        source=OrderSource.SALLA,
-    )
-    await place_order(request, intake, deps)
+    await decide_placement(request, cause, deps)
 
 
 async def _record_contact(
-    customer_id: str, plain: SallaContact, intake: Request, deps: Deps
+    customer_id: str, plain: SallaContact, cause: Request, deps: Deps
 ) -> None:
     try:
         contact = await _seal(customer_id, plain, deps)
@@ -136,7 +100,7 @@ async def _record_contact(
     record = await deps.contacts.get(customer_id)
     record.change(contact, Channel.SALLA)
     await deps.contacts.save(
-        record, correlation_id=intake.correlation_id, causation_id=intake.request_id
+        record, correlation_id=cause.correlation_id, causation_id=cause.request_id
     )
 
 

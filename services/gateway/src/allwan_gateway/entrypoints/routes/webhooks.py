@@ -12,26 +12,25 @@ import json
 import uuid
 from typing import Annotated, Any, Literal
 
+from allwan_contracts.cards import CardDataRefused, refuse_card_data
 from allwan_contracts.intake import WebhookSource
 from fastapi import APIRouter, Query, Request, Security
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import APIKeyHeader
 
-from allwan_gateway.domain import problems
-from allwan_gateway.domain.body_rules import card_data
 from allwan_gateway.domain.signatures import (
     salla_verified,
     whatsapp_challenge,
     whatsapp_verified,
 )
-from allwan_gateway.entrypoints import schemas
+from allwan_gateway.entrypoints.schemas import problems, responses
 from allwan_gateway.entrypoints.security import GatewayDep
 from allwan_gateway.handlers import intake
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 _ACK: dict[int | str, dict[str, Any]] = {
-    200: {"model": schemas.WebhookAck, "description": "Already received: nothing changed."},
-    202: {"model": schemas.WebhookAck, "description": "Verified and recorded."},
+    200: {"model": responses.WebhookAck, "description": "Already received: nothing changed."},
+    202: {"model": responses.WebhookAck, "description": "Verified and recorded."},
 }
 # The signatures are checked by hand, on the raw body (``domain.signatures``); these schemes
 # only document them, so that the document names every header a delivery needs.
@@ -81,13 +80,14 @@ async def _record(gw: GatewayDep, source: WebhookSource, raw: bytes) -> JSONResp
         parsed = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise problems.malformed_json("A webhook body must be UTF-8 JSON.") from None
-    found = card_data(parsed)
-    if found:
-        raise problems.card_data_refused(found)
+    try:
+        refuse_card_data(parsed)
+    except CardDataRefused as refused:
+        raise problems.card_data_refused(refused) from None
     delivery, recorded = await intake.record_webhook(
         source, raw, correlation_id=uuid.uuid4(), deps=gw.intake
     )
-    ack = schemas.WebhookAck(
+    ack = responses.WebhookAck(
         status="received" if recorded else "already_received", delivery_id=delivery
     )
     return JSONResponse(ack.model_dump(mode="json"), status_code=202 if recorded else 200)
@@ -97,7 +97,7 @@ async def _record(gw: GatewayDep, source: WebhookSource, raw: bytes) -> JSONResp
     "/salla",
     status_code=202,
     responses=_ACK,
-    response_model=schemas.WebhookAck,
+    response_model=responses.WebhookAck,
     dependencies=[Security(_SALLA_SIGNATURE), Security(_SALLA_TOKEN)],
     openapi_extra={"requestBody": _ANY_JSON, "parameters": [_STRATEGY]},
 )
@@ -131,7 +131,7 @@ async def whatsapp_subscribe(
     "/whatsapp",
     status_code=202,
     responses=_ACK,
-    response_model=schemas.WebhookAck,
+    response_model=responses.WebhookAck,
     dependencies=[Security(_WHATSAPP_SIGNATURE)],
     openapi_extra={"requestBody": _ANY_JSON},
 )

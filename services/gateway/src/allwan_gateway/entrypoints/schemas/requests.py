@@ -11,13 +11,13 @@ state, and the server applies it exactly as a JSON Schema validator would: a str
 is counted before anything is trimmed, whitespace is the same set of characters for the
 document's patterns and for the server, an integral number is an integer whether it is
 written ``2990`` or ``2990.0``, and a date-time is an RFC 3339 string. The rules no schema
-can state (card numbers, a policy's publishing window) are named in the descriptions.
+can state (card numbers, a policy's publishing window: ``domain.policy_window``) are named
+in the descriptions.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from allwan_contracts import AgeAttestation, CardBrand, ConsentPurpose
@@ -257,44 +257,3 @@ class CustomerTokenRequest(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"customer_id": "cust-1042"}]})
 
     customer_id: CustomerId
-
-
-# When a published version may take effect (PC1, PC2). It is served from the moment it is
-# published, so an earlier time would claim customers were bound by a text nobody could
-# read yet, and a material change's notice would announce a change already made; the skew
-# absorbs the difference between the sender's clock and ours. A time years ahead is a typo
-# (2062 for 2026) far more often than a plan, and the notice names a date customers hold us
-# to: a change is announced at most a year ahead.
-CLOCK_SKEW = timedelta(minutes=5)
-NOTICE_HORIZON = timedelta(days=366)
-
-
-class EffectiveAtRefused(ValueError):
-    """``effective_at`` is outside the window in which a new version may take effect."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def effective(requested: datetime | None, now: datetime) -> datetime:
-    """When a policy takes effect: as requested, or now."""
-    return requested or now
-
-
-def check_effective_at(requested: datetime | None, now: datetime) -> None:
-    """Refuse an ``effective_at`` before ``now`` less the clock skew, or beyond the notice
-    horizon (PC1, PC2); ``EffectiveAtRefused`` says which."""
-    if requested is None:
-        return
-    if requested < now - CLOCK_SKEW:
-        raise EffectiveAtRefused(
-            "effective_at_in_the_past",
-            "A new policy version cannot take effect before it is published (PC1, PC2): "
-            "effective_at may be at most 5 minutes before now.",
-        )
-    if requested > now + NOTICE_HORIZON:
-        raise EffectiveAtRefused(
-            "effective_at_too_far_ahead",
-            "A policy change is announced at most 366 days before it takes effect (PC2).",
-        )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from allwan_gateway.handlers.ports import Document, Documents
-from allwan_gateway.handlers.views import (
+from allwan_runtime.mongo import Document
+
+from allwan_gateway.adapters.order_views import ORDERS, CustomerOrders
+from allwan_gateway.adapters.views import (
     CATALOGUE,
     CONSENT_HISTORY,
     CONSENTS,
     CURRENT_POLICY,
-    ORDERS,
     POLICIES,
-    CustomerOrders,
 )
+from allwan_gateway.handlers.ports import Documents
 
 
 def _public(document: Document) -> Document:
@@ -21,15 +22,13 @@ def _public(document: Document) -> Document:
 
 
 def order_view(document: Document) -> Document:
-    """An order as the API shows it: refunds added up; fully refunded reads as refunded."""
+    """An order as the API shows it, with the amount refunded so far. Its status is the one
+    orders decided: ``refunded`` once orders says it is fully refunded."""
     view = _public(document)
     view["order_id"] = document["_id"]
     refunds: dict[str, Any] = view.pop("refunds", None) or {}
-    refunded = sum(refunds.values())
     if refunds:
-        view["refunded_halalas"] = refunded
-        if refunded >= view.get("paid_halalas", 0) > 0:
-            view["status"] = "refunded"
+        view["refunded_halalas"] = sum(refunds.values())
     return view
 
 

@@ -1,16 +1,18 @@
-"""The shared key store, built on first use so that commands that never touch personal data
-(printing the AsyncAPI document) need no master keys."""
+"""The key store made on first use, so that commands that never touch personal data (printing
+the AsyncAPI document) need no master keys."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from allwan_contracts import Sealed
-from allwan_runtime.keystore import KeyStore, Purpose
+
+from allwan_runtime.keystore.purposes import Purpose
+from allwan_runtime.keystore.store import KeyStore
 
 
 class LazyKeyStore:
-    """``KeyStore``'s seal, open, shred and is_erased, with the store made on first call."""
+    """``KeyStore`` with the store built by ``factory`` on the first call."""
 
     def __init__(self, factory: Callable[[], KeyStore]) -> None:
         self._factory = factory
@@ -18,9 +20,14 @@ class LazyKeyStore:
 
     @property
     def store(self) -> KeyStore:
+        """The real store (built now if needed): raises if the master keys are missing."""
         if self._store is None:
             self._store = self._factory()
         return self._store
+
+    def check(self) -> None:
+        """Fail fast at start when the keys are not configured."""
+        _ = self.store
 
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
         return await self.store.seal(subject, field, plaintext)
@@ -33,3 +40,9 @@ class LazyKeyStore:
 
     async def is_erased(self, subject: str) -> bool:
         return await self.store.is_erased(subject)
+
+    def blind_index(self, kind: str, value: str) -> str:
+        return self.store.blind_index(kind, value)
+
+    async def rewrap(self, batch_size: int = 500) -> int:
+        return await self.store.rewrap(batch_size)

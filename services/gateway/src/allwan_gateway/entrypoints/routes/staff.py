@@ -13,18 +13,14 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from allwan_gateway.adapters.notifier import NotifierUnavailable
-from allwan_gateway.domain import problems
 from allwan_gateway.domain.auth import Principal
-from allwan_gateway.domain.problems import ProblemError
-from allwan_gateway.domain.requests import (
-    EffectiveAtRefused,
-    PublishPolicy,
-    StaffWithdrawal,
-    check_effective_at,
-)
-from allwan_gateway.entrypoints import schemas
+from allwan_gateway.domain.policy_window import EffectiveAtRefused, check_effective_at
+from allwan_gateway.entrypoints.schemas import problems, responses
+from allwan_gateway.entrypoints.schemas.parameters import ID_PATTERN, CustomerId
+from allwan_gateway.entrypoints.schemas.problems import ProblemError
+from allwan_gateway.entrypoints.schemas.requests import PublishPolicy, StaffWithdrawal
+from allwan_gateway.entrypoints.schemas.responses import LOCATION, link
 from allwan_gateway.entrypoints.security import GatewayDep, StaffDep
-from allwan_gateway.entrypoints.storefront import ID_PATTERN, CustomerId
 from allwan_gateway.handlers import intake
 
 router = APIRouter(prefix="/v1/staff", tags=["staff"])
@@ -42,9 +38,9 @@ async def _audit(gw: GatewayDep, who: Principal, action: str, target: str) -> uu
     status_code=202,
     responses={
         202: {
-            "headers": schemas.LOCATION,
+            "headers": LOCATION,
             "links": {
-                "GetPolicy": schemas.link(
+                "GetPolicy": link(
                     "GET", "/v1/policy", "The policy in force, once this version is published."
                 )
             },
@@ -53,7 +49,7 @@ async def _audit(gw: GatewayDep, who: Principal, action: str, target: str) -> uu
 )
 async def publish_policy(
     gw: GatewayDep, who: StaffDep, body: PublishPolicy, response: Response
-) -> schemas.Accepted:
+) -> responses.Accepted:
     """Publish a new version of the privacy policy (PC1); the consent service numbers it and
     it is served at ``/v1/policy`` as soon as it is published. Material changes are emailed
     to every customer once (PC2). ``effective_at`` may be at most 5 minutes before now and
@@ -72,17 +68,17 @@ async def publish_policy(
         body, requested_by=who.actor, correlation_id=request_id, deps=gw.intake
     )
     response.headers["Location"] = "/v1/policy"
-    return schemas.Accepted(status_url="/v1/policy")
+    return responses.Accepted(status_url="/v1/policy")
 
 
 @router.get("/customers/{customer_id}/consent-proof")
 async def consent_proof(
     gw: GatewayDep, who: StaffDep, customer_id: CustomerId
-) -> schemas.ConsentProof:
+) -> responses.ConsentProof:
     """Every grant and withdrawal of the customer, with channel, policy version and evidence."""
     await _audit(gw, who, "consent.proof.read", f"customer:{customer_id}")
     entries = await gw.queries.consent_proof(customer_id)
-    return schemas.ConsentProof(customer_id=customer_id, entries=entries)
+    return responses.ConsentProof(customer_id=customer_id, entries=entries)
 
 
 @router.post(
@@ -90,9 +86,9 @@ async def consent_proof(
     status_code=202,
     responses={
         202: {
-            "headers": schemas.LOCATION,
+            "headers": LOCATION,
             "links": {
-                "GetConsentProof": schemas.link(
+                "GetConsentProof": link(
                     "GET",
                     "/v1/staff/customers/{customer_id}/consent-proof",
                     "The customer's consent proof, with this withdrawal once recorded.",
@@ -108,7 +104,7 @@ async def record_withdrawal(
     customer_id: CustomerId,
     body: StaffWithdrawal,
     response: Response,
-) -> schemas.Accepted:
+) -> responses.Accepted:
     """K3: a withdrawal the customer sent by email or phone, with the message's reference."""
     request_id = await _audit(gw, who, "consent.withdrawal.record", f"customer:{customer_id}")
     await intake.record_consent_change(
@@ -123,7 +119,7 @@ async def record_withdrawal(
     )
     location = f"/v1/staff/customers/{customer_id}/consent-proof"
     response.headers["Location"] = location
-    return schemas.Accepted(status_url=location)
+    return responses.Accepted(status_url=location)
 
 
 async def _ledger(gw: GatewayDep, path: str, params: dict[str, str] | None = None) -> Any:

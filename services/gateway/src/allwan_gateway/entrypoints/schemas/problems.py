@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from allwan_contracts.cards import CardDataRefused
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:allwan:problem:"
 
@@ -85,8 +87,9 @@ def malformed_json(detail: str = "The request body is not valid JSON.") -> Probl
     return ProblemError(400, "malformed-json", detail)
 
 
-def card_data_refused(locations: Sequence[str]) -> ProblemError:
+def card_data_refused(refused: CardDataRefused) -> ProblemError:
     """C3: card data never enters; the locations are named, never the value."""
+    locations = [finding.location for finding in refused.findings]
     return ProblemError(
         422,
         "card-data-refused",

@@ -1,0 +1,84 @@
+"""Restart a consumer that stopped reading, instead of leaving it stuck until someone notices.
+
+After a broker restart the Kafka client can stop for good while the process looks healthy
+(seen with aiokafka 0.14: a group whose offset commit failed during the outage never found
+its coordinator again; another found it and never rejoined), and FastStream's loop fetches
+nothing; its group coordination can also end on an error it does not expect. Readiness turns
+red (``health.LagProbe``), but nothing would bring the consumer back: liveness is green, and
+a restart of the pod is the operator's job. The supervisor does it in process: when the
+coordination task is gone, or the consumer has had records to read and moved on none of its
+partitions for ``restart_after_s`` while no handler was busy, it stops the subscriber (its
+uncommitted records are delivered again: at-least-once) and starts it afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+
+from allwan_runtime.health import LagProbe
+
+log = structlog.get_logger(__name__)
+_STOP_TIMEOUT_S = 10.0
+
+
+def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
+    """The error that ended the consumer's group coordination, if it ended."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    task: asyncio.Task[Any] | None = getattr(coordinator, "_coordination_task", None)
+    if task is None or not task.done() or getattr(consumer, "_closed", False):
+        return None
+    if task.cancelled():
+        return asyncio.CancelledError()
+    return task.exception() or RuntimeError("group coordination ended")
+
+
+class ConsumerSupervisor:
+    """Watches one FastStream Kafka subscriber; ``check`` restarts it when it stopped reading."""
+
+    def __init__(
+        self,
+        group: str,
+        subscriber: Any,
+        handler_busy_for: Callable[[], float],
+        restart_after_s: float,
+    ) -> None:
+        self.group = group
+        self.restarts = 0
+        self._subscriber = subscriber
+        self._busy_for = handler_busy_for
+        self._stalled = LagProbe(lambda: getattr(subscriber, "consumer", None), restart_after_s)
+
+    async def check(self) -> None:
+        """Restart the subscriber if its coordination died or it stalled; else do nothing."""
+        consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
+        if consumer is None or not getattr(self._subscriber, "running", False):
+            return
+        failure = coordination_failed(consumer)
+        reason = None if failure is None else f"coordination ended: {type(failure).__name__}"
+        if reason is None and self._busy_for() == 0:
+            try:
+                await self._stalled()
+            except RuntimeError as stalled:
+                reason = str(stalled)
+        if reason is not None:
+            await self.restart(reason)
+
+    async def restart(self, reason: str) -> None:
+        """Stop the subscriber (bounded) and start it again with a new Kafka client."""
+        log.warning("consumer.restarting", group=self.group, reason=reason)
+        try:
+            await asyncio.wait_for(self._subscriber.stop(), _STOP_TIMEOUT_S)
+        except (TimeoutError, Exception) as error:  # a wedged client must not keep it down
+            log.warning("consumer.stop_failed", group=self.group, error=type(error).__name__)
+            self._subscriber.consumer = None
+        await self._subscriber.start()
+        self._stalled = LagProbe(
+            lambda: getattr(self._subscriber, "consumer", None), self._stalled.stuck_after_s
+        )
+        self.restarts += 1
+        log.info("consumer.restarted", group=self.group, restarts=self.restarts)

@@ -1,0 +1,196 @@
+"""The orders the API shows, in the gateway's own database: each order by its id, each
+customer's list of orders, and the orders the gateway recorded that orders has not decided.
+
+A customer's orders are an append-only list of slots ``<customer>#<n>`` claimed by insert
+(the rule for FerretDB: conditional updates are not atomic there, inserts against ``_id``
+are), plus a marker ``<customer>|<order>`` that makes indexing an order idempotent.
+
+The projection (``project_order``) applies each order event once per aggregate version and
+projects nothing personal (T2); whether an order is fully refunded is what orders decided
+(``OrderRefunded.fully_refunded``), never added up here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from allwan_contracts import (
+    Event,
+    OrderCancelled,
+    OrderExpired,
+    OrderPaid,
+    OrderPlaced,
+    OrderRefunded,
+    OrderRejected,
+    OrderRequestKind,
+    SubscriptionActivated,
+)
+from allwan_contracts.envelope import Envelope
+from allwan_contracts.intake import OrderRequested
+from allwan_runtime.mongo import Document
+
+from allwan_gateway.handlers.ports import Documents, PendingOrder
+
+ORDERS = "orders"
+CUSTOMER_ORDERS = "customer_orders"
+FINGERPRINT = "_fingerprint"
+ORDER_EVENTS: tuple[type[Event], ...] = (
+    OrderPlaced,
+    OrderRejected,
+    OrderPaid,
+    SubscriptionActivated,
+    OrderCancelled,
+    OrderRefunded,
+    OrderExpired,
+)
+"""What the order views are built from, all of it published by orders."""
+
+
+def slot_id(customer_id: str, n: int) -> str:
+    return f"{customer_id}#{n:06d}"
+
+
+class CustomerOrders:
+    """Each customer's orders as slots ``<customer>#<n>``, claimed by insert.
+
+    The next free slot of recently seen customers is remembered (a hint: a stale one costs a
+    few refused inserts, never a gap), so listing one more order is one insert, not a walk.
+    """
+
+    _PAGE = 50
+
+    def __init__(self, documents: Documents, remember: int = 100_000) -> None:
+        self._documents = documents
+        self._next: OrderedDict[str, int] = OrderedDict()
+        self._remember = remember
+
+    def _hint(self, customer_id: str, n: int) -> None:
+        self._next[customer_id] = max(n, self._next.pop(customer_id, 0))
+        if len(self._next) > self._remember:
+            self._next.popitem(last=False)
+
+    async def add(self, customer_id: str, order_id: str, *, surely_new: bool = False) -> None:
+        """List ``order_id`` among the customer's orders, once (``surely_new``: the caller
+        knows it is not listed yet, which saves a read)."""
+        marker = f"{customer_id}|{order_id}"
+        if not surely_new and await self._documents.get(CUSTOMER_ORDERS, marker) is not None:
+            return
+        n = self._next.get(customer_id, 0)
+        while not await self._documents.insert(
+            CUSTOMER_ORDERS, {"_id": slot_id(customer_id, n), "order_id": order_id}
+        ):
+            n += 1
+        self._hint(customer_id, n + 1)
+        # A crash before the marker lists the order twice at worst; readers drop repeats.
+        await self._documents.insert(CUSTOMER_ORDERS, {"_id": marker})
+
+    async def order_ids(self, customer_id: str) -> list[str]:
+        """The customer's order ids in the order they were first seen, each once."""
+        found: list[str] = []
+        n = 0
+        while True:
+            ids = [slot_id(customer_id, n + i) for i in range(self._PAGE)]
+            slots = await self._documents.get_many(CUSTOMER_ORDERS, ids)
+            taken = [slot["order_id"] for slot in slots if slot is not None]
+            found += taken
+            if len(taken) < self._PAGE:
+                self._hint(customer_id, n + len(taken))
+                return list(dict.fromkeys(found))
+            n += self._PAGE
+
+
+def pending_document(order: PendingOrder) -> Document:
+    """An order the gateway recorded and orders has not decided yet (version 0)."""
+    return {
+        "_id": order.order_id,
+        "_v": 0,
+        "customer_id": order.customer_id,
+        "status": "pending",
+        "plan_id": order.plan_id,
+        "quantity": order.quantity,
+        "requested_at": order.requested_at,
+    }
+
+
+@dataclass
+class OrderViews:
+    """The order views and the customers' lists; ``on_order`` hears of every order change
+    (the synchronous answer to ``POST /v1/orders`` waits on it)."""
+
+    documents: Documents
+    customer_orders: CustomerOrders
+    on_order: Callable[[str], None] = field(default=lambda _: None)
+
+    async def add(self, order: PendingOrder, fingerprint: str) -> bool:
+        """``handlers.ports.PendingOrders``: the order as pending, with the fingerprint of
+        its request, listed for its customer before its event is stored."""
+        document = pending_document(order) | {FINGERPRINT: fingerprint}
+        if not await self.documents.insert(ORDERS, document):
+            return False
+        await self.customer_orders.add(order.customer_id, order.order_id, surely_new=True)
+        return True
+
+    async def same_request(self, order_id: str, fingerprint: str) -> bool:
+        earlier = await self.documents.get(ORDERS, order_id)
+        # An order known without a fingerprint came back from a rebuild: take it as a retry.
+        return earlier is not None and earlier.get(FINGERPRINT, fingerprint) == fingerprint
+
+
+def order_fields(envelope: Envelope, event: Event) -> Document:  # noqa: PLR0911 - one arm each
+    """What one order event says about the order, as ``$set`` fields."""
+    at = envelope.occurred_at
+    match event:
+        case OrderPlaced():
+            return {
+                "status": "placed",
+                "customer_id": event.customer_id,
+                "plan_id": event.plan_id,
+                "quantity": event.quantity,
+                "total_halalas": event.total_halalas,
+                "currency": event.currency,
+                "placed_at": at,
+            }
+        case OrderRejected():
+            rejection = {"request": event.request.value, "reason": event.reason.value}
+            fields: Document = {"rejection": rejection | {"message": event.message, "at": at}}
+            if event.request is OrderRequestKind.PLACE:
+                fields |= {"status": "rejected", "customer_id": event.customer_id}
+            return fields
+        case OrderPaid():
+            return {"status": "paid", "paid_halalas": event.amount_halalas, "paid_at": at}
+        case SubscriptionActivated():
+            return {"status": "active", "starts_at": event.starts_at, "ends_at": event.ends_at}
+        case OrderCancelled():
+            return {"status": "cancelled", "cancelled_at": at}
+        case OrderRefunded():
+            # Keyed by version, a safe field name: the amount refunded shows their sum.
+            refund: Document = {f"refunds.{envelope.aggregate_version}": event.refund_halalas}
+            return refund | ({"status": "refunded"} if event.fully_refunded else {})
+        case OrderExpired():
+            return {"status": "expired", "expired_at": at}
+    return {}
+
+
+async def project_order(event: Event, envelope: Envelope, views: OrderViews) -> None:
+    """Apply one of orders' decisions to the order's view, once per version, and wake the
+    requests waiting for it."""
+    fields = order_fields(envelope, event)
+    if not fields:
+        return
+    order_id = envelope.aggregate_id
+    await views.documents.apply_once(ORDERS, order_id, envelope.aggregate_version, fields)
+    if "customer_id" in fields:
+        await views.customer_orders.add(fields["customer_id"], order_id)
+    views.on_order(order_id)
+
+
+async def project_intake(event: Event, envelope: Envelope, views: OrderViews) -> None:
+    """The gateway's own ``OrderRequested`` (rebuild): the order as pending, listed."""
+    if isinstance(event, OrderRequested):
+        order = PendingOrder(
+            event.order_id, event.customer_id, event.plan_id, event.quantity, envelope.occurred_at
+        )
+        await views.documents.insert(ORDERS, pending_document(order))
+        await views.customer_orders.add(event.customer_id, event.order_id)

@@ -1,0 +1,79 @@
+"""What the handlers need: their dependencies (``Deps``, ``Views``) and, as protocols, the
+adapters behind them, which the real adapters and the runtime's in-memory stores both fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from allwan_contracts import Sealed
+from allwan_contracts.envelope import Envelope
+from allwan_runtime.keystore import Purpose
+from allwan_runtime.repository import AggregateRepository
+
+from allwan_orders.domain.catalogue import Catalogue
+from allwan_orders.domain.customer import CustomerContactRecord
+from allwan_orders.domain.order import Order
+
+
+class Keys(Protocol):
+    """``allwan_runtime.keystore.KeyStore`` as the handlers use it (T2, C4)."""
+
+    async def seal(self, subject: str, field: str, plaintext: str) -> Sealed: ...
+
+    async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str: ...
+
+    async def shred(self, subject: str) -> bool: ...
+
+
+class PolicyInForce(Protocol):
+    async def in_force(self) -> int:
+        """The privacy-policy version in force (K1): 1 until another is published."""
+        ...
+
+
+class PolicyVersions(PolicyInForce, Protocol):
+    async def record(self, policy_id: str, version: int) -> None:
+        """A published version (PC1); an older or repeated one changes nothing."""
+        ...
+
+
+class ReadModel(Protocol):
+    """A projection of orders' own events (``allwan_runtime.projection.Projection``)."""
+
+    async def __call__(self, envelope: Envelope, event: Any) -> None: ...
+
+
+class Redaction(Protocol):
+    async def redact(self, customer_id: str, erased_at: datetime) -> None:
+        """Drop what a read model holds of an erased customer, for good."""
+        ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """What the intake handlers (requests the gateway recorded, Salla webhooks) need."""
+
+    orders: AggregateRepository[Order]
+    contacts: AggregateRepository[CustomerContactRecord]
+    keys: Keys
+    catalogue: Catalogue
+    policies: PolicyInForce
+    clock: Callable[[], datetime] = _utc_now
+    payment_timeout: timedelta = timedelta(hours=1)
+    salla_checkout_attests_legal_age: bool = False
+
+
+@dataclass(frozen=True)
+class Views:
+    """What the read-model handlers need."""
+
+    read_models: ReadModel
+    customers: Redaction
+    policies: PolicyVersions

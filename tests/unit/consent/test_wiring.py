@@ -1,0 +1,100 @@
+"""Consent's consumers as ``bootstrap`` wires them: each input obeyed only from the service
+that owns it (S1), and recorded once after a lost race for its stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from allwan_consent.adapters.read_models import ConsentProjection, PolicyProjection, ReadModels
+from allwan_consent.bootstrap import Consumers, consumers
+from allwan_consent.settings import ConsentSettings
+from allwan_contracts import ConsentGranted, OrderPlaced
+from allwan_contracts.intake import ConsentAction, ConsentChangeRequested
+from allwan_runtime.dispatch import TransientError
+from pymongo import AsyncMongoClient
+
+from tests.unit.consent.conftest import World
+from tests.unit.consent.fakes import consent_request, envelope, order_placed
+
+SETTINGS = ConsentSettings(gateway_producer="gateway-a", orders_producer="orders-a")
+GRANT = consent_request("cust-1", ConsentAction.GRANT)
+
+
+@pytest.fixture
+async def wired(world: World) -> AsyncIterator[Consumers]:
+    # The read models are never fed here: the client never connects.
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient("mongodb://127.0.0.1:9")
+    db = client["unused"]
+    read_models = ReadModels(ConsentProjection(db, "consent"), PolicyProjection(db, "consent"))
+    yield consumers(SETTINGS, world.deps, read_models)
+    await client.close()
+
+
+async def test_s1_consent_intake_is_obeyed_from_the_gateway_only(
+    world: World, wired: Consumers
+) -> None:
+    await world.publish_v1()
+    handle = wired.intake.bound()[ConsentChangeRequested]
+
+    await handle(envelope(GRANT, producer="intruder"), GRANT)
+    assert world.events("cust-1") == []
+
+    await handle(envelope(GRANT, producer="gateway-a"), GRANT)
+    assert [type(e) for e in world.events("cust-1")] == [ConsentGranted]
+
+
+async def test_s1_orders_are_obeyed_from_the_orders_service_only(
+    world: World, wired: Consumers
+) -> None:
+    order = order_placed(world.secrets, "cust-1")
+    handle = wired.orders.bound()[OrderPlaced]
+
+    await handle(envelope(order, producer="gateway-a"), order)
+    assert world.events("cust-1") == []
+    assert world.phones.entries == set()
+
+    await handle(envelope(order, producer="orders-a"), order)
+    assert [type(e) for e in world.events("cust-1")] == [ConsentGranted]
+
+
+async def test_a_change_that_lost_races_for_its_ledger_is_recorded_once_when_it_wins(
+    world: World, wired: Consumers
+) -> None:
+    await world.publish_v1()
+    world.store.conflicts_to_raise = 2  # another consumer wrote the ledger first, twice
+
+    await wired.intake.bound()[ConsentChangeRequested](envelope(GRANT, "gateway-a"), GRANT)
+
+    assert [type(e) for e in world.events("cust-1")] == [ConsentGranted]
+
+
+async def test_a_change_that_keeps_losing_is_left_to_the_dispatchers_backoff(
+    world: World, wired: Consumers
+) -> None:
+    await world.publish_v1()
+    world.store.conflicts_to_raise = 100
+
+    with pytest.raises(TransientError):
+        await wired.intake.bound()[ConsentChangeRequested](envelope(GRANT, "gateway-a"), GRANT)
+    assert world.events("cust-1") == []
+
+
+def test_each_consumer_group_names_the_handler_of_each_event(wired: Consumers) -> None:
+    assert wired.intake.describe() == {
+        "ConsentChangeRequested": "change_consent",
+        "ErasureRequested": "erase_customer",
+        "PolicyPublishRequested": "publish_policy",
+    }
+    assert wired.orders.describe() == {"OrderPlaced": "record_purchase"}
+    assert wired.whatsapp.describe() == {"WebhookReceived": "withdraw_by_whatsapp"}
+    assert wired.reconfirmation.describe() == {"PolicyChanged": "ask_for_reconfirmation"}
+    assert wired.read_models.describe() == {
+        "ConsentGranted": "project_ledger",
+        "ConsentWithdrawn": "project_ledger",
+        "ConsentReconfirmationRequired": "project_ledger",
+        "CustomerErased": "project_ledger",
+        "PolicyDocumentPublished": "project_policy",
+        "PolicyChanged": "project_policy",
+    }
