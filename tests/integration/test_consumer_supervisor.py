@@ -15,6 +15,7 @@ from allwan_contracts.topics import CONSENT
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.service import ServiceRuntime
 from allwan_runtime.settings import RuntimeSettings
+from allwan_runtime.supervisor import ConsumerSupervisor
 
 from tests.integration.harness import consumers_joined, grant
 from tests.waiting import eventually
@@ -29,6 +30,13 @@ async def note(event: ConsentGranted, envelope: Envelope, seen: list[int]) -> No
 def handled(seen: list[int], *versions: int) -> Callable[[], Awaitable[bool]]:
     async def probe() -> bool:
         return set(versions) <= set(seen)
+
+    return probe
+
+
+def restarted(supervisor: ConsumerSupervisor) -> Callable[[], Awaitable[bool]]:
+    async def probe() -> bool:
+        return supervisor.restarts >= 1
 
     return probe
 
@@ -86,7 +94,7 @@ async def test_a_consumer_wedged_in_an_offset_commit_is_restarted_and_reads_on(
 
     await eventually(handled(seen, 2, 3), timeout=60, what="records after the wedge handled")
     [supervisor] = runtime.supervisors
-    assert supervisor.restarts >= 1
+    await eventually(restarted(supervisor), what="the restart finished")
     assert live_consumer(runtime) is not wedged
     assert seen.count(2) >= 1  # handled before the commit hung, maybe again after: at least once
 
@@ -105,5 +113,6 @@ async def test_a_consumer_whose_group_coordination_died_is_restarted_and_reads_o
 
     await eventually(handled(seen, 2), timeout=60, what="the record after the failure handled")
     [supervisor] = runtime.supervisors
+    await eventually(restarted(supervisor), what="the restart finished")
     assert supervisor.restarts == 1
     assert live_consumer(runtime) is not broken

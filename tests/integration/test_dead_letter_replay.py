@@ -47,7 +47,7 @@ async def test_dead_letters_replayed_after_the_fix_are_handled_and_never_replaye
         await eventually(all_dead_lettered, timeout=60)
         listed = await dead_letters.summarise(settings, group)
         assert listed.reasons == {"handler_error": 3}
-        assert listed.event_types == {ConsentGranted: 3}
+        assert listed.event_types == {"ConsentGranted": 3}
         assert listed.pending == 3
 
         dry = await dead_letters.replay(settings, group, dry_run=True)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 Check = Callable[[], Awaitable[None]]
+_POSITION_TIMEOUT_S = 0.5
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
 ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -42,9 +44,13 @@ class LagProbe:
         if consumer is None:
             raise RuntimeError("consumer not running")
         now = time.monotonic()
-        positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+        assigned = sorted(consumer.assignment())
+        known = await asyncio.gather(*(_position(consumer, tp) for tp in assigned))
+        positions = dict(zip(assigned, known, strict=True))
         lagging = [
-            tp for tp, position in positions.items() if (consumer.highwater(tp) or 0) > position
+            tp
+            for tp, position in positions.items()
+            if position is not None and (consumer.highwater(tp) or 0) > position
         ]
         if self._moved_at is None or positions != self._positions or not lagging:
             self._positions = positions
@@ -54,6 +60,15 @@ class LagProbe:
             raise RuntimeError(
                 f"no progress on {len(lagging)} lagging partitions, e.g. {tp.topic}[{tp.partition}]"
             )
+
+
+async def _position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    # A partition whose offset is still being looked up (a broker that just came back) has
+    # no position yet, and asking waits for one: it counts as unknown, not as stuck.
+    try:
+        return int(await asyncio.wait_for(consumer.position(tp), _POSITION_TIMEOUT_S))
+    except (TimeoutError, KafkaError):
+        return None
 
 
 class Health:

@@ -79,6 +79,8 @@ class ServiceRuntime:
         self._relay_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.supervisors: list[ConsumerSupervisor] = []
+        self.consumer_groups: dict[str, list[str]] = {}
+        """Each registered group id and the actual topics it reads."""
         self._supervision = PeriodicTask(
             "consumer-supervisor", self._supervise, settings.consumer_check_interval_s
         )
@@ -138,6 +140,7 @@ class ServiceRuntime:
             )
         )
         self._groups.append(group)
+        self.consumer_groups[group] = [self.topic(name) for name in topics]
         return dispatcher
 
     def publishes(self, topic: TopicSpec, events: Sequence[type[Event]]) -> None:

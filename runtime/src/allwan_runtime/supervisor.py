@@ -24,6 +24,7 @@ from allwan_runtime.health import LagProbe
 
 log = structlog.get_logger(__name__)
 _STOP_TIMEOUT_S = 10.0
+_PROBE_TIMEOUT_S = 5.0
 
 
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
@@ -62,9 +63,11 @@ class ConsumerSupervisor:
         reason = None if failure is None else f"coordination ended: {type(failure).__name__}"
         if reason is None and self._busy_for() == 0:
             try:
-                await self._stalled()
+                await asyncio.wait_for(self._stalled(), _PROBE_TIMEOUT_S)
             except RuntimeError as stalled:
                 reason = str(stalled)
+            except TimeoutError:
+                log.warning("consumer.probe_timed_out", group=self.group)
         if reason is not None:
             await self.restart(reason)
 

@@ -24,24 +24,19 @@ from allwan_gateway.handlers.intake import RECORDED
 from allwan_gateway.settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
-CONSUMED: dict[str, tuple[str, ...]] = {
-    "order-views": (ORDERS.name,),
-    "views": (CONSENT.name, CUSTOMERS.name, POLICIES.name, CATALOGUE.name),
-}
-"""Each consumer group's topics (its name is ``<service name>.<key>``)."""
 
 
 def register(runtime: ServiceRuntime, consumers: Consumers) -> None:
     """The two consumer groups, and the intake topics the relay publishes to (AsyncAPI)."""
     runtime.consume(
         "order-views",
-        CONSUMED["order-views"],
+        [ORDERS.name],
         consumers.order_views,
         "Orders' decisions into the order views.",
     )
     runtime.consume(
         "views",
-        CONSUMED["views"],
+        [CONSENT.name, CUSTOMERS.name, POLICIES.name, CATALOGUE.name],
         consumers.views,
         "Consents, erasures, policy versions (PC1) and the catalogue into read models.",
     )

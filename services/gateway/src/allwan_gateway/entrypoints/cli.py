@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from allwan_gateway.adapters.offsets import rewind
 from allwan_gateway.adapters.order_views import OrderViews, project_intake
 from allwan_gateway.adapters.views import COLLECTIONS
-from allwan_gateway.entrypoints.app import CONSUMED, asyncapi, build, build_app, create_app
+from allwan_gateway.entrypoints.app import asyncapi, build, build_app, create_app
 from allwan_gateway.settings import GatewaySettings
 
 
@@ -50,11 +50,8 @@ async def rebuild_read_models(settings: GatewaySettings) -> dict[str, int]:
     try:
         replayed = await rebuild(runtime.store, runtime.db, IntakeReplay(gateway.orders))
         rewound = 0
-        for name, topics in CONSUMED.items():
-            group = f"{settings.service_name}.{name}"
-            rewound += await rewind(
-                settings.kafka_bootstrap, group, [runtime.topic(t) for t in topics]
-            )
+        for group, topics in runtime.consumer_groups.items():
+            rewound += await rewind(settings.kafka_bootstrap, group, topics)
     finally:
         await runtime.mongo.close()
     return {"intake_events_replayed": replayed, "partitions_rewound": rewound}
