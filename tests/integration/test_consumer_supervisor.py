@@ -69,6 +69,18 @@ async def publish(runtime: ServiceRuntime, customer: str, version: int) -> None:
     )
 
 
+async def state_of(consumer: AIOKafkaConsumer) -> dict[str, object]:
+    """Each assigned partition's position (if known within a second) and high watermark."""
+    state: dict[str, object] = {}
+    for tp in sorted(consumer.assignment()):
+        try:
+            position: object = await asyncio.wait_for(consumer.position(tp), 1)
+        except Exception as error:
+            position = type(error).__name__
+        state[f"{tp.topic}[{tp.partition}]"] = (position, consumer.highwater(tp))
+    return state
+
+
 def live_consumer(runtime: ServiceRuntime) -> AIOKafkaConsumer:
     consumer = runtime.broker.subscribers[0].consumer  # type: ignore[attr-defined]
     assert isinstance(consumer, AIOKafkaConsumer)
@@ -92,7 +104,11 @@ async def test_a_consumer_wedged_in_an_offset_commit_is_restarted_and_reads_on(
     await publish(runtime, customer, 2)
     await publish(runtime, customer, 3)
 
-    await eventually(handled(seen, 2, 3), timeout=60, what="records after the wedge handled")
+    try:
+        await eventually(handled(seen, 2, 3), timeout=60, what="records after the wedge handled")
+    except BaseException:
+        print("wedged consumer:", await state_of(wedged), "handled:", seen)
+        raise
     [supervisor] = runtime.supervisors
     await eventually(restarted(supervisor), what="the restart finished")
     assert live_consumer(runtime) is not wedged

@@ -52,8 +52,15 @@ class LagProbe:
             for tp, position in positions.items()
             if position is not None and (consumer.highwater(tp) or 0) > position
         ]
-        if self._moved_at is None or positions != self._positions or not lagging:
-            self._positions = positions
+        # Progress is a known position that changed; one merely found or lost again (an
+        # offset still being looked up) is not.
+        moved = any(
+            self._positions.get(tp, position) != position
+            for tp, position in positions.items()
+            if position is not None
+        )
+        self._positions |= {tp: p for tp, p in positions.items() if p is not None}
+        if self._moved_at is None or moved or not lagging:
             self._moved_at = now
         elif now - self._moved_at > self.stuck_after_s:
             tp = min(lagging)

@@ -121,3 +121,39 @@ async def test_the_ready_route_answers_503_when_a_check_fails() -> None:
     assert sent[0]["status"] == 503
     await routes["/health/live"]({"type": "http"}, receive, send)
     assert sent[2]["status"] == 200
+
+
+@dataclass
+class FlickeringConsumer(FakeConsumer):
+    """A partition whose offset is being looked up again and again (a broker that just came
+    back) has a position on some probes and none on others."""
+
+    calls: int = 0
+
+    async def position(self, tp: TopicPartition) -> int:
+        if tp == OTHER:
+            self.calls += 1
+            if self.calls % 2:
+                await asyncio.sleep(3600)  # no position yet: the probe gives up on it
+        return self.positions[tp]
+
+
+OTHER = TopicPartition("allwan.orders", 1)
+
+
+async def test_a_partition_that_has_a_position_only_now_and_then_is_not_taken_for_progress() -> (
+    None
+):
+    consumer = FlickeringConsumer(positions={TP: 10, OTHER: 0}, highwaters={TP: 10, OTHER: 0})
+    probe = LagProbe(lambda: consumer, stuck_after_s=1.0)
+    await probe()
+    consumer.highwaters[TP] = 15  # records wait on one partition; the other flickers
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    reason = ""
+    while not reason and loop.time() < deadline:
+        try:
+            await probe()
+        except RuntimeError as stuck:
+            reason = str(stuck)
+    assert "no progress on 1 lagging" in reason, "a flickering partition hid a stuck consumer"
