@@ -102,6 +102,9 @@ async def test_a_consumer_wedged_in_an_offset_commit_is_restarted_and_reads_on(
 
     wedged.commit = never_returns
     await publish(runtime, customer, 2)
+    await eventually(handled(seen, 2), what="the record whose commit hangs handled")
+    # Published only now: the client, no longer polled, fetches nothing more, so only the
+    # broker knows this record is waiting.
     await publish(runtime, customer, 3)
 
     try:

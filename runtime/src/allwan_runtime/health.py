@@ -20,6 +20,7 @@ from aiokafka.errors import KafkaError
 
 Check = Callable[[], Awaitable[None]]
 _POSITION_TIMEOUT_S = 0.5
+_ENDS_TIMEOUT_S = 3.0
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
 ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -36,6 +37,10 @@ class LagProbe:
 
     consumer: Callable[[], AIOKafkaConsumer | None]
     stuck_after_s: float
+    ask_broker: bool = False
+    """Read each partition's end from the broker (a request per call) instead of the high
+    watermark the client last fetched: a client whose loop stopped polling stops fetching
+    too, so its own watermark shows no lag at all."""
     _positions: dict[TopicPartition, int] = field(default_factory=dict)
     _moved_at: float | None = None
 
@@ -47,10 +52,11 @@ class LagProbe:
         assigned = sorted(consumer.assignment())
         known = await asyncio.gather(*(_position(consumer, tp) for tp in assigned))
         positions = dict(zip(assigned, known, strict=True))
+        ends = await self._ends(consumer, assigned)
         lagging = [
             tp
             for tp, position in positions.items()
-            if position is not None and (consumer.highwater(tp) or 0) > position
+            if position is not None and (ends.get(tp) or 0) > position
         ]
         # Progress is a known position that changed; one merely found or lost again (an
         # offset still being looked up) is not.
@@ -67,6 +73,17 @@ class LagProbe:
             raise RuntimeError(
                 f"no progress on {len(lagging)} lagging partitions, e.g. {tp.topic}[{tp.partition}]"
             )
+
+    async def _ends(
+        self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]
+    ) -> dict[TopicPartition, int | None]:
+        if self.ask_broker and assigned:
+            try:
+                ends = await asyncio.wait_for(consumer.end_offsets(assigned), _ENDS_TIMEOUT_S)
+                return {tp: int(offset) for tp, offset in ends.items()}
+            except (TimeoutError, KafkaError):
+                pass  # the broker did not say: the client's own view is all there is
+        return {tp: consumer.highwater(tp) for tp in assigned}
 
 
 async def _position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:

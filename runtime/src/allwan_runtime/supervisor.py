@@ -52,7 +52,14 @@ class ConsumerSupervisor:
         self.restarts = 0
         self._subscriber = subscriber
         self._busy_for = handler_busy_for
-        self._stalled = LagProbe(lambda: getattr(subscriber, "consumer", None), restart_after_s)
+        self._stalled = self._probe(restart_after_s)
+
+    def _probe(self, stuck_after_s: float) -> LagProbe:
+        # The broker's end offsets: a wedged loop stops the client fetching, so the client's
+        # own high watermark would show no lag.
+        return LagProbe(
+            lambda: getattr(self._subscriber, "consumer", None), stuck_after_s, ask_broker=True
+        )
 
     async def check(self) -> None:
         """Restart the subscriber if its coordination died or it stalled; else do nothing."""
@@ -80,8 +87,6 @@ class ConsumerSupervisor:
             log.warning("consumer.stop_failed", group=self.group, error=type(error).__name__)
             self._subscriber.consumer = None
         await self._subscriber.start()
-        self._stalled = LagProbe(
-            lambda: getattr(self._subscriber, "consumer", None), self._stalled.stuck_after_s
-        )
+        self._stalled = self._probe(self._stalled.stuck_after_s)
         self.restarts += 1
         log.info("consumer.restarted", group=self.group, restarts=self.restarts)
