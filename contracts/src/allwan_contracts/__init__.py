@@ -30,6 +30,7 @@ from allwan_contracts.errors import (
 )
 from allwan_contracts.fields import Channel, reject_card_numbers
 from allwan_contracts.orders import (
+    ORDER_EVENTS,
     AgeAttestation,
     CancellationReason,
     CardBrand,
@@ -76,6 +77,7 @@ __all__ = [
     "CONSENT",
     "CUSTOMERS",
     "ORDERS",
+    "ORDER_EVENTS",
     "POLICIES",
     "REGISTRY",
     "AgeAttestation",

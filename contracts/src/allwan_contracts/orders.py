@@ -256,3 +256,16 @@ class OrderRejected(_OrderEvent):
     request_id: UUID
     reason: RejectionReason
     message: RejectionMessage
+
+
+ORDER_EVENTS: tuple[type[Event], ...] = (
+    OrderPlaced,
+    OrderRejected,
+    OrderPaid,
+    SubscriptionActivated,
+    OrderCancelled,
+    OrderRefunded,
+    OrderExpired,
+)
+"""Every event of an order's life on ``allwan.orders``: what the order records, and what a
+view of orders is built from."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from allwan_contracts import CatalogueUpdated
+from allwan_contracts import ORDER_EVENTS, CatalogueUpdated
 from allwan_runtime.eventstore import Streams
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health
@@ -23,7 +23,6 @@ from allwan_gateway.adapters.decisions import Decisions
 from allwan_gateway.adapters.documents import MongoDocuments
 from allwan_gateway.adapters.notifier import NotifierLedger
 from allwan_gateway.adapters.order_views import (
-    ORDER_EVENTS,
     CustomerOrders,
     OrderViews,
     project_order,

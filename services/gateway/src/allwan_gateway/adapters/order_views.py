@@ -16,17 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from allwan_contracts import (
-    Event,
-    OrderCancelled,
-    OrderExpired,
-    OrderPaid,
-    OrderPlaced,
-    OrderRefunded,
-    OrderRejected,
-    OrderRequestKind,
-    SubscriptionActivated,
-)
+from allwan_contracts import Event
+from allwan_contracts import orders as decided
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import OrderRequested
 from allwan_runtime.mongo import Document
@@ -36,16 +27,6 @@ from allwan_gateway.handlers.ports import Documents, PendingOrder
 ORDERS = "orders"
 CUSTOMER_ORDERS = "customer_orders"
 FINGERPRINT = "_fingerprint"
-ORDER_EVENTS: tuple[type[Event], ...] = (
-    OrderPlaced,
-    OrderRejected,
-    OrderPaid,
-    SubscriptionActivated,
-    OrderCancelled,
-    OrderRefunded,
-    OrderExpired,
-)
-"""What the order views are built from, all of it published by orders."""
 
 
 def slot_id(customer_id: str, n: int) -> str:
@@ -142,7 +123,7 @@ def order_fields(envelope: Envelope, event: Event) -> Document:  # noqa: PLR0911
     """What one order event says about the order, as ``$set`` fields."""
     at = envelope.occurred_at
     match event:
-        case OrderPlaced():
+        case decided.OrderPlaced():
             return {
                 "status": "placed",
                 "customer_id": event.customer_id,
@@ -152,23 +133,23 @@ def order_fields(envelope: Envelope, event: Event) -> Document:  # noqa: PLR0911
                 "currency": event.currency,
                 "placed_at": at,
             }
-        case OrderRejected():
+        case decided.OrderRejected():
             rejection = {"request": event.request.value, "reason": event.reason.value}
             fields: Document = {"rejection": rejection | {"message": event.message, "at": at}}
-            if event.request is OrderRequestKind.PLACE:
+            if event.request is decided.OrderRequestKind.PLACE:
                 fields |= {"status": "rejected", "customer_id": event.customer_id}
             return fields
-        case OrderPaid():
+        case decided.OrderPaid():
             return {"status": "paid", "paid_halalas": event.amount_halalas, "paid_at": at}
-        case SubscriptionActivated():
+        case decided.SubscriptionActivated():
             return {"status": "active", "starts_at": event.starts_at, "ends_at": event.ends_at}
-        case OrderCancelled():
+        case decided.OrderCancelled():
             return {"status": "cancelled", "cancelled_at": at}
-        case OrderRefunded():
+        case decided.OrderRefunded():
             # Keyed by version, a safe field name: the amount refunded shows their sum.
             refund: Document = {f"refunds.{envelope.aggregate_version}": event.refund_halalas}
             return refund | ({"status": "refunded"} if event.fully_refunded else {})
-        case OrderExpired():
+        case decided.OrderExpired():
             return {"status": "expired", "expired_at": at}
     return {}
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from allwan_contracts import (
+    ORDER_EVENTS,
     CancellationReason,
     ExpiryReason,
     OrderCancelled,
@@ -46,15 +47,7 @@ class Order(Aggregate):
     """One order (stream ``order:<id>``), from placement or refusal to its end."""
 
     aggregate_type: ClassVar[str] = "order"
-    event_classes: ClassVar[tuple[type[Event], ...]] = (
-        OrderPlaced,
-        OrderRejected,
-        OrderPaid,
-        SubscriptionActivated,
-        OrderCancelled,
-        OrderRefunded,
-        OrderExpired,
-    )
+    event_classes: ClassVar[tuple[type[Event], ...]] = ORDER_EVENTS
     """What an order records, all on ``allwan.orders``."""
 
     def __init__(self, aggregate_id: str) -> None:
