@@ -239,8 +239,12 @@ class ServiceRuntime:
             await self._supervision.start()
 
     async def _supervise(self) -> None:
-        for supervisor in self.supervisors:
-            await supervisor.check()
+        try:
+            await asyncio.wait_for(self._kafka_metadata(), 2.0)
+            answers = True
+        except Exception:  # any failure means: not now
+            answers = False
+        await asyncio.gather(*(supervisor.check(answers) for supervisor in self.supervisors))
 
     async def stop_supervision(self) -> None:
         """No more consumer restarts: the consumers are about to stop."""

@@ -14,6 +14,7 @@ uncommitted records are delivered again: at-least-once) and starts it afresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from allwan_runtime.health import LagProbe
 log = structlog.get_logger(__name__)
 _STOP_TIMEOUT_S = 10.0
 _PROBE_TIMEOUT_S = 5.0
+_START_TIMEOUT_S = 30.0
 
 
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
@@ -53,6 +55,7 @@ class ConsumerSupervisor:
         self._subscriber = subscriber
         self._busy_for = handler_busy_for
         self._stalled = self._probe(restart_after_s)
+        self._start_pending = False
 
     def _probe(self, stuck_after_s: float) -> LagProbe:
         # The broker's end offsets: a wedged loop stops the client fetching, so the client's
@@ -61,8 +64,17 @@ class ConsumerSupervisor:
             lambda: getattr(self._subscriber, "consumer", None), stuck_after_s, ask_broker=True
         )
 
-    async def check(self) -> None:
-        """Restart the subscriber if its coordination died or it stalled; else do nothing."""
+    async def check(self, broker_answers: bool = True) -> None:
+        """Restart the subscriber if its coordination died or it stalled; else do nothing.
+
+        Never while the broker does not answer: a new client would meet the same outage, and
+        starting one against a frozen broker can hang. A restart whose start failed is
+        retried at the next check.
+        """
+        if self._start_pending:
+            if broker_answers:
+                await self._start()
+            return
         consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
         if consumer is None or not getattr(self._subscriber, "running", False):
             return
@@ -75,7 +87,7 @@ class ConsumerSupervisor:
                 reason = str(stalled)
             except TimeoutError:
                 log.warning("consumer.probe_timed_out", group=self.group)
-        if reason is not None:
+        if reason is not None and broker_answers:
             await self.restart(reason)
 
     async def restart(self, reason: str) -> None:
@@ -86,7 +98,18 @@ class ConsumerSupervisor:
         except (TimeoutError, Exception) as error:  # a wedged client must not keep it down
             log.warning("consumer.stop_failed", group=self.group, error=type(error).__name__)
             self._subscriber.consumer = None
-        await self._subscriber.start()
+        self._start_pending = True
+        await self._start()
+
+    async def _start(self) -> None:
+        try:
+            await asyncio.wait_for(self._subscriber.start(), _START_TIMEOUT_S)
+        except (TimeoutError, Exception) as error:  # tried again at the next check
+            log.warning("consumer.start_failed", group=self.group, error=type(error).__name__)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._subscriber.stop(), _STOP_TIMEOUT_S)
+            return
+        self._start_pending = False
         self._stalled = self._probe(self._stalled.stuck_after_s)
         self.restarts += 1
         log.info("consumer.restarted", group=self.group, restarts=self.restarts)
