@@ -1,40 +1,76 @@
-"""Place-order requests per second through the gateway, against a bare FastAPI endpoint.
+"""Place-order through the gateway, against a bare FastAPI endpoint on the same servers.
 
-Both apps run in this process behind ``httpx.AsyncClient`` with ``ASGITransport`` (no sockets),
-driven by the same number of concurrent clients with the same bodies. The bare endpoint only
-validates the body with the gateway's own ``PlaceOrder`` model. The gateway does the whole
-intake: authentication (JWT), rate limit, body rules (JSON, operator keys, card scan), sealing
-of four personal fields under the customer's key, the idempotency claim, the pending order
-and its customer index, the ``OrderRequested`` append (outbox entry and commit) in MongoDB
-or FerretDB, and its relay publishes to Kafka meanwhile. It answers 202 at once
-(``decision_wait_s = 0``): no orders service runs, and the bound would only measure the wait.
+Three servers, each a process of its own under uvicorn, reached over loopback HTTP by the
+same client in this process, with the same bodies and headers:
+
+- bare (``bench.bare``): validates the body with the gateway's ``PlaceOrder`` model and
+  inserts it into the same MongoDB-protocol server, nothing else: the baseline;
+- intake (202): the gateway alone, ``ALLWAN_DECISION_WAIT_S=0``. Authentication (JWT), rate
+  limit, body rules, sealing of the four personal fields under the customer's key, the
+  idempotency claim, the pending order, the ``OrderRequested`` append; its relay publishes
+  meanwhile;
+- decision (201): the gateway and the orders service, the gateway waiting for the decision
+  (``ALLWAN_DECISION_WAIT_S=2``, the default): the above, then orders consumes the intake,
+  opens the contact, places the order and publishes ``OrderPlaced``, which the gateway's
+  ``order-views`` consumer projects and the waiting request answers with 201.
+
+Each is measured twice after a warm-up: at a fixed offered load (``rate`` requests/s, sent
+on schedule whatever the answers; latency counts from when a request was due, so a server
+that falls behind shows it), then at its maximum (``concurrency`` clients, each sending its
+next request as soon as the previous one is answered), each once the servers' processes
+are idle again (what the previous run left queued is done). Throughput counts 2xx answers
+only: a 503 is quick, not served. The rate limit is set far above both loads. Every run uses
+databases and topics of its own. The client shares the machine's cores with the servers,
+the same for all three.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
+import itertools
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
-from typing import Any
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
 
 import httpx
 from allwan_devstack import Endpoints
-from allwan_gateway.domain.auth import Role
-from allwan_gateway.entrypoints.app import build, create_app
-from allwan_gateway.entrypoints.schemas.requests import PlaceOrder
-from allwan_gateway.settings import GatewaySettings
-from allwan_runtime.keystore import generate_master_key
-from fastapi import FastAPI
-from pydantic import SecretStr
-from pymongo import AsyncMongoClient
+from allwan_devstack.ports import pick_free_ports
+from allwan_devstack.system import dev_secrets
+from pymongo import MongoClient
+
+from bench.bare import PATH
+from bench.chaos import PhaseRunner
+
+REPO: Final = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S: Final = 120.0
+REQUEST_TIMEOUT_S: Final = 120.0
+DECISION_WAIT_S: Final = 2.0
+MAX_CONNECTIONS: Final = 1000
+QUIET_CPU: Final = 0.1
+"""Core-seconds per second below which a server counts as idle (consumers and the relay
+poll even then)."""
+SETTLE_S: Final = 600.0
 
 
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
+@dataclass(frozen=True)
+class Options:
+    """What ``./dev bench gateway`` was asked for."""
+
+    requests: int = 1000
+    """Per measurement: as many at the fixed load as at the maximum."""
+    rate: float = 100.0
+    concurrency: int = 16
+    customers: int = 50
 
 
 def body(n: int) -> dict[str, Any]:
@@ -53,102 +89,336 @@ def body(n: int) -> dict[str, Any]:
     }
 
 
-def bare_app() -> FastAPI:
-    app = FastAPI()
+@dataclass
+class Answers:
+    """What one measurement got back; latencies in seconds."""
 
-    @app.post("/v1/orders", status_code=202)
-    async def place(order: PlaceOrder) -> dict[str, str]:
-        return {"status": "accepted"}
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
 
-    return app
+    def as_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+        count = sum(self.statuses.values())
+        served = sum(n for status, n in self.statuses.items() if status.startswith("2"))
 
+        def ms(q: float) -> float | None:
+            if not ordered:
+                return None
+            return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 1)
 
-async def drive(
-    app: Any, count: int, concurrency: int, headers: list[dict[str, str]]
-) -> dict[str, Any]:
-    """``count`` requests from ``concurrency`` clients; throughput and latency."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    next_n = iter(range(count))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://bench") as http:
-
-        async def client(k: int) -> None:
-            for n in next_n:
-                sent = time.perf_counter()
-                answer = await http.post(
-                    "/v1/orders",
-                    json=body(n),
-                    headers=headers[k] | {"Idempotency-Key": f"bench-{uuid.uuid4()}"},
-                )
-                latencies.append(time.perf_counter() - sent)
-                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client(k) for k in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
-    return {
-        "requests_per_s": round(count / elapsed, 1),
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
-        "statuses": statuses,
-    }
-
-
-async def run(servers: Endpoints, count: int, concurrency: int) -> dict[str, Any]:
-    run_id = uuid.uuid4().hex[:8]
-    secret = SecretStr(generate_master_key())
-    settings = GatewaySettings(
-        gateway_jwt_secret=secret,
-        gateway_storefront_api_key=secret,
-        gateway_staff_api_key=secret,
-        salla_webhook_secret=secret,
-        whatsapp_app_secret=secret,
-        whatsapp_verify_token=secret,
-        ip_hash_key=secret,
-        service_name=f"bench-gw-{run_id}",
-        kafka_bootstrap=servers.kafka_bootstrap,
-        kafka_topic_prefix=f"bench{run_id}.",
-        mongo_url=SecretStr(servers.mongo_url),
-        keys_db=f"bench_keys_{run_id}",
-        master_keys=SecretStr(f"k1:{generate_master_key()}"),
-        blind_index_key=SecretStr(generate_master_key()),
-        decision_wait_s=0.0,
-        rate_limit_per_s=1e9,
-        rate_limit_burst=10**9,
-    )
-    gateway, _ = build(settings)
-    tokens = [
-        {
-            "Authorization": "Bearer "
-            + gateway.tokens.issue(Role.CUSTOMER, f"bench-{k}", "storefront", gateway.clock())
+        return {
+            "requests": count,
+            "served_per_s": round(served / self.elapsed_s, 1) if self.elapsed_s else 0.0,
+            "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
+            "p99_ms": ms(0.99),
+            "max_ms": ms(1.0),
+            "statuses": dict(sorted(self.statuses.items())),
         }
-        for k in range(concurrency)
-    ]
-    warmup = max(concurrency, count // 20)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server under test: where it answers, and its processes (to see when it is idle)."""
+
+    url: str
+    pids: Callable[[], list[int]]
+    api_key: str = ""
+
+
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time the processes have used so far (Linux ``/proc``); None where unreadable."""
+    total = 0.0
+    for pid in pids:
+        try:
+            # The fields after the command name: utime and stime are the 12th and 13th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def settle(server: Server) -> float | None:
+    """Seconds until the server's processes are idle again (less than ``QUIET_CPU`` of a
+    core over a second): the work a measurement left queued (relay, consumers, decisions)
+    is done before the next one starts. None if they were still busy after ``SETTLE_S``."""
+    started = time.monotonic()
+    before = await asyncio.to_thread(_cpu_seconds, server.pids())
+    while before is not None and time.monotonic() - started < SETTLE_S:
+        await asyncio.sleep(1.0)
+        now = await asyncio.to_thread(_cpu_seconds, server.pids())
+        if now is None or now - before < QUIET_CPU:
+            return round(time.monotonic() - started, 1)
+        before = now
+    return None if before is not None else 0.0
+
+
+Send = Callable[[], Awaitable[str]]
+"""Sends the next request; its status code as text, or the transport error's name."""
+
+
+async def at_rate(send: Send, count: int, rate: float) -> Answers:
+    """``count`` requests sent on schedule, ``rate`` per second, whatever the answers."""
+    answers = Answers()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def one(due: float) -> None:
+        answers.statuses[await send()] += 1
+        answers.latencies.append(loop.time() - due)
+
+    sending: list[asyncio.Task[None]] = []
+    for k in range(count):
+        due = started + k / rate
+        ahead = due - loop.time()
+        if ahead > 0:
+            await asyncio.sleep(ahead)  # the schedule is the point: open-loop load
+        sending.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*sending)
+    answers.elapsed_s = loop.time() - started
+    return answers
+
+
+async def at_most(send: Send, count: int, concurrency: int) -> Answers:
+    """``count`` requests from ``concurrency`` clients, each waiting for its previous answer."""
+    answers = Answers()
+    turns = iter(range(count))
+    loop = asyncio.get_running_loop()
+
+    async def client() -> None:
+        for _ in turns:
+            sent = loop.time()
+            answers.statuses[await send()] += 1
+            answers.latencies.append(loop.time() - sent)
+
+    started = loop.time()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    answers.elapsed_s = loop.time() - started
+    return answers
+
+
+class Target:
+    """One server under test: its URL, and the next request's body and headers."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: list[str], label: str) -> None:
+        self.http = http
+        self.tokens = tokens
+        self.label = label
+        self.numbers: Iterator[int] = itertools.count()
+
+    async def send(self) -> str:
+        n = next(self.numbers)
+        headers = {
+            "Authorization": f"Bearer {self.tokens[n % len(self.tokens)]}",
+            "Idempotency-Key": f"{self.label}-{n:08d}",
+        }
+        try:
+            answer = await self.http.post(PATH, json=body(n), headers=headers)
+        except httpx.TransportError as error:
+            return type(error).__name__
+        return str(answer.status_code)
+
+
+async def measure(
+    target: Target, server: Server, options: Options, *, decided: bool = False
+) -> dict[str, Any]:
+    """Warm up, then the fixed load, then the maximum, each after the server went idle."""
+    if decided:
+        # Consumer groups joined and the catalogue read: one order decided within the bound.
+        status, deadline = "", time.monotonic() + START_TIMEOUT_S
+        while status != "201":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no order decided within {START_TIMEOUT_S:.0f}s: {status}")
+            status = await target.send()
+    await at_most(target.send, max(50, options.concurrency * 4), options.concurrency)
+    idle_after_warmup = await settle(server)
+    fixed = await at_rate(target.send, options.requests, options.rate)
+    idle_after_fixed = await settle(server)
+    top = await at_most(target.send, options.requests, options.concurrency)
+    idle_after_max = await settle(server)
+    result = {
+        "fixed_load": {
+            "offered_per_s": options.rate,
+            **fixed.as_dict(),
+            "idle_before_s": idle_after_warmup,
+            "idle_after_s": idle_after_fixed,
+        },
+        "max": {**top.as_dict(), "idle_after_s": idle_after_max},
+    }
+    if decided:
+        for run, answers in ((result["fixed_load"], fixed), (result["max"], top)):
+            placed = answers.statuses.get("201", 0)
+            run["decided_share"] = round(placed / run["requests"], 4)
+            run["decided_per_s"] = round(placed / answers.elapsed_s, 1)
+    return result
+
+
+def _client(url: str) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+    )
+    return httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, limits=limits)
+
+
+async def _until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2.0) as http:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/ready")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    tail = (await asyncio.to_thread(log.read_text, errors="replace"))[-2000:]
+    raise RuntimeError(f"the bare endpoint did not start: {tail}")
+
+
+def _spawn_bare(port: int, env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bench.bare", str(port)],
+            cwd=REPO,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@contextlib.asynccontextmanager
+async def bare_server(servers: Endpoints, database: str, state: Path) -> AsyncIterator[Server]:
+    """``bench.bare`` in a process of its own."""
+    (port,) = pick_free_ports(1)
+    log = state / "bare.log"
+    env = os.environ | {"BENCH_MONGO_URL": servers.mongo_url, "BENCH_MONGO_DB": database}
+    process = await asyncio.to_thread(_spawn_bare, port, env, log)
+    url = f"http://127.0.0.1:{port}"
     try:
-        await drive(bare_app(), warmup, concurrency, tokens)
-        bare = await drive(bare_app(), count, concurrency, tokens)
-        # The gateway logs each request (a real cost, kept) to stdout: not onto the result.
-        with contextlib.redirect_stdout(_Discard()):
-            async with gateway.lifespan():
-                app = create_app(gateway)
-                await drive(app, warmup, concurrency, tokens)
-                allwan = await drive(app, count, concurrency, tokens)
+        await _until_ready(url, process, log)
+        yield Server(url, lambda: [process.pid])
     finally:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.mongo_url)
-        await client.drop_database(settings.database_name)
-        await client.drop_database(settings.keys_db)
-        await client.close()
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, 20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongo_url)
+        with client:
+            client.drop_database(database)
+
+
+@contextlib.asynccontextmanager
+async def allwan_services(
+    servers: Endpoints, phase: str, state: Path, services: tuple[str, ...], wait_s: float
+) -> AsyncIterator[Server]:
+    """``services`` as processes, with databases and topics of the phase's own: the gateway
+    (with the storefront's API key) and whatever it waits on."""
+    runner = PhaseRunner(state / phase, servers, phase)
+    env = {
+        "ALLWAN_KAFKA_TOPIC_PREFIX": f"{phase}.",
+        "ALLWAN_KEYS_DB": f"{phase}_keys",
+        "ALLWAN_DECISION_WAIT_S": str(wait_s),
+        # One storefront sends every request: its bucket must not be what is measured.
+        "ALLWAN_RATE_LIMIT_PER_S": "1000000",
+        "ALLWAN_RATE_LIMIT_BURST": "1000000",
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+    }
+    try:
+        system = await asyncio.to_thread(runner.start, None, env, START_TIMEOUT_S, services)
+        key = dev_secrets(runner.state_dir)["ALLWAN_GATEWAY_STOREFRONT_API_KEY"]
+
+        def pids() -> list[int]:
+            return [pid for service in services if (pid := runner.pid(service)) is not None]
+
+        yield Server(system.gateway_url, pids, key)
+    finally:
+        await asyncio.to_thread(runner.stop)
+        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongo_url)
+        with client:
+            for name in (*services, "keys"):
+                client.drop_database(f"{phase}_{name}")
+
+
+async def customer_tokens(http: httpx.AsyncClient, api_key: str, customers: list[str]) -> list[str]:
+    """A token for each customer, as the storefront gets them."""
+    tokens = []
+    for customer in customers:
+        answer = await http.post(
+            "/v1/auth/customer-token",
+            json={"customer_id": customer},
+            headers={"X-API-Key": api_key},
+        )
+        answer.raise_for_status()
+        tokens.append(str(answer.json()["access_token"]))
+    return tokens
+
+
+def _ratio(allwan: float, bare: Mapping[str, Any]) -> float | None:
+    top = bare["max"]["served_per_s"]
+    return round(allwan / top, 4) if top else None
+
+
+async def run(servers: Endpoints, options: Options) -> dict[str, Any]:
+    run_id = f"g{uuid.uuid4().hex[:8]}"
+    customers = [f"{run_id}c{k:04d}" for k in range(options.customers)]
+    with tempfile.TemporaryDirectory() as scratch:
+        state = Path(scratch)
+        results: dict[str, dict[str, Any]] = {}
+        recording = allwan_services(servers, f"{run_id}intake", state, ("gateway",), 0.0)
+        async with recording as server, _client(server.url) as http:
+            tokens = await customer_tokens(http, server.api_key, customers)
+            target = Target(http, tokens, f"{run_id}-i")
+            results["intake"] = await measure(target, server, options)
+        async with (
+            bare_server(servers, f"{run_id}_bare", state) as server,
+            _client(server.url) as http,
+        ):
+            # The same headers, tokens included, though the bare endpoint reads none.
+            target = Target(http, tokens, f"{run_id}-b")
+            results["bare"] = await measure(target, server, options)
+        deciding = allwan_services(
+            servers, f"{run_id}decide", state, ("orders", "gateway"), DECISION_WAIT_S
+        )
+        async with deciding as server, _client(server.url) as http:
+            tokens = await customer_tokens(http, server.api_key, customers)
+            target = Target(http, tokens, f"{run_id}-d")
+            results["decision"] = await measure(target, server, options, decided=True)
+    bare, intake, decision = results["bare"], results["intake"], results["decision"]
     return {
         "benchmark": "gateway",
-        "requests": count,
-        "concurrency": concurrency,
-        "transport": "in-process ASGI (httpx.ASGITransport)",
-        "bare_fastapi_validation_only": bare,
-        "gateway_place_order_intake": allwan,
-        "ratio_gateway_to_bare_throughput": round(
-            allwan["requests_per_s"] / bare["requests_per_s"], 4
-        ),
+        "requests_per_measurement": options.requests,
+        "offered_per_s": options.rate,
+        "concurrency_at_max": options.concurrency,
+        "customers": options.customers,
+        "transport": "HTTP over loopback, each server a uvicorn process of its own",
+        "bare_fastapi_validate_and_insert": bare,
+        "gateway_intake_202": intake,
+        "gateway_decision_201": decision,
+        "ratio_intake_to_bare": _ratio(intake["max"]["served_per_s"], bare),
+        # 201s only: a 202 is an order not decided within the bound.
+        "ratio_decision_to_bare": _ratio(decision["max"]["decided_per_s"], bare),
     }
+
+
+def summary(result: Mapping[str, Any]) -> str:
+    """The result in one line."""
+    bare = result["bare_fastapi_validate_and_insert"]
+    intake, decision = result["gateway_intake_202"], result["gateway_decision_201"]
+    rate = result["offered_per_s"]
+
+    def at_load(run: Mapping[str, Any]) -> str:
+        fixed = run["fixed_load"]
+        return f"p50 {fixed['p50_ms']} ms p99 {fixed['p99_ms']} ms at {rate:g}/s offered"
+
+    return (
+        f"gateway: place-order 201 max {decision['max']['decided_per_s']:,.0f} req/s "
+        f"(ratio to bare {result['ratio_decision_to_bare']}, "
+        f"{decision['max']['decided_share']:.0%} decided), {at_load(decision)}; "
+        f"intake 202 max {intake['max']['served_per_s']:,.0f} req/s "
+        f"(ratio to bare {result['ratio_intake_to_bare']}), {at_load(intake)}; "
+        f"bare max {bare['max']['served_per_s']:,.0f} req/s, {at_load(bare)}"
+    )

@@ -236,3 +236,14 @@ async def run(servers: Endpoints, customers: int = 10_000, connections: int = 4)
         "allwan_enumeration_s": round(measured["enumerated_s"], 2),
         "allwan_total_s": round(allwan_s, 2),
     }
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The result in one line."""
+    return (
+        f"notifier: allwan {result['allwan_emails_per_s']:,.0f} emails/s, raw aiosmtplib "
+        f"{result['raw_aiosmtplib_emails_per_s']:,.0f}/s over the same "
+        f"{result['smtp_connections']} connections: ratio {result['ratio_allwan_to_raw']} "
+        f"({result['customers']:,} customers, enumeration {result['allwan_enumeration_s']} s "
+        f"of {result['allwan_total_s']} s)"
+    )

@@ -112,7 +112,7 @@ async def test_a_consumer_wedged_in_an_offset_commit_is_restarted_and_reads_on(
     except BaseException:
         print("wedged consumer:", await state_of(wedged), "handled:", seen)
         raise
-    [supervisor] = runtime.supervisors
+    [supervisor] = runtime.supervision.supervisors
     await eventually(restarted(supervisor), what="the restart finished")
     assert live_consumer(runtime) is not wedged
     assert seen.count(2) >= 1  # handled before the commit hung, maybe again after: at least once
@@ -131,7 +131,7 @@ async def test_a_consumer_whose_group_coordination_died_is_restarted_and_reads_o
     await publish(runtime, customer, 2)
 
     await eventually(handled(seen, 2), timeout=60, what="the record after the failure handled")
-    [supervisor] = runtime.supervisors
+    [supervisor] = runtime.supervision.supervisors
     await eventually(restarted(supervisor), what="the restart finished")
     assert supervisor.restarts == 1
     assert live_consumer(runtime) is not broken

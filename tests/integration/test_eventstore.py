@@ -32,6 +32,10 @@ def envelopes(aggregate_id: str, first_version: int, count: int) -> list[Envelop
     ]
 
 
+async def keys_in_outbox(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
+    return [key for entry in await db["outbox"].find({}).to_list() for key in entry["keys"]]
+
+
 @pytest.fixture
 async def store(db: AsyncDatabase[dict[str, Any]]) -> EventStore:
     event_store = EventStore(db)
@@ -86,7 +90,7 @@ async def test_all_events_of_one_command_are_stored_together(
     commits = await db["event_commits"].find({"stream_id": f"probe:{stream}"}).to_list()
     assert len(commits) == 1
     assert [e["aggregate_version"] for e in commits[0]["events"]] == [1, 2, 3, 4]
-    assert await db["outbox"].count_documents({"_id": commits[0]["_id"]}) == 1
+    assert await db["outbox"].count_documents({"keys": commits[0]["_id"]}) == 1
 
 
 async def test_a_writer_that_died_between_outbox_and_commit_leaves_the_stream_usable(
@@ -107,3 +111,48 @@ async def test_events_out_of_sequence_are_rejected_before_writing(store: EventSt
     with pytest.raises(ValueError, match="does not follow"):
         await store.append(envelopes(stream, 2, 1), expected_version=0)
     assert await store.load(f"probe:{stream}") == []
+
+
+async def test_a_lost_race_among_concurrent_appends_fails_that_append_alone(
+    store: EventStore, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    contested = f"p-{uuid.uuid4().hex}"
+    await store.append(envelopes(contested, 1, 1), expected_version=0)
+    others = [f"p-{uuid.uuid4().hex}" for _ in range(6)]
+
+    results = await asyncio.gather(
+        *(store.append(envelopes(other, 1, 2), expected_version=0) for other in others),
+        store.append(envelopes(contested, 2, 1), expected_version=1),
+        store.append(envelopes(contested, 2, 2), expected_version=1),
+        return_exceptions=True,
+    )
+
+    assert results[:6] == [2] * 6
+    rivals = results[6:]
+    assert sum(isinstance(r, ConcurrencyConflict) for r in rivals) == 1
+    won = next(r for r in rivals if isinstance(r, int))
+    loaded = await store.load(f"probe:{contested}")
+    assert [e.aggregate_version for e in loaded] == list(range(1, won + 1))
+    for other in others:
+        assert [e.aggregate_version for e in await store.load(f"probe:{other}")] == [1, 2]
+    # The outbox names every stored commit once: the lost race's key is the winner's to publish.
+    stored = [commit["_id"] for commit in await db["event_commits"].find({}).to_list()]
+    assert len(stored) == 8
+    assert sorted(await keys_in_outbox(db)) == sorted(stored)
+
+
+async def test_an_append_cancelled_while_waiting_for_its_write_leaves_the_others_to_finish(
+    store: EventStore,
+) -> None:
+    streams = [f"p-{uuid.uuid4().hex}" for _ in range(8)]
+    appends = [
+        asyncio.create_task(store.append(envelopes(stream, 1, 1), expected_version=0))
+        for stream in streams
+    ]
+    await asyncio.sleep(0)  # every append is now waiting for its commit to be written
+    appends[0].cancel()
+
+    async with asyncio.timeout(30):
+        assert await asyncio.gather(*appends[1:]) == [1] * 7
+    for stream in streams[1:]:
+        assert [e.aggregate_version for e in await store.load(f"probe:{stream}")] == [1]

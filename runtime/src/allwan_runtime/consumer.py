@@ -1,28 +1,54 @@
-"""FastStream subscribers with at-least-once delivery and a dead-letter topic.
+"""FastStream subscribers with at-least-once delivery, one offset commit per batch, and a
+dead-letter topic.
 
-Offsets are committed only after a record was handled or dead-lettered
-(``AckPolicy.NACK_ON_ERROR`` with auto-commit off): a crash or a shutdown mid-record means
-the record is delivered again, so handlers must be idempotent (see ``projection``).
+A consumer takes up to ``Batching.max_records`` records from Kafka at once and hands them to
+the dispatcher one at a time, each partition's in order. The batch is committed once, when
+it is done: Kafka 4.1 holds each offset commit for ``group.coordinator.append.linger.ms``
+(5 ms), so a commit per record capped a consumer near 150 records/s.
+
+What is committed is what was handled, ignored or dead-lettered, and nothing past it:
+- a record whose transient failure outlasts its retries (``StillFailing``) stops its
+  partition for the rest of the batch, and the partition is rewound to it, so it is
+  delivered again; the other partitions go on;
+- at shutdown, or once a batch has run ``Batching.max_s``, the record in hand is finished and
+  every partition is rewound to its first record not handled;
+- the commit is FastStream's acknowledgement of the batch (``AckPolicy.NACK_ON_ERROR``,
+  auto-commit off): the consumer's positions, which the rewinds made "handled so far". An
+  error escaping the batch makes FastStream rewind every partition to the batch's start.
+A crash before the commit delivers the whole batch again, so handlers must be idempotent
+(see ``projection``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from itertools import chain
+from typing import Any, cast
 
 import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 from allwan_contracts.topics import dead_letter_topic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import StreamMessage
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 
-from allwan_runtime.dispatch import DeadLetter, Dispatcher, Outcome
+from allwan_runtime.dispatch import DeadLetter, Dispatcher
 from allwan_runtime.wire import headers_to_text
 
 log = structlog.get_logger(__name__)
+_tracer = trace.get_tracer(__name__)
+_POLL_MS = 500
+"""How long an idle consumer waits for records in one poll; it answers as soon as one comes."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +66,152 @@ class Membership:
     heartbeat_interval_s: float = 3.0
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
+@dataclass(frozen=True)
+class Batching:
+    """How many records a consumer takes at once, and how long it works on them.
+
+    One offset commit covers a batch. ``max_s`` bounds a batch of slow records: past it no
+    further record is started, what was handled is committed and the rest is read again, so
+    the consumer's progress stays visible (``health.LagProbe``) and a crash re-delivers little.
+    """
+
+    max_records: int = 500
+    max_s: float = 5.0
+
+
+class BatchProgress:
+    """Which records of one batch are done (handled, ignored or dead-lettered), by partition."""
+
+    def __init__(self, records: Sequence[ConsumerRecord]) -> None:
+        self._records = records
+        self._next: dict[TopicPartition, int] = {}
+        self._halted: set[TopicPartition] = set()
+        self.done_count = 0
+
+    def done(self, record: ConsumerRecord) -> None:
+        """``record`` is done: its partition may be committed past it."""
+        self._next[_partition(record)] = record.offset + 1
+        self.done_count += 1
+
+    def halt(self, record: ConsumerRecord) -> None:
+        """``record`` was not done: neither it nor any later record of its partition is."""
+        self._halted.add(_partition(record))
+
+    def halted(self, record: ConsumerRecord) -> bool:
+        """Whether an earlier record of this record's partition was not done."""
+        return _partition(record) in self._halted
+
+    def rewinds(self) -> dict[TopicPartition, int]:
+        """Each partition's first record in the batch that is not done: where to read again."""
+        first: dict[TopicPartition, int] = {}
+        for record in self._records:
+            tp = _partition(record)
+            if tp not in first and record.offset >= self._next.get(tp, record.offset):
+                first[tp] = record.offset
+        return first
+
+
+def _partition(record: ConsumerRecord) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)
+
+
+async def consume_batch(
+    records: Sequence[ConsumerRecord],
+    handle: Callable[[ConsumerRecord], Awaitable[None]],
+    *,
+    keep_going: Callable[[], bool],
+) -> BatchProgress:
+    """Hand each record of a batch to ``handle``, one at a time, each partition's in order.
+
+    A record whose ``handle`` raises (the dispatcher's ``StillFailing``, or a dead-letter
+    topic out of reach) halts its partition for this batch. ``keep_going`` is asked before
+    each record: once it says no (shutdown, or the batch's time is up), no record is started.
+    """
+    progress = BatchProgress(records)
+    for record in records:
+        if progress.halted(record):
+            continue
+        if not keep_going():
+            break
+        try:
+            await handle(record)
+        except Exception as error:  # any failure leaves the record to be read again
+            progress.halt(record)
+            log.warning(
+                "consumer.not_acknowledged",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error=type(error).__name__,
+            )
+        else:
+            progress.done(record)
+    return progress
+
+
+@contextlib.contextmanager
+def _record_span(record: ConsumerRecord) -> Iterator[trace.Span]:
+    """A consumer span for one record of a batch, in the trace its producer started.
+
+    FastStream traces a batch as a whole, in a trace of its own linked to its records'; this
+    span puts the record's handling, and the MongoDB writes it makes, back in the trace that
+    the record's W3C ``traceparent`` header carries. It links to the batch span.
+    """
+    batch = trace.get_current_span().get_span_context()
+    parent = propagate.extract(headers_to_text(record.headers), context=otel_context.get_current())
+    with _tracer.start_as_current_span(
+        f"{record.topic} process",
+        context=parent,
+        kind=trace.SpanKind.CONSUMER,
+        links=[trace.Link(batch)] if batch.is_valid else None,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.kafka.destination.partition": record.partition,
+            "messaging.kafka.message.offset": record.offset,
+        },
+    ) as span:
+        yield span
+
+
+class _PromptBatchSubscriber(BatchSubscriber):
+    """FastStream's batch subscriber without its pause after an empty poll.
+
+    ``getmany`` already waits up to ``batch_timeout_ms`` and answers as soon as a record
+    comes; FastStream's loop then sleeps as long again, so on an idle consumer a record that
+    arrived in that pause waited up to the whole pause, on every hop of a request's path.
+    """
+
+    __slots__ = ()
+
+    async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord, ...]:
+        batches = await consumer.getmany(
+            timeout_ms=self.batch_timeout_ms, max_records=self.max_records
+        )
+        return tuple(chain.from_iterable(batches.values()))
+
+
+async def _parse_batch(
+    records: Sequence[ConsumerRecord],
+    parse: Callable[[tuple[ConsumerRecord, ...]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    # FastStream decodes every header as strict UTF-8; one record with a header that is not
+    # would fail the whole batch before any handler saw it, and nothing would rewind it.
+    return await parse(tuple(_with_text_headers(record) for record in records))
+
+
+def _with_text_headers(record: ConsumerRecord) -> ConsumerRecord:
+    try:
+        for _, value in record.headers:
+            value.decode()
+    except (UnicodeDecodeError, AttributeError):
+        text = headers_to_text([(name, value or b"") for name, value in record.headers])
+        return dataclasses.replace(record, headers=[(n, v.encode()) for n, v in text.items()])
+    return record
+
+
+async def _raw_bodies(message: StreamMessage[Any]) -> Any:
     # Decoding is ours (allwan_contracts.decode), so poison bytes reach the dispatcher.
     return message.body
 
@@ -54,48 +225,70 @@ def subscribe(
     description: str = "",
     dead_letters: str | None = None,
     membership: Membership | None = None,
+    batching: Batching | None = None,
 ) -> None:
-    """Register a consumer group on ``topics`` that feeds ``dispatcher``.
+    """Register a consumer group on ``topics`` that feeds ``dispatcher``, batch by batch.
 
     Poison records go to ``dead_letters`` (by default ``allwan.dlq.<group>``). ``membership``
-    sets how the group notices a member that died and one that comes back.
+    sets how the group notices a member that died and one that comes back; ``batching`` how
+    many records one offset commit covers.
     """
     dlq = dead_letters or dead_letter_topic(group)
     membership = membership or Membership()
+    batching = batching or Batching()
 
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *topics,
+        batch=True,
+        max_records=batching.max_records,
+        batch_timeout_ms=_POLL_MS,
         group_id=group,
         group_instance_id=membership.instance_id,
         session_timeout_ms=round(membership.session_timeout_s * 1000),
         heartbeat_interval_ms=round(membership.heartbeat_interval_s * 1000),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
-        decoder=_raw_body,
+        parser=_parse_batch,
+        decoder=_raw_bodies,
         title=f"{group}:consume",
         description=description or f"Events consumed by the {group} consumer group",
     )
-    async def on_record(message: KafkaMessage) -> None:
-        record = message.raw_message
+    # FastStream builds and runs the subscriber; only its poll is ours.
+    subscriber.__class__ = _PromptBatchSubscriber
+
+    async def handle(record: ConsumerRecord) -> None:
+        value = record.value or b""
 
         async def dead_letter(letter: DeadLetter) -> None:
-            headers = headers_to_text(message.headers)
+            headers = headers_to_text(record.headers)
             headers.update(
                 {
                     "x-dead-letter-reason": letter.reason,
                     "x-dead-letter-detail": letter.detail,
                     "x-dead-letter-group": group,
-                    "x-original-topic": getattr(record, "topic", ""),
-                    "x-original-partition": str(getattr(record, "partition", "")),
-                    "x-original-offset": str(getattr(record, "offset", "")),
+                    "x-original-topic": record.topic,
+                    "x-original-partition": str(record.partition),
+                    "x-original-offset": str(record.offset),
                     "x-dead-lettered-at": datetime.now(UTC).isoformat(),
                 }
             )
-            await broker.publish(
-                message.body, topic=dlq, key=getattr(record, "key", None), headers=headers
-            )
+            await broker.publish(value, topic=dlq, key=record.key, headers=headers)
             log.warning("consumer.dead_lettered", group=group, reason=letter.reason)
 
-        outcome = await dispatcher.dispatch(message.body, dead_letter)
-        if outcome is Outcome.HANDLED:
-            log.debug("consumer.handled", group=group)
+        with _record_span(record):
+            await dispatcher.dispatch(value, dead_letter)
+
+    @subscriber
+    async def on_batch(message: KafkaMessage) -> None:
+        records = cast("tuple[ConsumerRecord, ...]", message.raw_message)
+        deadline = time.monotonic() + batching.max_s
+
+        def keep_going() -> bool:
+            return subscriber.running and time.monotonic() < deadline
+
+        progress = await consume_batch(records, handle, keep_going=keep_going)
+        for tp, offset in progress.rewinds().items():
+            # Revoked meanwhile: its new owner reads on from the last commit.
+            with contextlib.suppress(IllegalStateError):
+                message.consumer.seek(tp, offset)
+        log.debug("consumer.batch", group=group, records=len(records), done=progress.done_count)

@@ -7,57 +7,80 @@ same ``_id``, and the unique primary key lets exactly one win. Commits form a ch
 names the version it ends at, which is the next one's key), so a stream is read by ``_id``
 lookups alone: the one access path that is fast on MongoDB and on FerretDB alike.
 
-Before its commit, a writer records an outbox entry under the same ``_id``. The relay publishes
-the commits the outbox names and then deletes the entries. A writer that dies between the two
-inserts leaves an entry without a commit: the relay skips it (see ``outbox``).
+Appends that arrive while earlier ones are being written are written together, in two
+commands: first one outbox entry naming the keys of all their commits, then the commits (one
+insert, in which each still goes in or not on its own, so a lost race fails only its own
+append). The relay publishes the commits the outbox names, then takes their keys out of it. A
+writer that dies between the two writes leaves keys without a commit: the relay skips them
+(see ``outbox``). An entry written before appends were grouped names one commit, under that
+commit's ``_id``; the relay reads both kinds.
+
+A commit this store wrote is kept in memory until the relay publishes it, so a relay in the
+same process publishes it without reading it back (its insert succeeded, so it exists); any
+other commit is read by ``_id``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+import structlog
 from allwan_contracts.envelope import Envelope
+from bson import ObjectId
 from opentelemetry import propagate
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from allwan_runtime.commits import (
+    Commit,
+    ConcurrencyConflict,
+    OutboxEntry,
+    check_contiguous,
+    commit_id,
+    insert_each,
+    stream_id,
+    stream_id_of,
+    stream_of,
+)
 from allwan_runtime.mongo import Document
+from allwan_runtime.reading import StreamReader
 
+__all__ = [
+    "Commit",
+    "ConcurrencyConflict",
+    "EventStore",
+    "OutboxEntry",
+    "Streams",
+    "check_contiguous",
+    "commit_id",
+    "stream_id",
+    "stream_id_of",
+    "stream_of",
+]
+
+log = structlog.get_logger(__name__)
 COMMITS = "event_commits"
 OUTBOX = "outbox"
-_KNOWN_HEADS = 10_000
-# The character after ":" in ASCII: "<type>:" <= stream id < "<type>;" selects one type.
-_AFTER_SEPARATOR = ";"
+UNPUBLISHED_IN_MEMORY = 5_000
+"""Commits a store keeps for the relay until they are published: ten default relay batches, so
+a relay that lags a little reads none back; a replica that does not hold the relay lease keeps
+this many at most (a few MB)."""
+_MAX_GROUP = 500
+"""Appends written together at most (an outbox entry then holds 500 keys, ~30 kB)."""
 
 
-class ConcurrencyConflict(Exception):
-    """Another writer appended to the stream since it was read; reload and retry."""
-
-    def __init__(self, stream_id: str, expected_version: int) -> None:
-        super().__init__(f"stream {stream_id!r} is no longer at version {expected_version}")
-        self.stream_id = stream_id
-        self.expected_version = expected_version
-
-
-def stream_id(aggregate_type: str, aggregate_id: str) -> str:
-    """The stream of one aggregate: ``<aggregate type>:<aggregate id>``."""
-    return f"{aggregate_type}:{aggregate_id}"
-
-
-def stream_id_of(envelope: Envelope) -> str:
-    """The stream an event belongs to: one per aggregate."""
-    return stream_id(envelope.aggregate_type, envelope.aggregate_id)
-
-
-def commit_id(stream_id: str, expected_version: int) -> str:
-    """The key of the commit that follows ``expected_version``; sorts in version order."""
-    return f"{stream_id}@{expected_version:010d}"
+@dataclass(frozen=True)
+class _Write:
+    document: Document
+    commit: Commit
+    written: asyncio.Future[None]
 
 
 class Streams(Protocol):
@@ -71,16 +94,20 @@ class Streams(Protocol):
     async def stream_ids(self, aggregate_type: str) -> list[str]: ...
 
 
-class EventStore:
+class EventStore(StreamReader):
     """The per-service event store (``event_commits`` and ``outbox`` in its own database)."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._commits: AsyncCollection[Document] = db[COMMITS]
+    def __init__(
+        self, db: AsyncDatabase[Document], *, unpublished_in_memory: int = UNPUBLISHED_IN_MEMORY
+    ) -> None:
+        super().__init__(db[COMMITS])
         self._outbox: AsyncCollection[Document] = db[OUTBOX]
         self._listeners: list[Callable[[], None]] = []
-        # Versions known to end a commit (from loads and appends), so an append after a load
-        # needs no extra read to prove its expected version is a commit boundary.
-        self._boundaries: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._unpublished: OrderedDict[str, Commit] = OrderedDict()
+        self._unpublished_limit = unpublished_in_memory
+        self._waiting: list[_Write] = []
+        self._writing: set[str] = set()
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def commits(self) -> AsyncCollection[Document]:
@@ -118,8 +145,6 @@ class EventStore:
         now = datetime.now(UTC)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
-        with contextlib.suppress(DuplicateKeyError):  # a rival writer's entry serves us too
-            await self._outbox.insert_one({"_id": key, "stream_id": stream_id, "at": now})
         new_version = expected_version + len(events)
         document: Document = {
             "_id": key,
@@ -130,8 +155,16 @@ class EventStore:
             "committed_at": now,
             "trace": carrier,
         }
+        write = _Write(
+            document=document,
+            commit=Commit(key, stream_id, tuple(events), carrier),
+            written=asyncio.get_running_loop().create_future(),
+        )
+        self._waiting.append(write)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name="eventstore-writer")
         try:
-            await self._commits.insert_one(document)
+            await write.written
         except DuplicateKeyError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
         self._remember(stream_id, new_version)
@@ -139,70 +172,110 @@ class EventStore:
             listener()
         return new_version
 
-    async def load(self, stream_id: str) -> list[Envelope]:
-        """Every event of one stream, in version order (empty for a new stream)."""
-        return [
-            Envelope.model_validate(raw)
-            async for commit in self._chain(stream_id)
-            for raw in commit["events"]
-        ]
+    async def outbox_head(self, limit: int) -> list[OutboxEntry]:
+        """The oldest outbox entries, in the order they were written, naming at most ``limit``
+        commits (one entry at least); for the outbox relay."""
+        # Natural order, no sort: a sort would read the whole outbox. The whole batch comes in
+        # the first reply (no getMore round trips).
+        documents = await self._outbox.find({}, batch_size=limit).limit(limit).to_list()
+        head: list[OutboxEntry] = []
+        named = 0
+        for entry in map(OutboxEntry.from_document, documents):
+            if head and named + len(entry.keys) > limit:
+                break
+            head.append(entry)
+            named += len(entry.keys)
+        return head
 
-    async def read_all(self, batch_size: int = 500) -> AsyncIterator[Envelope]:
-        """Every stored event, each stream in version order, for rebuilding projections."""
-        cursor = self._commits.find({}, batch_size=batch_size).sort(
-            [("stream_id", ASCENDING), ("version", ASCENDING)]
-        )
-        async for commit in cursor:
-            for raw in commit["events"]:
-                yield Envelope.model_validate(raw)
+    async def commits_behind(self, keys: Sequence[str]) -> list[Commit | None]:
+        """The commit stored under each key, or None where there is none yet.
 
-    async def stream_ids(self, aggregate_type: str, batch_size: int = 1000) -> list[str]:
-        """Ids of every aggregate of ``aggregate_type`` with at least one stored event, sorted.
-
-        For commands that fan out to all of them (a material policy change touches every
-        customer's consent ledger); it reads the commits, not a projection, so it sees every
-        stored one.
+        For the outbox relay. A commit this store wrote comes from memory; one it is writing
+        counts as not there yet (the relay publishes it next time); any other is read by
+        ``_id``, one lookup each, run together: a ``$in`` filter would be one round trip, but
+        FerretDB answers it by scanning every commit ever stored.
         """
-        prefix = f"{aggregate_type}:"
-        cursor = self._commits.find(
-            {"stream_id": {"$gte": prefix, "$lt": f"{aggregate_type}{_AFTER_SEPARATOR}"}},
-            projection={"stream_id": 1},
-            batch_size=batch_size,
-        )
-        return sorted({commit["stream_id"][len(prefix) :] async for commit in cursor})
+        found = {key: self._unpublished.get(key) for key in keys}
+        missing = [
+            key for key, commit in found.items() if commit is None and key not in self._writing
+        ]
+        documents = await asyncio.gather(*(self._commits.find_one({"_id": key}) for key in missing))
+        for key, document in zip(missing, documents, strict=True):
+            found[key] = None if document is None else Commit.from_document(document)
+        return [found[key] for key in keys]
 
-    async def _chain(self, stream_id: str) -> AsyncIterator[Document]:
-        version = 0
-        while True:
-            commit = await self._commits.find_one({"_id": commit_id(stream_id, version)})
-            if commit is None:
-                return
-            version = commit["version"]
-            self._remember(stream_id, version)
-            yield commit
+    async def mark_published(self, entries: Sequence[OutboxEntry], keys: Collection[str]) -> None:
+        """Take the keys of published (or abandoned) commits out of the outbox.
 
-    async def _is_boundary(self, stream_id: str, version: int) -> bool:
-        if version == 0 or (stream_id, version) in self._boundaries:
-            return True
-        async for commit in self._chain(stream_id):
-            if commit["version"] >= version:
-                return bool(commit["version"] == version)
-        return False
+        An entry left without keys is deleted, any other one keeps the rest: one command for
+        all the deletes and one for all the updates (only when some entry still waits). Each
+        statement names one ``_id``, which FerretDB answers from its index; a ``$in`` filter
+        would scan the whole outbox.
+        """
+        operations: list[DeleteOne | UpdateOne] = []
+        for entry in entries:
+            rest = [key for key in entry.keys if key not in keys]
+            if not rest:
+                operations.append(DeleteOne({"_id": entry.id}))
+            elif len(rest) < len(entry.keys):
+                operations.append(UpdateOne({"_id": entry.id}, {"$set": {"keys": rest}}))
+        if operations:
+            await self._outbox.bulk_write(operations, ordered=False)
+        for key in keys:
+            self._unpublished.pop(key, None)
 
-    def _remember(self, stream_id: str, version: int) -> None:
-        self._boundaries[(stream_id, version)] = None
-        self._boundaries.move_to_end((stream_id, version))
-        if len(self._boundaries) > _KNOWN_HEADS:
-            self._boundaries.popitem(last=False)
+    async def _write_waiting(self) -> None:
+        # A task of its own: an append cancelled while it waits must not cancel the writes of
+        # the appends grouped with it.
+        while self._waiting:
+            group = self._waiting[:_MAX_GROUP]
+            del self._waiting[:_MAX_GROUP]
+            try:
+                await self._write_group(group)
+            except asyncio.CancelledError:
+                for write in (*group, *self._waiting):
+                    write.written.cancel()
+                raise
+            except Exception as error:  # every append of the group raises it
+                for write in group:
+                    _settle(write.written, error)
+
+    async def _write_group(self, group: Sequence[_Write]) -> None:
+        entry_id = ObjectId()
+        keys = [write.commit.key for write in group]
+        self._writing.update(keys)
+        try:
+            await self._outbox.insert_one({"_id": entry_id, "keys": keys, "at": datetime.now(UTC)})
+            errors = await insert_each(self._commits, [write.document for write in group])
+        finally:
+            self._writing.difference_update(keys)
+        for write, error in zip(group, errors, strict=True):
+            if error is None:
+                self._keep_unpublished(write.commit)
+            _settle(write.written, error)
+        # A commit refused (a lost race: the winner's own entry names it) needs no publishing
+        # from this entry. Left in, it would only be published twice.
+        rest = [key for key, error in zip(keys, errors, strict=True) if error is None]
+        if len(rest) == len(keys):
+            return
+        try:
+            if rest:
+                await self._outbox.update_one({"_id": entry_id}, {"$set": {"keys": rest}})
+            else:
+                await self._outbox.delete_one({"_id": entry_id})
+        except PyMongoError as error:
+            log.warning("eventstore.outbox_not_trimmed", error=type(error).__name__)
+
+    def _keep_unpublished(self, commit: Commit) -> None:
+        self._unpublished[commit.key] = commit
+        if len(self._unpublished) > self._unpublished_limit:
+            self._unpublished.popitem(last=False)
 
 
-def check_contiguous(events: Sequence[Envelope], expected_version: int) -> str:
-    stream_id = stream_id_of(events[0])
-    for offset, event in enumerate(events, start=1):
-        if stream_id_of(event) != stream_id:
-            raise ValueError("one commit holds the events of one aggregate only")
-        if event.aggregate_version != expected_version + offset:
-            raise ValueError(
-                f"event version {event.aggregate_version} does not follow {expected_version}"
-            )
-    return stream_id
+def _settle(written: asyncio.Future[None], error: Exception | None) -> None:
+    if written.done():  # its append was cancelled
+        return
+    if error is None:
+        written.set_result(None)
+    else:
+        written.set_exception(error)

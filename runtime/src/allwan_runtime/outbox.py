@@ -1,10 +1,16 @@
 """The outbox relay: every stored event reaches Kafka at least once, in per-aggregate order.
 
-The relay follows the event store's outbox entries (written before each commit, in MongoDB, so
-a process killed between the write and the publish loses nothing: the next relay publishes it).
-An entry is deleted only after Kafka acknowledged all of its commit's events (acks=all,
-idempotent producer). A crash after the publish and before the delete publishes again;
+The relay follows the event store's outbox (written before the commits it names, in MongoDB,
+so a process killed between the write and the publish loses nothing: the next relay publishes
+it). A commit's key leaves the outbox only after Kafka acknowledged all of its events
+(acks=all, idempotent producer). A crash after the publish and before that publishes again;
 consumers are idempotent, so that duplicate changes nothing.
+
+A batch costs two MongoDB commands whatever its size: one read of the oldest entries and one
+delete of the entries published (plus an update when an entry still names a commit that may
+not be published yet). A key is published only once its commit exists: the store says so
+from memory for the commits it wrote itself, and reads any other commit by ``_id``
+(``EventStore.commits_behind``).
 
 Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race;
 around a hand-over two relays may overlap for one batch, which at-least-once already allows.
@@ -28,7 +34,7 @@ from opentelemetry import propagate, trace
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from allwan_runtime.eventstore import EventStore
+from allwan_runtime.eventstore import Commit, EventStore, OutboxEntry, stream_of
 from allwan_runtime.lease import SlotLease
 from allwan_runtime.mongo import Document
 from allwan_runtime.wire import message_headers, message_value
@@ -116,40 +122,36 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many events went out."""
-        # The oldest entries, in insertion order (MongoDB's and FerretDB's natural order; no
-        # sort, which would read the whole outbox). A stream's entry for version v is written
-        # before its commit, and that commit before any entry for a later version, so a batch
-        # holds each stream's earliest outstanding commit before its later ones. Sorting the
-        # batch by _id (stream, then zero-padded version) keeps per-aggregate order.
-        entries = sorted(
-            await self._store.outbox.find({}).limit(self._config.batch_size).to_list(),
-            key=lambda entry: str(entry["_id"]),
-        )
-        if not entries:
+        # The oldest entries, in the order they were written. A stream's key for version v is
+        # written to the outbox before its commit, and that commit before any key for a later
+        # version, so a batch holds each stream's earliest outstanding commit before its later
+        # ones. Sorting the keys (stream, then zero-padded version) keeps per-aggregate order.
+        entries = await self._store.outbox_head(self._config.batch_size)
+        keys = sorted({key for entry in entries for key in entry.keys})
+        if not keys:
+            await self._store.mark_published(entries, ())
             return 0
-        commits = await asyncio.gather(
-            *(self._store.commits.find_one({"_id": entry["_id"]}) for entry in entries)
+        commits = await self._store.commits_behind(keys)
+        batch, orphans = _publishable(
+            keys, commits, _last_written_at(entries), self._config.orphan_after_s
         )
-        batch, orphans = _publishable(entries, commits, self._config.orphan_after_s)
         sent = await self._send(batch)
         done = _acknowledged_prefixes(batch, sent)
-        if done or orphans:
-            await self._store.outbox.delete_many({"_id": {"$in": done + orphans}})
+        await self._store.mark_published(entries, {*done, *orphans})
         if len(done) < len(batch):
             raise RuntimeError("some events were not acknowledged by Kafka")
-        return sum(len(c["events"]) for c in batch)
+        return sum(len(commit.events) for commit in batch)
 
-    async def _send(self, batch: Sequence[Document]) -> dict[str, bool]:
+    async def _send(self, batch: Sequence[Commit]) -> dict[str, bool]:
         futures: list[tuple[str, Awaitable[Any]]] = []
         for commit in batch:
-            token = otel_context.attach(propagate.extract(commit.get("trace") or {}))
+            token = otel_context.attach(propagate.extract(commit.trace))
             try:
-                for raw in commit["events"]:
-                    envelope = Envelope.model_validate(raw)
-                    futures.append((commit["_id"], await self._send_one(envelope)))
+                for envelope in commit.events:
+                    futures.append((commit.key, await self._send_one(envelope)))
             finally:
                 otel_context.detach(token)
-        outcome: dict[str, bool] = {c["_id"]: True for c in batch}
+        outcome: dict[str, bool] = {commit.key: True for commit in batch}
         results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
         for (commit_id, _), result in zip(futures, results, strict=True):
             if isinstance(result, BaseException):
@@ -177,41 +179,53 @@ class OutboxRelay:
             )
 
 
-def _publishable(
-    entries: Sequence[Document], commits: Sequence[Document | None], orphan_after_s: float
-) -> tuple[list[Document], list[str]]:
-    """Commits to publish in order, and entries whose writer died before committing.
+def _last_written_at(entries: Sequence[OutboxEntry]) -> dict[str, datetime]:
+    """When each key last entered the outbox. A dead writer's key may be named again by a
+    writer retrying that version, which may be writing it now: only the newest entry says
+    whether a key's writer had time enough to commit it."""
+    at: dict[str, datetime] = {}
+    for entry in entries:
+        for key in entry.keys:
+            at[key] = max(at.get(key, entry.at), entry.at)
+    return at
 
-    A stream stops at its first entry without a commit: that writer may still be writing,
-    and nothing later in the stream can exist before it does. An entry still without a commit
-    after ``orphan_after_s`` belonged to a writer that died; it is dropped.
+
+def _publishable(
+    keys: Sequence[str],
+    commits: Sequence[Commit | None],
+    last_written_at: dict[str, datetime],
+    orphan_after_s: float,
+) -> tuple[list[Commit], list[str]]:
+    """Commits to publish in order, and keys whose writer died before committing.
+
+    A stream stops at its first key without a commit: that writer may still be writing, and
+    nothing later in the stream can exist before it does. A key still without a commit after
+    ``orphan_after_s`` belonged to a writer that died; it is dropped.
     """
     now = datetime.now(UTC)
-    batch: list[Document] = []
+    batch: list[Commit] = []
     orphans: list[str] = []
     blocked: set[str] = set()
-    for entry, commit in zip(entries, commits, strict=True):
-        stream = entry["stream_id"]
+    for key, commit in zip(keys, commits, strict=True):
+        stream = stream_of(key)
         if stream in blocked:
             continue
         if commit is None:
             blocked.add(stream)
-            written = entry["at"] if entry["at"].tzinfo else entry["at"].replace(tzinfo=UTC)
-            if (now - written).total_seconds() > orphan_after_s:
-                orphans.append(entry["_id"])
+            if (now - last_written_at[key]).total_seconds() > orphan_after_s:
+                orphans.append(key)
             continue
         batch.append(commit)
     return batch, orphans
 
 
-def _acknowledged_prefixes(batch: Sequence[Document], sent: dict[str, bool]) -> list[str]:
+def _acknowledged_prefixes(batch: Sequence[Commit], sent: dict[str, bool]) -> list[str]:
     """Commits that may be marked published: within a stream, stop at the first failure."""
     done: list[str] = []
     failed_streams: set[str] = set()
     for commit in batch:
-        stream = commit["stream_id"]
-        if stream in failed_streams or not sent[commit["_id"]]:
-            failed_streams.add(stream)
+        if commit.stream_id in failed_streams or not sent[commit.key]:
+            failed_streams.add(commit.stream_id)
             continue
-        done.append(commit["_id"])
+        done.append(commit.key)
     return done

@@ -27,7 +27,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from allwan_runtime.asyncapi import describe_payloads
-from allwan_runtime.consumer import Membership, subscribe
+from allwan_runtime.consumer import Batching, Membership, subscribe
 from allwan_runtime.dispatch import Dispatcher, RetryPolicy
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.handlers import Handlers
@@ -37,9 +37,8 @@ from allwan_runtime.keystore import KeyStore, LazyKeyStore, MasterKeyring, Purpo
 from allwan_runtime.logs import setup_logging
 from allwan_runtime.mongo import connect
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
-from allwan_runtime.periodic import PeriodicTask
 from allwan_runtime.settings import RuntimeSettings
-from allwan_runtime.supervisor import ConsumerSupervisor
+from allwan_runtime.supervisor import ConsumerSupervisor, Supervision
 from allwan_runtime.telemetry import setup_tracing
 
 log = structlog.get_logger(__name__)
@@ -78,12 +77,9 @@ class ServiceRuntime:
         self._relay: OutboxRelay | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
-        self.supervisors: list[ConsumerSupervisor] = []
         self.consumer_groups: dict[str, list[str]] = {}
         """Each registered group id and the actual topics it reads."""
-        self._supervision = PeriodicTask(
-            "consumer-supervisor", self._supervise, settings.consumer_check_interval_s
-        )
+        self.supervision = Supervision(settings.consumer_check_interval_s, self._kafka_metadata)
 
     def consume(
         self,
@@ -120,6 +116,10 @@ class ServiceRuntime:
                 session_timeout_s=settings.kafka_session_timeout_s,
                 heartbeat_interval_s=settings.kafka_heartbeat_interval_s,
             ),
+            batching=Batching(
+                max_records=settings.consumer_batch_max_records,
+                max_s=settings.consumer_batch_max_s,
+            ),
         )
         # ``broker.subscribers`` comes from a WeakSet: its last one need not be the newest.
         (subscriber,) = set(self.broker.subscribers) - known
@@ -134,7 +134,7 @@ class ServiceRuntime:
                 raise RuntimeError("a record has been failing for too long")
 
         self.health.add(f"handler:{group}", not_stuck)
-        self.supervisors.append(
+        self.supervision.add(
             ConsumerSupervisor(
                 group, subscriber, dispatcher.stuck_for, settings.consumer_restart_after_s
             )
@@ -235,20 +235,11 @@ class ServiceRuntime:
             )
             self._stop.clear()
             self._relay_task = asyncio.create_task(self._relay.run(self._stop), name="outbox-relay")
-        if self.supervisors:
-            await self._supervision.start()
-
-    async def _supervise(self) -> None:
-        try:
-            await asyncio.wait_for(self._kafka_metadata(), 2.0)
-            answers = True
-        except Exception:  # any failure means: not now
-            answers = False
-        await asyncio.gather(*(supervisor.check(answers) for supervisor in self.supervisors))
+        await self.supervision.start()
 
     async def stop_supervision(self) -> None:
         """No more consumer restarts: the consumers are about to stop."""
-        await self._supervision.stop()
+        await self.supervision.stop()
 
     async def stop(self) -> None:
         """Stop the relay after its current batch, then close the clients."""

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer
 
 from allwan_runtime.health import LagProbe
+from allwan_runtime.periodic import PeriodicTask
 
 log = structlog.get_logger(__name__)
 _STOP_TIMEOUT_S = 10.0
 _PROBE_TIMEOUT_S = 5.0
 _START_TIMEOUT_S = 30.0
+_METADATA_TIMEOUT_S = 2.0
 
 
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
@@ -113,3 +115,34 @@ class ConsumerSupervisor:
         self._stalled = self._probe(self._stalled.stuck_after_s)
         self.restarts += 1
         log.info("consumer.restarted", group=self.group, restarts=self.restarts)
+
+
+class Supervision:
+    """Every consumer's supervisor, all checked every ``interval_s`` seconds at once.
+
+    ``broker_answers`` raises when the broker answers no metadata request: then no consumer
+    is restarted (a new client would meet the same outage).
+    """
+
+    def __init__(self, interval_s: float, broker_answers: Callable[[], Awaitable[None]]) -> None:
+        self.supervisors: list[ConsumerSupervisor] = []
+        self._broker_answers = broker_answers
+        self._task = PeriodicTask("consumer-supervisor", self._check, interval_s)
+
+    def add(self, supervisor: ConsumerSupervisor) -> None:
+        self.supervisors.append(supervisor)
+
+    async def start(self) -> None:
+        if self.supervisors:
+            await self._task.start()
+
+    async def stop(self) -> None:
+        await self._task.stop()
+
+    async def _check(self) -> None:
+        try:
+            await asyncio.wait_for(self._broker_answers(), _METADATA_TIMEOUT_S)
+            answers = True
+        except Exception:  # any failure means: not now
+            answers = False
+        await asyncio.gather(*(supervisor.check(answers) for supervisor in self.supervisors))

@@ -57,3 +57,31 @@ async def test_poison_is_published_to_the_groups_dead_letter_topic_with_reason()
     assert headers["x-dead-letter-reason"] == "not_json"
     assert headers["x-dead-letter-group"] == "g1"
     assert headers["origin"] == "x"
+
+
+async def test_within_one_batch_poison_is_set_aside_and_the_records_around_it_are_handled() -> None:
+    broker = KafkaBroker()
+    handled: list[str] = []
+
+    async def handler(envelope: Envelope, event: Any) -> None:
+        handled.append(event.customer_id)
+
+    subscribe(
+        broker,
+        group="g2",
+        topics=["allwan.consent"],
+        dispatcher=Dispatcher({ConsentGranted: handler}),
+    )
+    letters: list[bytes] = []
+
+    @broker.subscriber("allwan.dlq.g2")
+    async def dlq(message: KafkaMessage) -> None:
+        letters.append(message.body)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish_batch(
+            granted("c-1"), b"garbage", granted("c-2"), topic="allwan.consent"
+        )
+
+    assert handled == ["c-1", "c-2"]
+    assert letters == [b"garbage"]
