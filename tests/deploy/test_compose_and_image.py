@@ -38,7 +38,7 @@ def test_compose_runs_everything_with_healthchecks_and_ordered_start(
     services = compose["services"]
     expected = {"kafka", "kafka-topics", "mongo", "otel-collector", "jaeger", "mailpit"}
     assert {*expected, *SERVICES} <= set(services)
-    assert services["kafka"]["image"] == "apache/kafka:4.1.1"
+    assert services["kafka"]["image"] == "apache/kafka:4.1.2"
     assert services["mongo"]["image"] == "mongo:8.0"
     # The collector's image is distroless (nothing to probe with): documented in the file.
     without = {name for name, s in services.items() if "healthcheck" not in s}

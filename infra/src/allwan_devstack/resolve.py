@@ -21,7 +21,7 @@ from pathlib import Path
 from allwan_devstack.provision import provision
 from allwan_devstack.stack import DevStack, Endpoints
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"
+KAFKA_IMAGE = "apache/kafka:4.1.2"
 MONGO_IMAGE = "mongo:8.0"
 MAILPIT_IMAGE = "axllent/mailpit:v1.27"
 
