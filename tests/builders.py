@@ -7,6 +7,7 @@ from typing import Any
 
 from allwan_contracts import AgeAttestation, CustomerContact, OrderPlaced
 from allwan_contracts.catalogue import CataloguePlan, CatalogueProduct, CatalogueUpdated
+from allwan_contracts.envelope import Envelope
 
 
 def order_placed(
@@ -63,3 +64,22 @@ def catalogue_updated(content_hash: str) -> CatalogueUpdated:
             ),
         ),
     )
+
+
+def probe_envelopes(aggregate_id: str, first_version: int, count: int) -> list[Envelope]:
+    """``count`` envelopes of one ``probe`` stream from ``first_version``, one correlation id:
+    what an event store is tested with, no contract needed."""
+    correlation = uuid.uuid4()
+    return [
+        Envelope(
+            event_type="Probe",
+            schema_version=1,
+            aggregate_type="probe",
+            aggregate_id=aggregate_id,
+            aggregate_version=first_version + i,
+            producer="test",
+            correlation_id=correlation,
+            payload={"n": first_version + i},
+        )
+        for i in range(count)
+    ]

@@ -8,28 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from allwan_contracts.envelope import Envelope
 from allwan_runtime.eventstore import ConcurrencyConflict, EventStore
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.builders import probe_envelopes
+
 pytestmark = pytest.mark.integration
-
-
-def envelopes(aggregate_id: str, first_version: int, count: int) -> list[Envelope]:
-    correlation = uuid.uuid4()
-    return [
-        Envelope(
-            event_type="Probe",
-            schema_version=1,
-            aggregate_type="probe",
-            aggregate_id=aggregate_id,
-            aggregate_version=first_version + i,
-            producer="itest",
-            correlation_id=correlation,
-            payload={"n": first_version + i},
-        )
-        for i in range(count)
-    ]
 
 
 async def keys_in_outbox(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
@@ -45,11 +29,11 @@ async def store(db: AsyncDatabase[dict[str, Any]]) -> EventStore:
 
 async def test_two_writers_on_one_stream_exactly_one_wins(store: EventStore) -> None:
     stream = f"p-{uuid.uuid4().hex}"
-    await store.append(envelopes(stream, 1, 2), expected_version=0)
+    await store.append(probe_envelopes(stream, 1, 2), expected_version=0)
 
     results = await asyncio.gather(
-        store.append(envelopes(stream, 3, 1), expected_version=2),
-        store.append(envelopes(stream, 3, 3), expected_version=2),
+        store.append(probe_envelopes(stream, 3, 1), expected_version=2),
+        store.append(probe_envelopes(stream, 3, 3), expected_version=2),
         return_exceptions=True,
     )
 
@@ -64,7 +48,7 @@ async def test_two_writers_on_one_stream_exactly_one_wins(store: EventStore) -> 
 async def test_new_stream_race_has_one_winner(store: EventStore) -> None:
     stream = f"p-{uuid.uuid4().hex}"
     results = await asyncio.gather(
-        *(store.append(envelopes(stream, 1, 1), expected_version=0) for _ in range(5)),
+        *(store.append(probe_envelopes(stream, 1, 1), expected_version=0) for _ in range(5)),
         return_exceptions=True,
     )
     assert sum(isinstance(r, int) for r in results) == 1
@@ -73,12 +57,12 @@ async def test_new_stream_race_has_one_winner(store: EventStore) -> None:
 
 async def test_stale_writer_inside_a_commit_is_refused(store: EventStore) -> None:
     stream = f"p-{uuid.uuid4().hex}"
-    await store.append(envelopes(stream, 1, 3), expected_version=0)
+    await store.append(probe_envelopes(stream, 1, 3), expected_version=0)
     # Version 1 lies inside the first commit: writing after it would overlap versions 2..3.
     with pytest.raises(ConcurrencyConflict):
-        await store.append(envelopes(stream, 2, 1), expected_version=1)
+        await store.append(probe_envelopes(stream, 2, 1), expected_version=1)
     with pytest.raises(ConcurrencyConflict):
-        await store.append(envelopes(stream, 6, 1), expected_version=5)
+        await store.append(probe_envelopes(stream, 6, 1), expected_version=5)
     assert len(await store.load(f"probe:{stream}")) == 3
 
 
@@ -86,7 +70,7 @@ async def test_all_events_of_one_command_are_stored_together(
     store: EventStore, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     stream = f"p-{uuid.uuid4().hex}"
-    await store.append(envelopes(stream, 1, 4), expected_version=0)
+    await store.append(probe_envelopes(stream, 1, 4), expected_version=0)
     commits = await db["event_commits"].find({"stream_id": f"probe:{stream}"}).to_list()
     assert len(commits) == 1
     assert [e["aggregate_version"] for e in commits[0]["events"]] == [1, 2, 3, 4]
@@ -97,19 +81,19 @@ async def test_a_writer_that_died_between_outbox_and_commit_leaves_the_stream_us
     store: EventStore, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     stream = f"p-{uuid.uuid4().hex}"
-    await store.append(envelopes(stream, 1, 1), expected_version=0)
+    await store.append(probe_envelopes(stream, 1, 1), expected_version=0)
     # The dead writer's outbox entry for version 1 -> 2, with no commit behind it.
     await db["outbox"].insert_one(
         {"_id": f"probe:{stream}@{1:010d}", "stream_id": f"probe:{stream}", "at": datetime.now(UTC)}
     )
-    assert await store.append(envelopes(stream, 2, 1), expected_version=1) == 2
+    assert await store.append(probe_envelopes(stream, 2, 1), expected_version=1) == 2
     assert [e.aggregate_version for e in await store.load(f"probe:{stream}")] == [1, 2]
 
 
 async def test_events_out_of_sequence_are_rejected_before_writing(store: EventStore) -> None:
     stream = f"p-{uuid.uuid4().hex}"
     with pytest.raises(ValueError, match="does not follow"):
-        await store.append(envelopes(stream, 2, 1), expected_version=0)
+        await store.append(probe_envelopes(stream, 2, 1), expected_version=0)
     assert await store.load(f"probe:{stream}") == []
 
 
@@ -117,13 +101,13 @@ async def test_a_lost_race_among_concurrent_appends_fails_that_append_alone(
     store: EventStore, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     contested = f"p-{uuid.uuid4().hex}"
-    await store.append(envelopes(contested, 1, 1), expected_version=0)
+    await store.append(probe_envelopes(contested, 1, 1), expected_version=0)
     others = [f"p-{uuid.uuid4().hex}" for _ in range(6)]
 
     results = await asyncio.gather(
-        *(store.append(envelopes(other, 1, 2), expected_version=0) for other in others),
-        store.append(envelopes(contested, 2, 1), expected_version=1),
-        store.append(envelopes(contested, 2, 2), expected_version=1),
+        *(store.append(probe_envelopes(other, 1, 2), expected_version=0) for other in others),
+        store.append(probe_envelopes(contested, 2, 1), expected_version=1),
+        store.append(probe_envelopes(contested, 2, 2), expected_version=1),
         return_exceptions=True,
     )
 
@@ -146,7 +130,7 @@ async def test_an_append_cancelled_while_waiting_for_its_write_leaves_the_others
 ) -> None:
     streams = [f"p-{uuid.uuid4().hex}" for _ in range(8)]
     appends = [
-        asyncio.create_task(store.append(envelopes(stream, 1, 1), expected_version=0))
+        asyncio.create_task(store.append(probe_envelopes(stream, 1, 1), expected_version=0))
         for stream in streams
     ]
     await asyncio.sleep(0)  # every append is now waiting for its commit to be written

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from allwan_contracts import OrderPaid, OrderPlaced
-from allwan_contracts.envelope import Envelope
 from allwan_runtime.aggregate import Aggregate
 from allwan_runtime.eventstore import ConcurrencyConflict, stream_id
 from allwan_runtime.keystore import ERASED, InMemoryKeyStore, Purpose, PurposeNotGranted
@@ -20,25 +19,8 @@ from allwan_runtime.memory import InMemoryEventStore
 from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.repository import AggregateRepository
 
+from tests.builders import probe_envelopes
 from tests.unit.contracts.factories import SAMPLES
-
-
-def envelopes(aggregate_id: str, first_version: int, count: int) -> list[Envelope]:
-    correlation = uuid.uuid4()
-    return [
-        Envelope(
-            event_type="Probe",
-            schema_version=1,
-            aggregate_type="probe",
-            aggregate_id=aggregate_id,
-            aggregate_version=first_version + i,
-            producer="test",
-            correlation_id=correlation,
-            payload={"n": first_version + i},
-        )
-        for i in range(count)
-    ]
-
 
 PAID = SAMPLES[OrderPaid]
 ORDER = PAID.aggregate_id()
@@ -63,7 +45,7 @@ class Tally(Aggregate):
 async def test_a_new_stream_race_has_one_winner() -> None:
     store = InMemoryEventStore()
     results = await asyncio.gather(
-        *(store.append(envelopes("p", 1, 1), expected_version=0) for _ in range(5)),
+        *(store.append(probe_envelopes("p", 1, 1), expected_version=0) for _ in range(5)),
         return_exceptions=True,
     )
     assert sum(isinstance(r, int) for r in results) == 1
@@ -72,25 +54,25 @@ async def test_a_new_stream_race_has_one_winner() -> None:
 
 async def test_a_stale_writer_inside_a_commit_or_beyond_the_head_is_refused() -> None:
     store = InMemoryEventStore()
-    await store.append(envelopes("p", 1, 3), expected_version=0)
+    await store.append(probe_envelopes("p", 1, 3), expected_version=0)
     with pytest.raises(ConcurrencyConflict):
-        await store.append(envelopes("p", 2, 1), expected_version=1)
+        await store.append(probe_envelopes("p", 2, 1), expected_version=1)
     with pytest.raises(ConcurrencyConflict):
-        await store.append(envelopes("p", 6, 1), expected_version=5)
+        await store.append(probe_envelopes("p", 6, 1), expected_version=5)
     assert [e.aggregate_version for e in await store.load("probe:p")] == [1, 2, 3]
 
 
 async def test_events_out_of_sequence_are_rejected_before_writing() -> None:
     store = InMemoryEventStore()
     with pytest.raises(ValueError, match="does not follow"):
-        await store.append(envelopes("p", 2, 1), expected_version=0)
+        await store.append(probe_envelopes("p", 2, 1), expected_version=0)
     assert await store.load("probe:p") == []
 
 
 async def test_stream_ids_lists_one_aggregate_type_only() -> None:
     store = InMemoryEventStore()
-    await store.append(envelopes("b", 1, 1), expected_version=0)
-    await store.append(envelopes("a", 1, 2), expected_version=0)
+    await store.append(probe_envelopes("b", 1, 1), expected_version=0)
+    await store.append(probe_envelopes("a", 1, 2), expected_version=0)
     repository = AggregateRepository(store, Tally, "test")
     assert await store.stream_ids("probe") == ["a", "b"]
     assert await repository.ids() == []  # the orders' type has no stream yet
