@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 from allwan_contracts.base import Event
-from allwan_contracts.fields import Channel, CustomerId, UtcDatetime
+from allwan_contracts.fields import Channel, CustomerId, Identifier, UtcDatetime
 from allwan_contracts.sealed import Sealed
 from allwan_contracts.topics import CUSTOMERS
 
@@ -65,14 +65,18 @@ class CustomerErased(Event):
 
 
 class CustomerContactChanged(Event):
-    """A customer's contact details as orders last learnt them (from Salla, C1, T1).
+    """A customer's contact details as orders last learnt them (from Salla, C1, T1), or as
+    the customer corrected them (PDPL correction: ``request_id`` names the privacy request).
 
     Owned by the orders service (aggregate ``customer_contact``, apart from the consent
-    ledger's ``customer``); every field is sealed under the customer's key (T2).
+    ledger's ``customer``); every field is sealed under the customer's key (T2). A service
+    whose read model takes a correction's new values answers the request
+    (``CorrectionApplied``).
     """
 
     event_type: ClassVar[str] = "CustomerContactChanged"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
+    """v2: ``request_id`` of the privacy request a correction came from."""
     aggregate_type: ClassVar[str] = "customer_contact"
     aggregate_id_field: ClassVar[str] = "customer_id"
     topic: ClassVar[str] = CUSTOMERS.name
@@ -80,3 +84,4 @@ class CustomerContactChanged(Event):
     customer_id: CustomerId
     contact: CustomerContact
     channel: Channel
+    request_id: Identifier | None = None

@@ -43,6 +43,15 @@ from allwan_contracts.orders import (
     SubscriptionActivated,
 )
 from allwan_contracts.policies import PolicyChanged, PolicyDocumentPublished
+from allwan_contracts.privacy import (
+    PRIVACY_REPLY_EVENTS,
+    PRIVACY_REQUEST_EVENTS,
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestConfirmed,
+    PrivacyRequestDenialRequested,
+    PrivacyRequestExtensionRequested,
+    PrivacyRequestSubmitted,
+)
 from allwan_contracts.upcasting import UPCASTERS, Upcaster, UpcasterKey, upcast
 
 
@@ -166,6 +175,13 @@ REGISTRY = EventRegistry(
         PolicyPublishRequested,
         WebhookReceived,
         CatalogueUpdated,
+        PrivacyRequestSubmitted,
+        PrivacyRequestConfirmed,
+        PrivacyRequestCancellationRequested,
+        PrivacyRequestExtensionRequested,
+        PrivacyRequestDenialRequested,
+        *PRIVACY_REQUEST_EVENTS,
+        *PRIVACY_REPLY_EVENTS,
     ),
     upcasters=UPCASTERS,
 )

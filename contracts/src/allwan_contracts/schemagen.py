@@ -1,7 +1,8 @@
 """JSON Schema files of the contracts, for services and tools outside Python.
 
 ``python -m allwan_contracts.schemagen`` writes ``contracts/schemas/``: one
-``<event_type>.v<version>.json`` per event at its latest version, and ``envelope.json``.
+``<event_type>.v<version>.json`` per event at its latest version, ``envelope.json``, and
+``PrivacyExport.json`` (the copy of their data a customer downloads).
 ``--check`` writes nothing and exits 1 if the files there are stale, missing or extra.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
+from allwan_contracts.privacy_export import EXPORT_FORMAT, PrivacyExport
 from allwan_contracts.registry import REGISTRY
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -54,6 +56,8 @@ def _event_schema(event: type[Event]) -> dict[str, Any]:
 def expected_schemas() -> dict[str, str]:
     """File name → content of every schema file, as this code defines them."""
     files = {"envelope.json": _render(Envelope.model_json_schema() | {"$schema": _DIALECT})}
+    export = PrivacyExport.model_json_schema() | {"$schema": _DIALECT, "$id": EXPORT_FORMAT}
+    files["PrivacyExport.json"] = _render(export)
     for event in REGISTRY.event_classes:
         files[f"{event.event_type}.v{event.schema_version}.json"] = _render(_event_schema(event))
     return files

@@ -15,6 +15,14 @@ allwan.consent.intake   customer_id   6           7 days     gateway    consent
 allwan.policies.intake  policy_id     1           7 days     gateway    consent
 allwan.webhooks         delivery_id   6           7 days     gateway    orders (Salla), consent (WA)
 allwan.catalogue        catalogue_id  1           forever    orders     gateway (what is on sale)
+allwan.privacy.intake   request_id    6           7 days     gateway,   privacy
+                                                             consent
+allwan.privacy          request_id    6           30 days    privacy    every service (the saga),
+                                                                        gateway, notifier (emails)
+allwan.privacy.replies  reply_id      6           7 days     orders,    privacy
+                                                             consent,
+                                                             notifier,
+                                                             gateway
 allwan.dlq.<group>      original key  1           30 days    consumers  operators (replay,discard)
 ======================  ============  ==========  =========  =========  ============================
 
@@ -120,6 +128,30 @@ CATALOGUE = TopicSpec(
     description="The catalogue orders sells from, published whenever its content changes.",
 )
 
+PRIVACY_INTAKE = TopicSpec(
+    name="allwan.privacy.intake",
+    partitions=6,
+    key="request_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="Privacy requests (access, correction, erasure) recorded by the gateway or "
+    "received on WhatsApp, for the privacy service.",
+)
+PRIVACY = TopicSpec(
+    name="allwan.privacy",
+    partitions=6,
+    key="request_id",
+    retention_ms=_THIRTY_DAYS_MS,
+    description="Each privacy request's life: received, verified, started, extended, completed.",
+)
+PRIVACY_REPLIES = TopicSpec(
+    name="allwan.privacy.replies",
+    partitions=6,
+    key="reply_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="Each service's answer to a privacy request: export parts, corrections "
+    "applied, erasures confirmed.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     ORDERS,
     CONSENT,
@@ -130,6 +162,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     POLICY_INTAKE,
     WEBHOOKS,
     CATALOGUE,
+    PRIVACY_INTAKE,
+    PRIVACY,
+    PRIVACY_REPLIES,
 )
 """The event topics; dead-letter topics are per consumer group (see ``dead_letter_topic``)."""
 

@@ -87,7 +87,13 @@ def upcast_order_refunded_v1_to_v2(payload: Payload) -> Payload:
     return payload | {"fully_refunded": False}
 
 
+def upcast_customer_contact_changed_v1_to_v2(payload: Payload) -> Payload:
+    """CustomerContactChanged v1 → v2: v1 changes were never a privacy request's correction."""
+    return {**payload, "request_id": None}
+
+
 UPCASTERS: Mapping[UpcasterKey, Upcaster] = {
+    ("CustomerContactChanged", 1): upcast_customer_contact_changed_v1_to_v2,
     ("OrderPlaced", 1): upcast_order_placed_v1_to_v2,
     ("OrderRefunded", 1): upcast_order_refunded_v1_to_v2,
     ("ConsentGranted", 1): upcast_consent_granted_v1_to_v2,

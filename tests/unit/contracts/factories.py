@@ -50,6 +50,31 @@ from allwan_contracts.intake import (
     WebhookReceived,
     WebhookSource,
 )
+from allwan_contracts.privacy import (
+    ContactChanges,
+    CorrectionApplied,
+    CustomerDataExported,
+    DenialReason,
+    ErasureConfirmed,
+    IdentityCheck,
+    PrivacyExportDestroyed,
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestCancelled,
+    PrivacyRequestCompleted,
+    PrivacyRequestConfirmed,
+    PrivacyRequestDenialRequested,
+    PrivacyRequestDenied,
+    PrivacyRequestExtended,
+    PrivacyRequestExtensionRequested,
+    PrivacyRequestIdentityVerified,
+    PrivacyRequestKind,
+    PrivacyRequestReceived,
+    PrivacyRequestServiceAnswered,
+    PrivacyRequestStarted,
+    PrivacyRequestSubmitted,
+    SealedDocument,
+    reply_id,
+)
 
 from tests.builders import catalogue_updated
 
@@ -104,6 +129,82 @@ def _consent_fields() -> dict[str, Any]:
 
 
 ORDER = {"order_id": "1001", "customer_id": "cust-42"}
+REQUEST = {"request_id": "0b5e3f4a-8c1d-5e2f-9a3b-4c5d6e7f8a9b", "customer_id": "cust-42"}
+ANSWER = {"customer_id": "cust-42", "service": "orders"}
+LATER = datetime(2026, 3, 31, 9, 30, tzinfo=UTC)
+
+
+def _privacy_samples() -> dict[type[Event], Event]:
+    changes = ContactChanges(email=sealed())
+    request_id = REQUEST["request_id"]
+    kind = PrivacyRequestKind.ACCESS
+    return {
+        PrivacyRequestSubmitted: PrivacyRequestSubmitted(
+            **REQUEST,
+            requested_by="customer",
+            kind=PrivacyRequestKind.CORRECTION,
+            channel=Channel.WEB,
+            identity_check=IdentityCheck.CUSTOMER_TOKEN,
+            changes=changes,
+            submitted_at=WHEN,
+        ),
+        PrivacyRequestConfirmed: PrivacyRequestConfirmed(
+            **REQUEST, requested_by="customer", confirmed_at=WHEN
+        ),
+        PrivacyRequestCancellationRequested: PrivacyRequestCancellationRequested(
+            **REQUEST, requested_by="customer", requested_at=WHEN
+        ),
+        PrivacyRequestExtensionRequested: PrivacyRequestExtensionRequested(
+            **REQUEST, requested_by="staff:42", days=30, reason="Many systems", requested_at=WHEN
+        ),
+        PrivacyRequestDenialRequested: PrivacyRequestDenialRequested(
+            **REQUEST,
+            requested_by="staff:42",
+            reason=DenialReason.IDENTITY_NOT_VERIFIED,
+            requested_at=WHEN,
+        ),
+        PrivacyRequestReceived: PrivacyRequestReceived(
+            **REQUEST, kind=kind, channel=Channel.WEB, received_at=WHEN, due_at=LATER, by="customer"
+        ),
+        PrivacyRequestIdentityVerified: PrivacyRequestIdentityVerified(
+            **REQUEST, check=IdentityCheck.CUSTOMER_TOKEN, at=WHEN, by="customer"
+        ),
+        PrivacyRequestStarted: PrivacyRequestStarted(
+            **REQUEST, kind=kind, channel=Channel.WEB, at=WHEN, by="service:privacy"
+        ),
+        PrivacyRequestExtended: PrivacyRequestExtended(
+            **REQUEST, extended_until=LATER, reason="Many systems", at=WHEN, by="staff:42"
+        ),
+        PrivacyRequestServiceAnswered: PrivacyRequestServiceAnswered(
+            **REQUEST, service="orders", at=WHEN
+        ),
+        PrivacyRequestCompleted: PrivacyRequestCompleted(
+            **REQUEST, kind=kind, at=WHEN, export_expires_at=LATER
+        ),
+        PrivacyRequestDenied: PrivacyRequestDenied(
+            **REQUEST, reason=DenialReason.MANIFESTLY_UNFOUNDED, at=WHEN, by="staff:42"
+        ),
+        PrivacyRequestCancelled: PrivacyRequestCancelled(**REQUEST, at=WHEN, by="customer"),
+        PrivacyExportDestroyed: PrivacyExportDestroyed(**REQUEST, at=WHEN),
+        CustomerDataExported: CustomerDataExported(
+            **ANSWER,
+            reply_id=reply_id(request_id, "orders"),
+            request_id=request_id,
+            part_name="orders",
+            part=SealedDocument(alg="A256GCM", kid="cust-42", iv=IV, ct=CT),
+            exported_at=WHEN,
+        ),
+        CorrectionApplied: CorrectionApplied(
+            **ANSWER,
+            reply_id=reply_id(request_id, "orders"),
+            request_id=request_id,
+            applied_at=WHEN,
+        ),
+        ErasureConfirmed: ErasureConfirmed(
+            **ANSWER, reply_id=reply_id("cust-42", "orders"), confirmed_at=WHEN
+        ),
+    }
+
 
 SAMPLES: dict[type[Event], Event] = {
     OrderPlaced: order_placed(),
@@ -235,5 +336,6 @@ SAMPLES: dict[type[Event], Event] = {
         body=sealed("webhook:" + "ab" * 32),
     ),
     CatalogueUpdated: catalogue_updated("cd" * 32),
+    **_privacy_samples(),
 }
 """One valid instance of every event model."""

@@ -13,11 +13,17 @@ def test_checked_in_schemas_are_current() -> None:
     assert not drift, f"{drift}: run `uv run python -m allwan_contracts.schemagen`"
 
 
-def test_there_is_one_schema_per_event_at_its_latest_version_plus_the_envelope() -> None:
+def test_there_is_one_schema_per_event_at_its_latest_version_plus_envelope_and_export() -> None:
     names = set(expected_schemas())
-    assert {"envelope.json", "OrderPlaced.v2.json", "CustomerErased.v1.json"} <= names
+    expected = {
+        "envelope.json",
+        "PrivacyExport.json",
+        "OrderPlaced.v2.json",
+        "CustomerErased.v1.json",
+    }
+    assert expected <= names
     assert "OrderPlaced.v1.json" not in names
-    assert len(names) == len(REGISTRY.event_classes) + 1
+    assert len(names) == len(REGISTRY.event_classes) + 2
 
 
 def test_schema_files_are_sorted_json_with_a_trailing_newline() -> None:
