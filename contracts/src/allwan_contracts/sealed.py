@@ -68,3 +68,24 @@ class Sealed(BaseModel):
 
     def __str__(self) -> str:
         return repr(self)
+
+
+def subject_of(kid: str) -> str:
+    """The subject (a customer id, or ``webhook:<id>``) whose data key ``kid`` names.
+
+    A subject's first key has the subject itself as kid; after a rotation, generation n ≥ 2 has
+    ``<subject>.<n>`` ('.' occurs in no subject). A kid of any other shape is returned whole, so
+    that it matches no subject it merely starts with.
+    """
+    subject, dot, generation = kid.rpartition(".")
+    if (
+        dot
+        and subject
+        and "." not in subject
+        and generation.isascii()
+        and generation.isdigit()
+        and not generation.startswith("0")
+        and int(generation) >= 2
+    ):
+        return subject
+    return kid

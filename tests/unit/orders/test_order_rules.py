@@ -163,6 +163,19 @@ def test_t2_placing_opens_only_a_contact_sealed_wholly_under_the_customers_key()
     refused(RejectionReason.CUSTOMER_MISMATCH, fields_to_open, request(contact=theirs))
 
 
+def test_t2_a_contact_sealed_under_a_later_generation_of_the_customers_key_is_theirs() -> None:
+    kids = {
+        "name": "cust-42.2",
+        "email": "cust-42.2",
+        "phone": "cust-42",
+        "billing_address": "cust-42",
+    }
+    rotated = contact().model_copy(update={f: sealed(kid) for f, kid in kids.items()})
+    assert set(fields_to_open(request(contact=rotated))) == set(kids)
+    lookalike = rotated.model_copy(update={"email": sealed("cust-42.x")})
+    refused(RejectionReason.CUSTOMER_MISMATCH, fields_to_open, request(contact=lookalike))
+
+
 def test_an_erased_customers_order_is_refused_before_any_other_rule() -> None:
     gone = OpenedContact(dict.fromkeys(("name", "email"), "[erased]"), erased=True)
     order = Order("o-1")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from allwan_contracts.sealed import subject_of
 from allwan_runtime.keystore import MasterKeyring, generate_master_key
 from allwan_runtime.keystore.cipher import open_sealed, seal
+from allwan_runtime.keystore.generations import generation_of, kid_of
 from cryptography.exceptions import InvalidTag
 
 
@@ -51,6 +53,42 @@ def test_a_wrapped_key_is_bound_to_its_customer() -> None:
     master_kid, wrapped = ring.wrap(b"d" * 32, "c-1")
     with pytest.raises(InvalidTag):
         ring.unwrap(master_kid, wrapped, "c-2")
+
+
+def test_a_wrapped_key_is_bound_to_its_generation() -> None:
+    ring = MasterKeyring.parse(f"k1:{generate_master_key()}", generate_master_key())
+    master_kid, wrapped = ring.wrap(b"d" * 32, "c-1.2")
+    assert ring.unwrap(master_kid, wrapped, "c-1.2") == b"d" * 32
+    for other in ("c-1", "c-1.3"):
+        with pytest.raises(InvalidTag):
+            ring.unwrap(master_kid, wrapped, other)
+
+
+@pytest.mark.parametrize(
+    ("kid", "subject"),
+    [
+        ("cust-42", "cust-42"),
+        ("cust-42.2", "cust-42"),
+        ("cust-42.17", "cust-42"),
+        ("webhook:0af3.2", "webhook:0af3"),
+        # Not a generation: the kid is its own subject and matches no customer id.
+        ("cust-42.1", "cust-42.1"),
+        ("cust-42.02", "cust-42.02"),
+        ("cust-42.v1", "cust-42.v1"),
+        ("cust-42.", "cust-42."),
+        (".2", ".2"),
+        ("a.b.2", "a.b.2"),
+        ("cust-42.\u0662", "cust-42.\u0662"),  # an Arabic-Indic digit is no generation
+    ],
+)
+def test_a_key_id_names_its_subject_only_in_the_generation_form(kid: str, subject: str) -> None:
+    assert subject_of(kid) == subject
+
+
+@pytest.mark.parametrize("generation", [1, 2, 31])
+def test_a_generations_key_id_reads_back_to_its_subject_and_generation(generation: int) -> None:
+    kid = kid_of("cust-42", generation)
+    assert (subject_of(kid), generation_of("cust-42", kid)) == ("cust-42", generation)
 
 
 @pytest.mark.parametrize("spec", ["", "nokey", f":{generate_master_key()}", "k1:AAAA"])

@@ -1,7 +1,8 @@
 """The in-memory event store, key store and repository keep the real ones' contract.
 
 The same rules are proven on a real server in tests/integration/test_eventstore.py and
-test_keystore.py; unit tests of every service run their handlers on these.
+test_keystore.py (key generations included); unit tests of every service run their handlers on
+these.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from allwan_contracts import OrderPaid, OrderPlaced
+from allwan_contracts.sealed import subject_of
 from allwan_runtime.aggregate import Aggregate
 from allwan_runtime.eventstore import ConcurrencyConflict, stream_id
 from allwan_runtime.keystore import ERASED, InMemoryKeyStore, Purpose, PurposeNotGranted
@@ -153,6 +155,81 @@ async def test_shredding_erases_one_customer_for_good() -> None:
     assert keys.shredded == {"c1"}
     with pytest.raises(LookupError):
         await keys.seal("c1", "email", "new@example.com")
+
+
+async def test_a_value_sealed_before_a_rotation_opens_until_its_generation_is_retired() -> None:
+    keys = InMemoryKeyStore({Purpose.DATA_CORRECTION})
+    old = await keys.seal("c1", "email", "old@example.com")
+    kid = await keys.rotate("c1")
+    new = await keys.seal("c1", "email", "new@example.com")
+    assert (old.kid, kid, new.kid, subject_of(new.kid)) == ("c1", "c1.2", "c1.2", "c1")
+    assert await keys.current_kid("c1") == "c1.2"
+    assert await keys.open(old, field="email", purpose=Purpose.DATA_CORRECTION) == (
+        "old@example.com"
+    )
+
+    assert await keys.retire("c1", kid) == 1
+    assert await keys.retire("c1", kid) == 0
+    assert await keys.open(old, field="email", purpose=Purpose.DATA_CORRECTION) == ERASED
+    assert await keys.open(new, field="email", purpose=Purpose.DATA_CORRECTION) == (
+        "new@example.com"
+    )
+    assert not await keys.is_erased("c1")
+    assert (await keys.seal("c1", "name", "Sara")).kid == "c1.2"
+
+
+async def test_each_rotation_makes_one_more_generation_and_retire_destroys_all_older() -> None:
+    keys = InMemoryKeyStore({Purpose.SUPPORT})
+    first = keys.seal_now("c1", "name", "one")
+    assert [await keys.rotate("c1"), await keys.rotate("c1")] == ["c1.2", "c1.3"]
+    third = keys.seal_now("c1", "name", "three")
+    assert await keys.retire("c1", "c1.3") == 2
+    assert await keys.open(first, field="name", purpose=Purpose.SUPPORT) == ERASED
+    assert await keys.open(third, field="name", purpose=Purpose.SUPPORT) == "three"
+
+
+async def test_rotating_a_subject_without_a_key_makes_its_first_generation() -> None:
+    keys = InMemoryKeyStore()
+    assert await keys.current_kid("c1") is None
+    assert await keys.rotate("c1") == "c1"
+    assert (await keys.seal("c1", "name", "Sara")).kid == "c1"
+
+
+async def test_retire_refuses_a_key_id_that_is_not_the_subjects_or_not_a_live_key() -> None:
+    keys = InMemoryKeyStore()
+    keys.seal_now("c1", "name", "Sara")
+    keys.seal_now("c2", "name", "Noura")
+    await keys.rotate("c2")
+    for foreign in ("c2.2", "c1.x", "c1.1", "c1.02"):
+        with pytest.raises(ValueError, match="does not belong"):
+            await keys.retire("c1", foreign)
+    with pytest.raises(LookupError):
+        await keys.retire("c1", "c1.5")  # would destroy the newest key
+    assert await keys.current_kid("c1") == "c1"
+
+
+async def test_shredding_destroys_every_generation_and_refuses_a_rotation() -> None:
+    keys = InMemoryKeyStore({Purpose.SUPPORT})
+    first = keys.seal_now("c1", "email", "a@example.com")
+    kid = await keys.rotate("c1")
+    second = keys.seal_now("c1", "email", "b@example.com")
+    assert await keys.shred("c1") is True
+    for sealed in (first, second):
+        assert await keys.open(sealed, field="email", purpose=Purpose.SUPPORT) == ERASED
+    with pytest.raises(LookupError):
+        await keys.rotate("c1")
+    assert await keys.retire("c1", kid) == 0
+    assert await keys.current_kid("c1") is None
+
+
+@pytest.mark.parametrize("subject", ["c1.2", "", "c1."])
+async def test_a_subject_that_could_pass_for_a_key_generation_is_refused(subject: str) -> None:
+    keys = InMemoryKeyStore()
+    with pytest.raises(ValueError, match="no '\\.'"):
+        await keys.seal(subject, "name", "Sara")
+    with pytest.raises(ValueError, match="no '\\.'"):
+        await keys.rotate(subject)
+    assert keys.subjects == set()
 
 
 def test_two_in_memory_key_stores_agree_on_blind_indexes() -> None:

@@ -88,17 +88,22 @@ class MasterKeyring:
             raise ValueError("no master key configured")
         return cls(keys=keys, active_id=active_id or list(keys)[-1], index_key=unb64(index_key))
 
-    def wrap(self, data_key: bytes, subject: str) -> tuple[str, str]:
-        """Encrypt a data key under the active master key: ``(master key id, wrapped)``."""
+    def wrap(self, data_key: bytes, kid: str) -> tuple[str, str]:
+        """Encrypt a data key under the active master key: ``(master key id, wrapped)``.
+
+        The wrapped key is bound to its key id (the subject itself for a first generation, so
+        keys wrapped before generations existed still unwrap): a wrapped key copied to another
+        customer or another generation does not unwrap.
+        """
         nonce = os.urandom(NONCE_BYTES)
-        aad = f"allwan/datakey|{subject}".encode()
+        aad = f"allwan/datakey|{kid}".encode()
         wrapped = AESGCM(self.keys[self.active_id]).encrypt(nonce, data_key, aad)
         return self.active_id, b64(nonce + wrapped)
 
-    def unwrap(self, master_id: str, wrapped: str, subject: str) -> bytes:
+    def unwrap(self, master_id: str, wrapped: str, kid: str) -> bytes:
         """Decrypt a data key wrapped by ``wrap`` under any key still in the ring."""
         raw = unb64(wrapped)
-        aad = f"allwan/datakey|{subject}".encode()
+        aad = f"allwan/datakey|{kid}".encode()
         return AESGCM(self.keys[master_id]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
 
     def blind_index(self, kind: str, value: str) -> str:

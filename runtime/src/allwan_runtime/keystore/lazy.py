@@ -35,6 +35,15 @@ class LazyKeyStore:
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
         return await self.store.open(sealed, field=field, purpose=purpose)
 
+    async def rotate(self, subject: str) -> str:
+        return await self.store.rotate(subject)
+
+    async def retire(self, subject: str, keep_kid: str) -> int:
+        return await self.store.retire(subject, keep_kid)
+
+    async def current_kid(self, subject: str) -> str | None:
+        return await self.store.current_kid(subject)
+
     async def shred(self, subject: str) -> bool:
         return await self.store.shred(subject)
 

@@ -2,8 +2,8 @@
 
 It keeps ``KeyStore``'s contract (``tests/unit/runtime/test_memory_stores.py`` runs the same
 checks against both): values sealed under a customer's own AES-256 key (T2), opened only for
-the purposes the service holds (C4), ``ERASED`` once the key is shredded, and no fresh key
-for a shredded customer.
+the purposes the service holds (C4), key generations made by ``rotate`` and destroyed by
+``retire``, ``ERASED`` once a key is destroyed, and no fresh key for a shredded customer.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from allwan_contracts import Sealed
 from cryptography.exceptions import InvalidTag
 
 from allwan_runtime.keystore.cipher import ERASED, KEY_BYTES, MasterKeyring, open_sealed, seal
+from allwan_runtime.keystore.generations import check_subject, generation_of, kid_of
 from allwan_runtime.keystore.purposes import Purpose, PurposeNotGranted
 
 # Fixed, so that two in-memory stores agree on blind indexes as two real replicas do.
@@ -30,7 +31,9 @@ class InMemoryKeyStore:
     ) -> None:
         self._purposes = frozenset(purposes)
         self._service = service
-        self._keys: dict[str, bytes | None] = {}
+        self._keys: dict[str, bytes | None] = {}  # by kid; None once destroyed
+        self._newest: dict[str, int] = {}  # subject -> newest generation
+        self._shredded: set[str] = set()
         self._keyring = MasterKeyring(
             keys={"k1": os.urandom(KEY_BYTES)}, active_id="k1", index_key=_BLIND_INDEX_KEY
         )
@@ -38,24 +41,28 @@ class InMemoryKeyStore:
     @property
     def shredded(self) -> set[str]:
         """Customers whose key was destroyed."""
-        return {subject for subject, key in self._keys.items() if key is None}
+        return set(self._shredded)
 
     @property
     def subjects(self) -> set[str]:
         """Every subject a data key was made for, shredded or not."""
-        return set(self._keys)
+        return set(self._newest) | self._shredded
 
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
         return self.seal_now(subject, field, plaintext)
 
     def seal_now(self, subject: str, field: str, plaintext: str) -> Sealed:
         """``seal`` without awaiting, for building test inputs."""
-        if subject not in self._keys:
-            self._keys[subject] = os.urandom(KEY_BYTES)
-        key = self._keys[subject]
+        check_subject(subject)
+        if subject in self._shredded:
+            raise LookupError(f"no data key for {subject}")
+        if subject not in self._newest:
+            self._create(subject, 1)
+        kid = kid_of(subject, self._newest[subject])
+        key = self._keys[kid]
         if key is None:
             raise LookupError(f"no data key for {subject}")
-        return seal(key, subject, field, plaintext)
+        return seal(key, kid, field, plaintext)
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
         if purpose not in self._purposes:
@@ -68,16 +75,51 @@ class InMemoryKeyStore:
         except InvalidTag as error:
             raise ValueError(f"sealed {field} does not open under its key") from error
 
+    async def rotate(self, subject: str) -> str:
+        check_subject(subject)
+        if subject in self._shredded:
+            raise LookupError(f"no data key for {subject}")
+        return self._create(subject, self._newest.get(subject, 0) + 1)
+
+    async def retire(self, subject: str, keep_kid: str) -> int:
+        check_subject(subject)
+        keep = generation_of(subject, keep_kid)
+        if self._keys.get(keep_kid) is None:
+            if subject in self._shredded:
+                return 0
+            raise LookupError(f"{keep_kid} is not a live data key")
+        destroyed = 0
+        for generation in range(1, keep):
+            kid = kid_of(subject, generation)
+            destroyed += self._keys.get(kid) is not None
+            self._keys[kid] = None
+        return destroyed
+
+    async def current_kid(self, subject: str) -> str | None:
+        check_subject(subject)
+        if subject in self._shredded or subject not in self._newest:
+            return None
+        return kid_of(subject, self._newest[subject])
+
     async def shred(self, subject: str) -> bool:
-        fresh = self._keys.get(subject, b"") is not None
-        self._keys[subject] = None
+        check_subject(subject)
+        fresh = subject not in self._shredded
+        self._shredded.add(subject)
+        for generation in range(1, self._newest.get(subject, 0) + 1):
+            self._keys[kid_of(subject, generation)] = None
         return fresh
 
     async def is_erased(self, subject: str) -> bool:
-        return subject in self._keys and self._keys[subject] is None
+        return subject in self._shredded
 
     def blind_index(self, kind: str, value: str) -> str:
         return self._keyring.blind_index(kind, value)
 
     async def rewrap(self, batch_size: int = 500) -> int:
         return 0
+
+    def _create(self, subject: str, generation: int) -> str:
+        kid = kid_of(subject, generation)
+        self._keys[kid] = os.urandom(KEY_BYTES)
+        self._newest[subject] = generation
+        return kid

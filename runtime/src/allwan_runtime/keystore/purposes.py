@@ -16,6 +16,7 @@ class Purpose(StrEnum):
     CONSENT_MATCHING = "consent_matching"  # match a WhatsApp/email withdrawal to a customer (K3)
     SUPPORT = "support"  # staff answering the customer (C4)
     DATA_ACCESS = "data_access"  # the customer's own access request (PDPL)
+    DATA_CORRECTION = "data_correction"  # old value and changes of a correction request (PDPL)
 
 
 class PurposeNotGranted(PermissionError):

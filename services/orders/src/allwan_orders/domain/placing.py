@@ -15,6 +15,7 @@ from allwan_contracts import RejectionReason as Reason
 from allwan_contracts import Sealed
 from allwan_contracts.cards import CardDataRefused, CardFinding, refuse_card_data
 from allwan_contracts.intake import OrderRequested
+from allwan_contracts.sealed import subject_of
 
 from allwan_orders.domain.catalogue import Plan
 from allwan_orders.domain.errors import OrderRefused
@@ -46,7 +47,7 @@ def fields_to_open(request: OrderRequested) -> dict[str, Sealed]:
         for field in CONTACT_FIELDS
         if (value := getattr(request.contact, field)) is not None
     }
-    if any(value.kid != request.customer_id for value in sealed.values()):
+    if any(subject_of(value.kid) != request.customer_id for value in sealed.values()):
         raise OrderRefused(
             Reason.CUSTOMER_MISMATCH,
             "Personal data must be sealed under the customer's own key (T2).",

@@ -14,6 +14,7 @@ import structlog
 from allwan_contracts import Channel, CustomerContact, RejectionReason
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import WebhookReceived, WebhookSource
+from allwan_contracts.sealed import subject_of
 from allwan_runtime.keystore import ERASED, Purpose
 
 from allwan_orders.domain import salla
@@ -39,7 +40,7 @@ async def handle_webhook(event: WebhookReceived, envelope: Envelope, deps: Deps)
     if event.source is not WebhookSource.SALLA:
         return
     subject = f"webhook:{event.delivery_id}"
-    if event.body.kid != subject:
+    if subject_of(event.body.kid) != subject:
         raise salla.SallaPayloadError("the body is not sealed under its delivery's key")
     raw = await deps.keys.open(event.body, field="body", purpose=Purpose.ORDER_PROCESSING)
     if raw == ERASED:
