@@ -2,8 +2,8 @@
 
 Each test runs the service under its own name (``consent-<random>``): fresh consumer groups,
 its own database and key store. Topics are shared by every test of the run, so the test
-plays the gateway and the orders service under names of its own too, and the service obeys
-only those (``gateway_producer``, ``orders_producer``).
+plays the gateway, the orders and the privacy service under names of its own too, and the
+service obeys only those (``gateway_producer``, ``orders_producer``, ``privacy_producer``).
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ class RunningConsent:
         return self.service.secrets.store
 
     async def send(self, event: Event, *, as_: str = "gateway", version: int = 1) -> Envelope:
-        """Put an event on its topic as the gateway (or the orders service) would."""
-        producer = (
-            self.settings.gateway_producer if as_ == "gateway" else self.settings.orders_producer
-        )
+        """Put an event on its topic as the gateway (or the orders or privacy service) would."""
+        producer = {
+            "gateway": self.settings.gateway_producer,
+            "orders": self.settings.orders_producer,
+            "privacy": self.settings.privacy_producer,
+        }[as_]
         envelope = new_envelope(
             event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
         )
@@ -94,6 +96,7 @@ async def consent(servers: Endpoints) -> AsyncIterator[RunningConsent]:
         blind_index_key=SecretStr(generate_master_key()),
         gateway_producer=f"gateway-{suffix}",
         orders_producer=f"orders-{suffix}",
+        privacy_producer=f"privacy-{suffix}",
         relay_poll_interval_s=0.05,
         consumer_backoff_initial_s=0.05,
         consumer_backoff_max_s=0.2,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from allwan_consent.adapters.ledger_history import StoredLedgerHistory
 from allwan_consent.bootstrap import PURPOSES
 from allwan_consent.domain.ledger import ConsentLedger
 from allwan_consent.domain.policy import PRIVACY, PolicyDraft, PrivacyPolicy
@@ -13,6 +14,7 @@ from allwan_consent.handlers.policies import publish_first_version
 from allwan_consent.handlers.ports import Deps
 from allwan_runtime.keystore import InMemoryKeyStore
 from allwan_runtime.memory import InMemoryEventStore
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.repository import AggregateRepository
 
 from tests.unit.consent.fakes import CONTACT, FakePhoneIndex, publish_request
@@ -57,6 +59,9 @@ def world() -> World:
         policies=AggregateRepository(store, PrivacyPolicy, "consent"),
         secrets=secrets,
         phones=phones,
+        history=StoredLedgerHistory(store),
+        recorder=EventRecorder(store, "consent"),
+        service="consent",
         contact=CONTACT,
         url_for=url_for,
         country_code="966",

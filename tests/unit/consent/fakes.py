@@ -50,6 +50,10 @@ class FakePhoneIndex:
     async def forget(self, customer_id: str) -> None:
         self.entries = {entry for entry in self.entries if entry[1] != customer_id}
 
+    async def replace(self, customer_id: str, phone_hash: str) -> None:
+        await self.forget(customer_id)
+        await self.add(phone_hash, customer_id)
+
 
 def envelope(event: Event, producer: str = "gateway", version: int = 1) -> Envelope:
     return new_envelope(

@@ -13,11 +13,18 @@ from allwan_contracts import (
     ConsentGranted,
     ConsentReconfirmationRequired,
     ConsentWithdrawn,
+    CorrectionApplied,
+    CustomerContactChanged,
+    CustomerDataExported,
     CustomerErased,
+    ErasureConfirmed,
     Event,
     OrderPlaced,
     PolicyChanged,
     PolicyDocumentPublished,
+    PrivacyRequestConfirmed,
+    PrivacyRequestStarted,
+    PrivacyRequestSubmitted,
 )
 from allwan_contracts.intake import (
     ConsentChangeRequested,
@@ -32,6 +39,9 @@ from allwan_contracts.topics import (
     ORDERS,
     POLICIES,
     POLICY_INTAKE,
+    PRIVACY,
+    PRIVACY_INTAKE,
+    PRIVACY_REPLIES,
     WEBHOOKS,
 )
 from allwan_runtime.cli import asyncapi_document
@@ -44,11 +54,14 @@ CONSUMED: dict[str, tuple[type[Event], ...]] = {
     "whatsapp": (WebhookReceived,),
     "read-models": (*LEDGER, CustomerErased, *POLICY),
     "reconfirmation": (PolicyChanged,),
+    "privacy": (PrivacyRequestStarted, CustomerContactChanged, CustomerErased),
 }
 PUBLISHED: dict[str, tuple[type[Event], ...]] = {
     CONSENT.name: LEDGER,
     CUSTOMERS.name: (CustomerErased,),
     POLICIES.name: POLICY,
+    PRIVACY_INTAKE.name: (PrivacyRequestSubmitted, PrivacyRequestConfirmed),
+    PRIVACY_REPLIES.name: (CustomerDataExported, CorrectionApplied, ErasureConfirmed),
 }
 
 
@@ -81,7 +94,18 @@ def test_asyncapi_lists_every_topic_the_service_consumes_and_needs_no_keys(
     assert main(["asyncapi"]) == 0
 
     channels = json.dumps(json.loads(capsys.readouterr().out)["channels"])
-    for topic in (CONSENT_INTAKE, POLICY_INTAKE, ORDERS, WEBHOOKS, CONSENT, CUSTOMERS, POLICIES):
+    for topic in (
+        CONSENT_INTAKE,
+        POLICY_INTAKE,
+        ORDERS,
+        WEBHOOKS,
+        CONSENT,
+        CUSTOMERS,
+        POLICIES,
+        PRIVACY,
+        PRIVACY_INTAKE,
+        PRIVACY_REPLIES,
+    ):
         assert topic.name in channels
 
 

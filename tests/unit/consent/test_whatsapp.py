@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,12 +22,13 @@ from hypothesis import strategies as st
 from tests.unit.consent.fakes import text_message, whatsapp_body
 
 
-def test_k3_a_text_message_gives_its_sender_id_and_body() -> None:
+def test_k3_a_text_message_gives_its_sender_id_body_and_time() -> None:
     body = whatsapp_body(text_message("966563120415", "STOP", "wamid.ABC="))
 
     delivery = parse_delivery(body)
 
-    assert delivery.texts == (InboundText("966563120415", "wamid.ABC=", "STOP"),)
+    sent_at = datetime(2025, 6, 25, 13, 16, 24, tzinfo=UTC)  # its timestamp, 1750857384
+    assert delivery.texts == (InboundText("966563120415", "wamid.ABC=", "STOP", sent_at),)
     assert (delivery.other_messages, delivery.statuses, delivery.malformed) == (0, 0, 0)
 
 
@@ -68,7 +70,19 @@ def test_k3_a_template_quick_reply_button_is_read_as_what_the_customer_tapped() 
 
     delivery = parse_delivery(whatsapp_body(button))
 
-    assert delivery.texts == (InboundText("966563120415", "wamid.BTN", "Stop promotions"),)
+    assert delivery.texts == (
+        InboundText("966563120415", "wamid.BTN", "Stop promotions", datetime.fromtimestamp(1, UTC)),
+    )
+
+
+@pytest.mark.parametrize("stamp", [None, "", "soon", "-5", "1.5", "99999999999999", 1750857384])
+def test_a_message_without_a_readable_timestamp_is_read_without_its_time(stamp: Any) -> None:
+    message = text_message("966563120415", "STOP")
+    message["timestamp"] = stamp
+
+    (text,) = parse_delivery(whatsapp_body(message)).texts
+
+    assert (text.text, text.sent_at) == ("STOP", None)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from allwan_consent.handlers.whatsapp import withdraw_by_whatsapp
+from allwan_consent.handlers.whatsapp import handle_whatsapp_delivery
 from allwan_contracts import Channel, ConsentPurpose, ConsentWithdrawn
 from allwan_contracts.intake import WebhookReceived, WebhookSource
 from structlog.testing import capture_logs
@@ -18,7 +18,7 @@ MARKETING = ConsentPurpose.MARKETING
 
 
 async def deliver(world: World, received: WebhookReceived) -> None:
-    await withdraw_by_whatsapp(received, envelope(received), world.deps)
+    await handle_whatsapp_delivery(received, envelope(received), world.deps)
 
 
 async def known_customer(

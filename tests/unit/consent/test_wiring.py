@@ -4,13 +4,25 @@ that owns it (S1), and recorded once after a lost race for its stream."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from allwan_consent.adapters.read_models import ConsentProjection, PolicyProjection, ReadModels
 from allwan_consent.bootstrap import Consumers, consumers
 from allwan_consent.settings import ConsentSettings
-from allwan_contracts import ConsentGranted, OrderPlaced
+from allwan_contracts import (
+    Channel,
+    ConsentGranted,
+    CustomerContactChanged,
+    CustomerDataExported,
+    CustomerErased,
+    ErasureConfirmed,
+    ErasureReason,
+    OrderPlaced,
+    PrivacyRequestKind,
+    PrivacyRequestStarted,
+)
 from allwan_contracts.intake import ConsentAction, ConsentChangeRequested
 from allwan_runtime.dispatch import TransientError
 from pymongo import AsyncMongoClient
@@ -18,7 +30,9 @@ from pymongo import AsyncMongoClient
 from tests.unit.consent.conftest import World
 from tests.unit.consent.fakes import consent_request, envelope, order_placed
 
-SETTINGS = ConsentSettings(gateway_producer="gateway-a", orders_producer="orders-a")
+SETTINGS = ConsentSettings(
+    gateway_producer="gateway-a", orders_producer="orders-a", privacy_producer="privacy-a"
+)
 GRANT = consent_request("cust-1", ConsentAction.GRANT)
 
 
@@ -81,6 +95,80 @@ async def test_a_change_that_keeps_losing_is_left_to_the_dispatchers_backoff(
     assert world.events("cust-1") == []
 
 
+async def test_s1_privacy_requests_are_obeyed_from_the_privacy_service_only(
+    world: World, wired: Consumers
+) -> None:
+    started = PrivacyRequestStarted(
+        request_id="req-1",
+        customer_id="cust-1",
+        kind=PrivacyRequestKind.ERASURE,
+        channel=Channel.WEB,
+        at=datetime(2026, 4, 2, tzinfo=UTC),
+        by="service:privacy",
+    )
+    handle = wired.privacy.bound()[PrivacyRequestStarted]
+
+    await handle(envelope(started, producer="gateway-a"), started)
+    assert world.secrets.shredded == set()
+
+    await handle(envelope(started, producer="privacy-a"), started)
+    assert world.secrets.shredded == {"cust-1"}
+
+
+async def test_s1_corrections_are_obeyed_from_the_orders_service_only(
+    world: World, wired: Consumers
+) -> None:
+    order = order_placed(world.secrets, "cust-1")
+    changed = CustomerContactChanged(
+        customer_id="cust-1", contact=order.contact, channel=Channel.WEB, request_id="req-c"
+    )
+    handle = wired.privacy.bound()[CustomerContactChanged]
+
+    await handle(envelope(changed, producer="privacy-a"), changed)
+    assert world.store.all_events("privacy_reply") == []
+
+    await handle(envelope(changed, producer="orders-a"), changed)
+    assert len(world.store.all_events("privacy_reply")) == 1
+
+
+async def test_only_this_services_own_erasures_are_confirmed(
+    world: World, wired: Consumers
+) -> None:
+    erased = CustomerErased(
+        customer_id="cust-1",
+        erased_at=datetime(2026, 4, 2, tzinfo=UTC),
+        reason=ErasureReason.RETENTION_ENDED,
+    )
+    handle = wired.privacy.bound()[CustomerErased]
+
+    await handle(envelope(erased, producer="orders-a"), erased)
+    assert world.store.all_events("privacy_reply") == []
+
+    await handle(envelope(erased, producer="consent"), erased)
+    assert [type(e) for e in world.store.all_events("privacy_reply")] == [ErasureConfirmed]
+
+
+async def test_an_access_request_is_answered_through_the_wiring(
+    world: World, wired: Consumers
+) -> None:
+    await world.publish_v1()
+    await wired.intake.bound()[ConsentChangeRequested](envelope(GRANT, "gateway-a"), GRANT)
+    started = PrivacyRequestStarted(
+        request_id="req-2",
+        customer_id="cust-1",
+        kind=PrivacyRequestKind.ACCESS,
+        channel=Channel.WHATSAPP,
+        at=datetime(2026, 4, 2, tzinfo=UTC),
+        by="service:privacy",
+    )
+
+    await wired.privacy.bound()[PrivacyRequestStarted](envelope(started, "privacy-a"), started)
+
+    (exported,) = world.store.all_events("privacy_reply")
+    assert isinstance(exported, CustomerDataExported)
+    assert not exported.nothing_held
+
+
 def test_each_consumer_group_names_the_handler_of_each_event(wired: Consumers) -> None:
     assert wired.intake.describe() == {
         "ConsentChangeRequested": "change_consent",
@@ -88,8 +176,13 @@ def test_each_consumer_group_names_the_handler_of_each_event(wired: Consumers) -
         "PolicyPublishRequested": "publish_policy",
     }
     assert wired.orders.describe() == {"OrderPlaced": "record_purchase"}
-    assert wired.whatsapp.describe() == {"WebhookReceived": "withdraw_by_whatsapp"}
+    assert wired.whatsapp.describe() == {"WebhookReceived": "handle_whatsapp_delivery"}
     assert wired.reconfirmation.describe() == {"PolicyChanged": "ask_for_reconfirmation"}
+    assert wired.privacy.describe() == {
+        "PrivacyRequestStarted": "fulfil_privacy_request",
+        "CustomerContactChanged": "apply_correction",
+        "CustomerErased": "confirm_erasure",
+    }
     assert wired.read_models.describe() == {
         "ConsentGranted": "project_ledger",
         "ConsentWithdrawn": "project_ledger",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from allwan_contracts import Sealed, SealedDocument
 from allwan_contracts.sealed import subject_of
 from allwan_runtime.keystore import MasterKeyring, generate_master_key
 from allwan_runtime.keystore.cipher import open_sealed, seal
@@ -101,3 +102,13 @@ def _encoded(key: bytes) -> str:
     from allwan_runtime.keystore.cipher import b64
 
     return b64(key)
+
+
+def test_a_document_longer_than_a_personal_field_seals_as_a_sealed_document_and_opens() -> None:
+    key = os.urandom(32)
+    text = "x" * 40_000
+    sealed = seal(key, "cust-1", "export_part", text)
+    short = seal(key, "cust-1", "name", "Noura")
+    assert isinstance(sealed, SealedDocument)
+    assert type(short) is Sealed
+    assert open_sealed(key, sealed, "export_part") == text

@@ -8,7 +8,7 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from allwan_contracts import Sealed
+from allwan_contracts import Sealed, SealedDocument
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ERASED = "[erased]"
@@ -33,6 +33,9 @@ def generate_master_key() -> str:
     return b64(os.urandom(KEY_BYTES))
 
 
+_FIELD_CT_MAX = 16_384  # ``Sealed.ct``'s limit
+
+
 def _aad(kid: str, field: str) -> bytes:
     # Binding the key id and the field name stops a sealed value from being moved to another
     # customer or another field and still opening.
@@ -40,10 +43,15 @@ def _aad(kid: str, field: str) -> bytes:
 
 
 def seal(data_key: bytes, kid: str, field: str, plaintext: str) -> Sealed:
-    """Encrypt one personal value under a customer's data key."""
+    """Encrypt one personal value under a customer's data key.
+
+    A value too long for a personal field (an export part, an export) comes back as a
+    ``SealedDocument``: the same cipher and shape, sized for documents.
+    """
     nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(data_key).encrypt(nonce, plaintext.encode(), _aad(kid, field))
-    return Sealed(alg="A256GCM", kid=kid, iv=b64(nonce), ct=b64(ciphertext))
+    ciphertext = b64(AESGCM(data_key).encrypt(nonce, plaintext.encode(), _aad(kid, field)))
+    model = Sealed if len(ciphertext) <= _FIELD_CT_MAX else SealedDocument
+    return model(alg="A256GCM", kid=kid, iv=b64(nonce), ct=ciphertext)
 
 
 def open_sealed(data_key: bytes, sealed: Sealed, field: str) -> str:

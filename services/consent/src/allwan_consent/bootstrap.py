@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from allwan_contracts import OrderPlaced, PolicyChanged
+from allwan_contracts import (
+    CustomerContactChanged,
+    CustomerErased,
+    OrderPlaced,
+    PolicyChanged,
+    PrivacyRequestStarted,
+)
 from allwan_contracts.fields import utc_now
 from allwan_contracts.intake import (
     ConsentChangeRequested,
@@ -15,10 +21,12 @@ from allwan_contracts.intake import (
 )
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.keystore import LazyKeyStore, Purpose
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.repository import AggregateRepository
 from allwan_runtime.service import ServiceRuntime
 
 from allwan_consent.adapters import queries
+from allwan_consent.adapters.ledger_history import StoredLedgerHistory
 from allwan_consent.adapters.phone_index import MongoPhoneIndex
 from allwan_consent.adapters.queries import ConsentQueries, PolicyQueries
 from allwan_consent.adapters.read_models import (
@@ -39,12 +47,18 @@ from allwan_consent.handlers.policies import (
     publish_policy,
 )
 from allwan_consent.handlers.ports import Deps
-from allwan_consent.handlers.whatsapp import withdraw_by_whatsapp
+from allwan_consent.handlers.privacy import (
+    apply_correction,
+    confirm_erasure,
+    fulfil_privacy_request,
+)
+from allwan_consent.handlers.whatsapp import handle_whatsapp_delivery
 from allwan_consent.policies import first_version
 from allwan_consent.settings import ConsentSettings
 
 PURPOSES = (Purpose.CONSENT_MATCHING,)
-"""C4: the consent service opens personal data only to match a withdrawal to a customer."""
+"""C4: the consent service opens personal data only to match a customer's WhatsApp message
+(a withdrawal, a privacy request) to them."""
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,16 @@ class Consumers:
     whatsapp: Handlers[Deps]
     read_models: Handlers[ReadModels]
     reconfirmation: Handlers[Deps]
+    privacy: Handlers[Deps]
 
 
 def consumers(settings: ConsentSettings, deps: Deps, read_models: ReadModels) -> Consumers:
     """Every handler for its event class. Inputs are obeyed only from the service that owns
-    them (S1: the gateway's intake, the orders service's orders, this service's own policy
-    notices), and a handler that lost a race for a stream runs again."""
+    them (S1: the gateway's intake, the orders service's orders and contact corrections, the
+    privacy service's requests, this service's own policy notices and erasures), and a
+    handler that lost a race for a stream runs again."""
     gateway, orders_service = {settings.gateway_producer}, {settings.orders_producer}
+    me = {settings.service_name}
     intake = Handlers(deps, producers=gateway, retry_conflicts=True)
     intake.on(ConsentChangeRequested, change_consent)
     intake.on(ErasureRequested, erase_customer)
@@ -70,14 +87,18 @@ def consumers(settings: ConsentSettings, deps: Deps, read_models: ReadModels) ->
     orders = Handlers(deps, producers=orders_service, retry_conflicts=True)
     orders.on(OrderPlaced, record_purchase)
     whatsapp = Handlers(deps, producers=gateway, retry_conflicts=True)
-    whatsapp.on(WebhookReceived, withdraw_by_whatsapp)
-    reconfirmation = Handlers(deps, producers={settings.service_name}, retry_conflicts=True)
+    whatsapp.on(WebhookReceived, handle_whatsapp_delivery)
+    reconfirmation = Handlers(deps, producers=me, retry_conflicts=True)
     reconfirmation.on(PolicyChanged, ask_for_reconfirmation)
+    privacy = Handlers(deps, retry_conflicts=True)
+    privacy.on(PrivacyRequestStarted, fulfil_privacy_request, producers={settings.privacy_producer})
+    privacy.on(CustomerContactChanged, apply_correction, producers=orders_service)
+    privacy.on(CustomerErased, confirm_erasure, producers=me)
     # The projections skip other producers' events themselves: ``rebuild`` calls them too.
     projections = Handlers(read_models)
     projections.on_each(LEDGER_EVENTS, project_ledger)
     projections.on_each(POLICY_EVENTS, project_policy)
-    return Consumers(intake, orders, whatsapp, projections, reconfirmation)
+    return Consumers(intake, orders, whatsapp, projections, reconfirmation, privacy)
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,9 @@ def bootstrap(runtime: ServiceRuntime, settings: ConsentSettings) -> ConsentServ
         policies=AggregateRepository(runtime.store, PrivacyPolicy, me),
         secrets=secrets,
         phones=phones,
+        history=StoredLedgerHistory(runtime.store),
+        recorder=EventRecorder(runtime.store, me),
+        service=me,
         contact=settings.contact(),
         url_for=settings.policy_url,
         country_code=settings.phone_country_code,

@@ -15,8 +15,9 @@ class ConsentSettings(RuntimeSettings):
     The contact details (CT1) travel with every published policy version; they are checked
     at start, not at the first publication. The privacy email is elided in the source text
     of version 1: set ``ALLWAN_CONTACT_EMAIL`` to the store's real address.
-    Intake and orders are obeyed only from the services that own them (S1): in production
-    the gateway and the orders service; each test names its own.
+    Intake, orders and privacy requests are obeyed only from the services that own them
+    (S1): in production the gateway, the orders service and the privacy service; each test
+    names its own.
     """
 
     service_name: str = Field(default="consent", pattern=r"^[a-z][a-z0-9-]*$")
@@ -26,6 +27,7 @@ class ConsentSettings(RuntimeSettings):
     policy_url_base: str = Field(default="https://allwanstores.com/privacy", pattern=r"^https://")
     gateway_producer: str = "gateway"
     orders_producer: str = "orders"
+    privacy_producer: str = "privacy"
     phone_country_code: str = Field(default="966", pattern=r"^[1-9][0-9]{0,2}$")
 
     @model_validator(mode="after")

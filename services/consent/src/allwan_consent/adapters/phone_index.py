@@ -1,7 +1,8 @@
 """The phone blind index: which customers a WhatsApp sender may be (K3).
 
 One document per (phone hash, customer): a family may share a number. Only the keyed hash
-of the E.164 number is stored, never the number; erasure deletes the customer's entries.
+of the E.164 number is stored, never the number; erasure deletes the customer's entries, and
+a corrected phone (PDPL correction) replaces them.
 It is built from ``OrderPlaced`` (sealed phones), not from this service's own events, so
 rebuilding it means reading ``allwan.orders`` again from the start.
 """
@@ -45,3 +46,10 @@ class MongoPhoneIndex:
 
     async def forget(self, customer_id: str) -> None:
         await self._entries.delete_many({"customer_id": customer_id})
+
+    async def replace(self, customer_id: str, phone_hash: str) -> None:
+        # The new entry first: a "stop" arriving meanwhile still finds the customer.
+        await self.add(phone_hash, customer_id)
+        await self._entries.delete_many(
+            {"customer_id": customer_id, "phone_hash": {"$ne": phone_hash}}
+        )

@@ -2,12 +2,13 @@
 
 The body is ``{"object": "whatsapp_business_account", "entry": [{"changes": [{"field":
 "messages", "value": {...}}]}]}``; a ``value`` carries ``messages`` a customer sent (each with
-``from`` (the sender's number, digits only), ``id`` (``wamid.…``) and ``type``) and/or
-``statuses`` (receipts of messages we sent). Only what a customer typed counts: a ``text``
-message's ``text.body``, or the ``button.text`` of a template's quick-reply button (such as
-a "stop promotions" button).
+``from`` (the sender's number, digits only), ``id`` (``wamid.…``), ``timestamp`` (Unix
+seconds, as a string) and ``type``) and/or ``statuses`` (receipts of messages we sent). Only
+what a customer typed counts: a ``text`` message's ``text.body``, or the ``button.text`` of a
+template's quick-reply button (such as a "stop promotions" button).
 
-An opt-out withdraws marketing for every customer who gave the sender's number (K3).
+An opt-out withdraws marketing for every customer who gave the sender's number (K3); a privacy
+command (``privacy_commands``) asks the privacy service, for each of them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from allwan_contracts import Channel, ConsentEvidence, ConsentPurpose
@@ -26,6 +28,7 @@ from allwan_consent.domain.optout import is_opt_out
 
 _SENDER = re.compile(r"^[0-9]{6,15}$")
 _MESSAGE_ID = re.compile(r"^[\x21-\x7E]{1,200}$")  # what a consent evidence reference holds
+_UNIX_SECONDS = re.compile(r"^[0-9]{1,11}$")
 
 
 class MalformedWebhook(ValueError):
@@ -34,11 +37,13 @@ class MalformedWebhook(ValueError):
 
 @dataclass(frozen=True)
 class InboundText:
-    """What one customer typed (or tapped), from which number, in which message."""
+    """What one customer typed (or tapped), from which number, in which message, and when
+    WhatsApp says it was sent (None if the message does not say)."""
 
     sender: str
     message_id: str
     text: str
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,16 @@ def _typed_text(message: dict[str, Any]) -> str | None:
         return None
     text = inner.get("body") if kind == "text" else inner.get("text") if kind == "button" else None
     return text if isinstance(text, str) else None
+
+
+def _sent_at(message: dict[str, Any]) -> datetime | None:
+    stamp = message.get("timestamp")
+    if not isinstance(stamp, str) or not _UNIX_SECONDS.match(stamp):
+        return None
+    try:
+        return datetime.fromtimestamp(int(stamp), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def parse_delivery(body: str) -> Delivery:
@@ -92,7 +107,7 @@ def parse_delivery(body: str) -> Delivery:
                 elif (text := _typed_text(message)) is None:
                     other += 1
                 else:
-                    texts.append(InboundText(sender=sender, message_id=message_id, text=text))
+                    texts.append(InboundText(sender, message_id, text, _sent_at(message)))
     return Delivery(tuple(texts), other_messages=other, statuses=statuses, malformed=malformed)
 
 

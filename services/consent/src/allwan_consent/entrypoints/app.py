@@ -7,9 +7,14 @@ from allwan_contracts import (
     ConsentGranted,
     ConsentReconfirmationRequired,
     ConsentWithdrawn,
+    CorrectionApplied,
+    CustomerDataExported,
     CustomerErased,
+    ErasureConfirmed,
     PolicyChanged,
     PolicyDocumentPublished,
+    PrivacyRequestConfirmed,
+    PrivacyRequestSubmitted,
 )
 from allwan_contracts.topics import (
     CONSENT,
@@ -18,6 +23,9 @@ from allwan_contracts.topics import (
     ORDERS,
     POLICIES,
     POLICY_INTAKE,
+    PRIVACY,
+    PRIVACY_INTAKE,
+    PRIVACY_REPLIES,
     WEBHOOKS,
 )
 from allwan_runtime.service import ServiceRuntime
@@ -41,7 +49,10 @@ def register_consumers(runtime: ServiceRuntime, service: ConsentService) -> None
         "orders", [ORDERS.name], consumers.orders, "K1/K2: purchases imply order processing only."
     )
     runtime.consume(
-        "whatsapp", [WEBHOOKS.name], consumers.whatsapp, "K3: opt-outs sent on WhatsApp."
+        "whatsapp",
+        [WEBHOOKS.name],
+        consumers.whatsapp,
+        "K3: opt-outs sent on WhatsApp; PDPL: privacy requests sent on WhatsApp.",
     )
     runtime.consume(
         "read-models",
@@ -55,9 +66,18 @@ def register_consumers(runtime: ServiceRuntime, service: ConsentService) -> None
         consumers.reconfirmation,
         "PC1: material policy changes suspend older secondary consents.",
     )
+    runtime.consume(
+        "privacy",
+        [PRIVACY.name, CUSTOMERS.name],
+        consumers.privacy,
+        "PDPL: privacy requests started (access, erasure), contact corrections, erasures "
+        "done; answered on allwan.privacy.replies.",
+    )
     runtime.publishes(CONSENT, [ConsentGranted, ConsentWithdrawn, ConsentReconfirmationRequired])
     runtime.publishes(CUSTOMERS, [CustomerErased])
     runtime.publishes(POLICIES, [PolicyDocumentPublished, PolicyChanged])
+    runtime.publishes(PRIVACY_INTAKE, [PrivacyRequestSubmitted, PrivacyRequestConfirmed])
+    runtime.publishes(PRIVACY_REPLIES, [CustomerDataExported, CorrectionApplied, ErasureConfirmed])
 
 
 def build(settings: ConsentSettings) -> tuple[ServiceRuntime, ConsentService]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from allwan_contracts import OrderPlaced
+from allwan_contracts import Channel, ErasureReason, OrderPlaced
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import ConsentAction, ConsentChangeRequested, ErasureRequested
 from allwan_runtime.dispatch import TransientError
@@ -97,16 +97,28 @@ async def index_phone(order: OrderPlaced, deps: Deps) -> None:
 
 
 async def erase_customer(request: ErasureRequested, envelope: Envelope, deps: Deps) -> None:
-    """Erasure (PDPL): destroy the customer's key, forget their phone, announce it.
+    """Erasure (PDPL) recorded at the gateway's intake: see ``erase``."""
+    await erase(request.customer_id, request.reason, request.requested_via, envelope, deps)
+
+
+async def erase(
+    customer_id: str,
+    reason: ErasureReason,
+    requested_via: Channel | None,
+    envelope: Envelope,
+    deps: Deps,
+) -> None:
+    """Erasure (PDPL): destroy the customer's key, forget their phone, announce it
+    (``CustomerErased``, naming the channel a customer's request came by).
 
     The ledger stays: it holds no personal data and proves what was consented. Each step
     is idempotent, so a redelivered request completes whatever a crash left undone.
     """
-    await deps.secrets.shred(request.customer_id)
-    await deps.phones.forget(request.customer_id)
-    ledger = await deps.ledgers.get(request.customer_id)
-    if ledger.erase(request.reason, request.requested_via, deps.clock()):
+    await deps.secrets.shred(customer_id)
+    await deps.phones.forget(customer_id)
+    ledger = await deps.ledgers.get(customer_id)
+    if ledger.erase(reason, requested_via, deps.clock()):
         await deps.ledgers.save(
             ledger, correlation_id=envelope.correlation_id, causation_id=envelope.event_id
         )
-    log.info("consent.customer_erased", customer_id=request.customer_id)
+    log.info("consent.customer_erased", customer_id=customer_id)

@@ -11,8 +11,10 @@ from typing import Protocol
 from allwan_contracts import PolicyContact, Sealed
 from allwan_contracts.fields import utc_now
 from allwan_runtime.keystore import Purpose
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.repository import AggregateRepository
 
+from allwan_consent.domain.access import LedgerRecord
 from allwan_consent.domain.ledger import ConsentLedger
 from allwan_consent.domain.policy import PrivacyPolicy
 
@@ -22,7 +24,10 @@ UrlFor = Callable[[int], str]
 
 
 class Secrets(Protocol):
-    """The part of the key store this service uses (C4: it holds ``CONSENT_MATCHING``)."""
+    """The part of the key store this service uses (C4: it holds ``CONSENT_MATCHING``; it
+    seals its part of an access request for the customer, T2)."""
+
+    async def seal(self, subject: str, field: str, plaintext: str) -> Sealed: ...
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str: ...
 
@@ -42,19 +47,34 @@ class PhoneIndex(Protocol):
 
     async def forget(self, customer_id: str) -> None: ...
 
+    async def replace(self, customer_id: str, phone_hash: str) -> None:
+        """Leave ``phone_hash`` as the customer's only entry (a corrected phone)."""
+        ...
+
+
+class LedgerHistory(Protocol):
+    """A customer's ledger events with the time each was recorded, oldest first."""
+
+    async def records(self, customer_id: str) -> list[LedgerRecord]: ...
+
 
 @dataclass(frozen=True)
 class Deps:
     """Everything a consent handler may use.
 
     ``contact`` (CT1) and ``url_for`` (PC1) go into every published policy version;
-    ``country_code`` reads national phone numbers (K3).
+    ``country_code`` reads national phone numbers (K3). ``recorder`` records what no
+    aggregate decides (privacy requests from WhatsApp, answers to privacy requests), as
+    ``service`` (the name the privacy service knows the answers by).
     """
 
     ledgers: Ledgers
     policies: Policies
     secrets: Secrets
     phones: PhoneIndex
+    history: LedgerHistory
+    recorder: EventRecorder
+    service: str
     contact: PolicyContact
     url_for: UrlFor
     country_code: str
