@@ -1,8 +1,8 @@
 """A notifier of its own for each test, on the real Kafka, FerretDB/MongoDB and SMTP.
 
 Each test runs the notifier under its own name (``notifier-<run>``: fresh consumer groups,
-database and key store) and topic prefix, and plays the orders and consent services under
-names of its own, which the notifier obeys. Recipients are ``<customer>@<run>.example.com``,
+database and key store) and topic prefix, and plays the orders, consent and privacy services
+under names of its own, which the notifier obeys. Recipients are ``<customer>@<run>.example.com``,
 so a test finds its own mail in Mailpit, which every test of the session shares. Where a
 test must make the SMTP server fail it runs its own (``SmtpServer``, aiosmtpd, in-process).
 """
@@ -57,7 +57,7 @@ WHEN_PUBLISHED = "2026-03-01T09:30:00+00:00"
 
 @dataclass
 class Run:
-    """One test's names and keys, and how it plays the orders and consent services."""
+    """One test's names and keys, and how it plays the orders, consent and privacy services."""
 
     servers: Endpoints
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
@@ -88,6 +88,10 @@ class Run:
     def consent(self) -> str:
         return f"consent-{self.id}"
 
+    @property
+    def privacy(self) -> str:
+        return f"privacy-{self.id}"
+
     def address(self, customer_id: str) -> str:
         return f"{customer_id}@{self.id}.example.com"
 
@@ -102,6 +106,8 @@ class Run:
             "blind_index_key": SecretStr(self.index_key),
             "orders_producer": self.orders,
             "consent_producer": self.consent,
+            "privacy_producer": self.privacy,
+            "relay_poll_interval_s": 0.05,
             "smtp_host": self.servers.smtp_host,
             "smtp_port": self.servers.smtp_port,
             "smtp_tls": "none",
@@ -139,7 +145,9 @@ class Producers:
         if version is None:
             version = self._versions.get(aggregate, 0) + 1
         self._versions[aggregate] = max(version, self._versions.get(aggregate, 0))
-        producer = self.run.orders if as_ == "orders" else self.run.consent
+        producer = {"orders": self.run.orders, "privacy": self.run.privacy}.get(
+            as_, self.run.consent
+        )
         envelope = new_envelope(
             event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
         )

@@ -14,6 +14,8 @@ from allwan_notifier.handlers.fanout import Fanout, run_job
 from allwan_notifier.handlers.marketing import Refusal
 from allwan_notifier.handlers.ports import Deps
 from allwan_runtime.dispatch import RetryPolicy
+from allwan_runtime.memory import InMemoryEventStore
+from allwan_runtime.recorder import EventRecorder
 
 from tests.unit.notifier.fakes import (
     CONTACT,
@@ -28,6 +30,7 @@ from tests.unit.notifier.fakes import (
 )
 
 WITHDRAW_URL = "https://allwanstores.com/account/privacy"
+PRIVACY_URL = "https://allwanstores.com/account/privacy-requests"
 WITHDRAWAL = Withdrawal(email=CONTACT.email, whatsapp=CONTACT.whatsapp, web=WITHDRAW_URL)
 REFUSAL = Refusal("https://allwanstores.com/api/v1/unsubscribe", "unsubscribe@allwanstores.com")
 
@@ -52,6 +55,7 @@ class World:
     lease: FakeLease
     metrics: FakeMetrics
     bell: Bell
+    store: InMemoryEventStore
     deps: Deps
     fanout: Fanout
 
@@ -75,16 +79,20 @@ class World:
 def world() -> World:
     secrets, ledger, book, sender = KeyStoreSpy(), FakeLedger(), FakeBook(), FakeSender()
     jobs, lease, metrics, bell = FakeJobs(), FakeLease(), FakeMetrics(), Bell()
+    store = InMemoryEventStore()
     deps = Deps(
         book=book,
         ledger=ledger,
         jobs=jobs,
         secrets=secrets,
+        replies=EventRecorder(store, "notifier"),
         renderer=Templates(),
         sender=sender,
         metrics=metrics,
         contact=CONTACT,
         withdraw_url=WITHDRAW_URL,
+        privacy_url=PRIVACY_URL,
+        service="notifier",
         mail_domain="allwanstores.com",
         default_locale="ar",
         clock=lambda: WHEN,
@@ -98,4 +106,4 @@ def world() -> World:
         retry=RetryPolicy(initial_s=0.001, max_s=0.005),
         progress_interval_s=0.01,
     )
-    return World(secrets, ledger, book, sender, jobs, lease, metrics, bell, deps, fanout)
+    return World(secrets, ledger, book, sender, jobs, lease, metrics, bell, store, deps, fanout)

@@ -46,7 +46,13 @@ from tests.builders import order_placed as build_order_placed
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CONTACT = PolicyContact(phone="0563120415", whatsapp="0563120415", email="privacy@example.com")
 NOTIFIER_PURPOSES = frozenset(
-    {Purpose.POLICY_NOTICES, Purpose.ORDER_RECEIPTS, Purpose.CONSENT_NOTICES, Purpose.MARKETING}
+    {
+        Purpose.POLICY_NOTICES,
+        Purpose.ORDER_RECEIPTS,
+        Purpose.CONSENT_NOTICES,
+        Purpose.MARKETING,
+        Purpose.DATA_ACCESS,
+    }
 )
 
 
@@ -106,23 +112,34 @@ class FakeLedger:
     async def count_job(self, job_id: str) -> int:
         return sum(entry.job == job_id for entry in self.entries.values())
 
+    async def of_customer(self, customer_id: str) -> list[Delivery]:
+        return [
+            entry
+            for entry in self.entries.values()
+            if entry.customer_id == customer_id and entry.state is not State.PENDING
+        ]
+
     def of_kind(self, kind: Kind) -> list[Delivery]:
         return [entry for entry in self.entries.values() if entry.kind is kind]
 
 
 class FakeBook:
+    """The address book's rules: the newest address wins, an erased customer takes none."""
+
     def __init__(self) -> None:
         self.addresses: dict[str, Address] = {}
+        self.applied_at: dict[str, datetime] = {}
         self.consents: dict[str, dict[str, ConsentStatus]] = {}
         self.erased: set[str] = set()
         self.redacted: list[str] = []
 
     async def remember(self, customer_id: str, address: Address, at: datetime) -> None:
-        if customer_id in self.erased:
+        if customer_id in self.erased or self.applied_at.get(customer_id, at) > at:
             return
         old = self.addresses.get(customer_id)
         locale = address.locale or (old.locale if old else None)
         self.addresses[customer_id] = Address(address.email, locale)
+        self.applied_at[customer_id] = at
 
     async def record_consent(
         self, customer_id: str, purpose: str, status: ConsentStatus, version: int

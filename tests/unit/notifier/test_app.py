@@ -12,15 +12,23 @@ from allwan_contracts import (
     ConsentGranted,
     ConsentReconfirmationRequired,
     ConsentWithdrawn,
+    CorrectionApplied,
     CustomerContactChanged,
+    CustomerDataExported,
     CustomerErased,
+    ErasureConfirmed,
     Event,
     OrderPlaced,
     PolicyChanged,
     PolicyDocumentPublished,
+    PrivacyRequestCompleted,
+    PrivacyRequestDenied,
+    PrivacyRequestExtended,
+    PrivacyRequestReceived,
+    PrivacyRequestStarted,
     SubscriptionActivated,
 )
-from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES
+from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES, PRIVACY, PRIVACY_REPLIES
 from allwan_notifier.adapters.metrics import EMAILS, EmailMetrics
 from allwan_notifier.bootstrap import bootstrap
 from allwan_notifier.domain.deliveries import Kind, State
@@ -86,7 +94,7 @@ def test_asyncapi_lists_every_topic_the_notifier_consumes() -> None:
     document = asyncapi_document(create_app(NotifierSettings(service_name="notifier-doc")))
 
     channels = json.dumps(json.loads(document)["channels"])
-    for topic in (ORDERS, CONSENT, CUSTOMERS, POLICIES):
+    for topic in (ORDERS, CONSENT, CUSTOMERS, POLICIES, PRIVACY, PRIVACY_REPLIES):
         assert topic.name in channels
 
 
@@ -100,7 +108,20 @@ CONSUMED: dict[str, set[type[Event]]] = {
         CustomerErased,
     },
     "policies": {PolicyDocumentPublished, PolicyChanged},
-    "mail": {OrderPlaced, SubscriptionActivated, ConsentWithdrawn},
+    "mail": {
+        OrderPlaced,
+        SubscriptionActivated,
+        ConsentWithdrawn,
+        PrivacyRequestReceived,
+        PrivacyRequestExtended,
+        PrivacyRequestStarted,
+        PrivacyRequestCompleted,
+        PrivacyRequestDenied,
+    },
+    "privacy": {PrivacyRequestStarted},
+}
+PUBLISHED: dict[str, set[type[Event]]] = {
+    PRIVACY_REPLIES.name: {CustomerDataExported, CorrectionApplied, ErasureConfirmed},
 }
 
 
@@ -130,9 +151,28 @@ def test_asyncapi_gives_each_consumer_the_payload_schema_of_every_event_it_handl
             assert refs == on_topic, (group, channel["address"])
             listed |= refs
         assert listed == {f"{event.event_type}:Payload" for event in events}, group
-    for event in set[type[Event]]().union(*CONSUMED.values()):
+    for event in set[type[Event]]().union(*CONSUMED.values(), *PUBLISHED.values()):
         properties = schemas[f"{event.event_type}:Payload"]["properties"]
         assert set(event.model_fields) <= set(properties), event.event_type
+
+
+def test_asyncapi_lists_the_answers_to_privacy_requests_the_relay_publishes() -> None:
+    app = create_app(NotifierSettings(service_name="notifier-doc"))
+
+    document = app.schema.to_specification().to_jsonable()
+
+    messages = document["components"]["messages"]
+    for topic, events in PUBLISHED.items():
+        [channel] = [
+            channel
+            for name, channel in document["channels"].items()
+            if name == f"notifier-doc:publish:{topic}"
+        ]
+        assert channel["address"] == topic
+        [reference] = channel["messages"].values()
+        payload = messages[reference["$ref"].rsplit("/", 1)[1]]["payload"]
+        refs = {ref["$ref"].rsplit("/", 1)[1] for ref in payload.get("oneOf", [payload])}
+        assert refs == {f"{event.event_type}:Payload" for event in events}
 
 
 def without_keys(monkeypatch: pytest.MonkeyPatch) -> None:

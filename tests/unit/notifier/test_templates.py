@@ -16,10 +16,18 @@ from allwan_notifier.domain.messages import (
     Receipt,
     WithdrawalConfirmation,
 )
+from allwan_notifier.domain.privacy import (
+    ErasureStarting,
+    RequestCompleted,
+    RequestDenied,
+    RequestExtended,
+    RequestReceived,
+)
 from allwan_notifier.domain.recipients import Locale
 from allwan_runtime.keystore import InMemoryKeyStore
 
-from tests.unit.notifier.conftest import REFUSAL, WITHDRAWAL
+from tests.unit.notifier import privacy_events
+from tests.unit.notifier.conftest import PRIVACY_URL, REFUSAL, WITHDRAWAL
 from tests.unit.notifier.fakes import (
     CONTACT,
     WHEN,
@@ -59,6 +67,19 @@ def every_letter() -> list[Letter]:
             unsubscribe=REFUSAL.for_customer("c-1", InMemoryKeyStore()),
             contact=CONTACT,
         ),
+        *privacy_letters(),
+    ]
+
+
+def privacy_letters() -> list[Letter]:
+    completed = RequestCompleted.of(privacy_events.completed("c-1"), CONTACT, PRIVACY_URL)
+    assert completed is not None
+    return [
+        RequestReceived.of(privacy_events.received("c-1"), CONTACT, PRIVACY_URL),
+        RequestExtended.of(privacy_events.extended("c-1"), CONTACT),
+        ErasureStarting(request_id="req-1", contact=CONTACT),
+        completed,
+        RequestDenied.of(privacy_events.denied("c-1"), CONTACT),
     ]
 
 
@@ -162,8 +183,7 @@ def test_k3_the_confirmation_names_the_purpose_and_channel_in_the_customers_lang
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_k2_marketing_carries_a_visible_one_click_refusal(locale: Locale) -> None:
-    letter = every_letter()[-1]
-    assert isinstance(letter, MarketingMessage)
+    [letter] = [letter for letter in every_letter() if isinstance(letter, MarketingMessage)]
 
     rendered = TEMPLATES.render("marketing", locale, letter.context(locale))
 

@@ -14,6 +14,11 @@ from allwan_contracts import (
     OrderPlaced,
     PolicyChanged,
     PolicyDocumentPublished,
+    PrivacyRequestCompleted,
+    PrivacyRequestDenied,
+    PrivacyRequestExtended,
+    PrivacyRequestReceived,
+    PrivacyRequestStarted,
     SubscriptionActivated,
 )
 from allwan_contracts.fields import utc_now
@@ -23,6 +28,7 @@ from allwan_runtime.keystore import LazyKeyStore, Purpose
 from allwan_runtime.lease import SlotLease
 from allwan_runtime.metrics import setup_metrics
 from allwan_runtime.periodic import PeriodicTask
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.service import ServiceRuntime
 
 from allwan_notifier.adapters.address_book import MongoAddressBook
@@ -44,6 +50,14 @@ from allwan_notifier.handlers.fanout import Fanout, run_fanouts
 from allwan_notifier.handlers.marketing import Refusal, request_campaign
 from allwan_notifier.handlers.policies import keep_policy_contact, schedule_policy_notice
 from allwan_notifier.handlers.ports import Deps
+from allwan_notifier.handlers.privacy_mail import (
+    acknowledge_request,
+    announce_completion,
+    announce_denial,
+    announce_erasure,
+    announce_extension,
+)
+from allwan_notifier.handlers.privacy_replies import export_emails
 from allwan_notifier.handlers.transactional import (
     confirm_withdrawal,
     send_activation,
@@ -56,8 +70,10 @@ PURPOSES = (
     Purpose.ORDER_RECEIPTS,
     Purpose.CONSENT_NOTICES,
     Purpose.MARKETING,
+    Purpose.DATA_ACCESS,
 )
-"""C4: the notifier opens an email only to send a message of one of these purposes."""
+"""C4: the notifier opens an email only to send a message of one of these purposes
+(``DATA_ACCESS``: the emails about the customer's own privacy requests)."""
 
 
 @dataclass
@@ -77,6 +93,7 @@ class NotifierService:
     book_handlers: Handlers[Deps]
     policy_handlers: Handlers[Deps]
     mail_handlers: Handlers[Deps]
+    privacy_handlers: Handlers[Deps]
 
     async def start(self) -> None:
         """The keys (missing ones stop the service now, not at its first message), indexes,
@@ -118,11 +135,14 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         ledger=ledger,
         jobs=jobs,
         secrets=secrets,
+        replies=EventRecorder(runtime.store, settings.service_name),
         renderer=Templates(),
         sender=sender,
         metrics=EmailMetrics(),
         contact=settings.contact(),
         withdraw_url=settings.withdraw_url,
+        privacy_url=settings.privacy_url,
+        service=settings.service_name,
         mail_domain=settings.message_id_domain,
         default_locale=settings.default_locale,
         clock=utc_now,
@@ -141,6 +161,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         progress_interval_s=settings.fanout_progress_interval_s,
     )
     orders, consent = {settings.orders_producer}, {settings.consent_producer}
+    privacy = {settings.privacy_producer}
     return NotifierService(
         settings=settings,
         secrets=secrets,
@@ -154,7 +175,8 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         worker=worker,
         book_handlers=address_book(deps, orders=orders, consent=consent),
         policy_handlers=policies(deps, consent=consent),
-        mail_handlers=mail(deps, orders=orders, consent=consent),
+        mail_handlers=mail(deps, orders=orders, consent=consent, privacy=privacy),
+        privacy_handlers=privacy_requests(deps, privacy=privacy),
     )
 
 
@@ -178,12 +200,26 @@ def policies(deps: Deps, *, consent: set[str]) -> Handlers[Deps]:
     return handlers
 
 
-def mail(deps: Deps, *, orders: set[str], consent: set[str]) -> Handlers[Deps]:
-    """Transactional mail: receipts, activations, withdrawal confirmations (K3)."""
+def mail(deps: Deps, *, orders: set[str], consent: set[str], privacy: set[str]) -> Handlers[Deps]:
+    """Transactional mail: receipts, activations, withdrawal confirmations (K3), and each
+    step of a privacy request (PDPL)."""
     handlers = Handlers(deps)
     handlers.on(OrderPlaced, send_receipt, producers=orders)
     handlers.on(SubscriptionActivated, send_activation, producers=orders)
     handlers.on(ConsentWithdrawn, confirm_withdrawal, producers=consent)
+    handlers.on(PrivacyRequestReceived, acknowledge_request, producers=privacy)
+    handlers.on(PrivacyRequestExtended, announce_extension, producers=privacy)
+    handlers.on(PrivacyRequestStarted, announce_erasure, producers=privacy)
+    handlers.on(PrivacyRequestCompleted, announce_completion, producers=privacy)
+    handlers.on(PrivacyRequestDenied, announce_denial, producers=privacy)
+    return handlers
+
+
+def privacy_requests(deps: Deps, *, privacy: set[str]) -> Handlers[Deps]:
+    """PDPL access: the customer's emails as the notifier's part of their export. A group
+    apart from mail, so an SMTP outage never holds up an answer."""
+    handlers = Handlers(deps, producers=privacy)
+    handlers.on(PrivacyRequestStarted, export_emails)
     return handlers
 
 

@@ -24,6 +24,7 @@ class NotifierSettings(RuntimeSettings):
     service_name: str = Field(default="notifier", pattern=r"^[a-z][a-z0-9-]*$")
     orders_producer: str = "orders"
     consent_producer: str = "consent"
+    privacy_producer: str = "privacy"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -54,6 +55,10 @@ class NotifierSettings(RuntimeSettings):
     withdraw_url: str = Field(
         default="https://allwanstores.com/account/privacy", pattern=r"^https://"
     )
+    privacy_url: str = Field(
+        default="https://allwanstores.com/account/privacy", pattern=r"^https://"
+    )
+    """The page where customers follow their privacy requests and download their copy."""
     unsubscribe_url: str = Field(
         default="https://allwanstores.com/api/v1/unsubscribe", pattern=r"^https://"
     )

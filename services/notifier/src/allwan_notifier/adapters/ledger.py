@@ -13,10 +13,15 @@ constant; two updates per message would make a 100,000-customer fan-out quadrati
 path does ``_id`` reads and inserts only; a fan-out reads its job's documents through one
 cursor per collection per pass; staff queries scan. No personal data is kept: the customer
 id, states, Message-IDs, languages and times.
+
+An entry that leaves ``pending`` (its first attempt, or an outcome without one) is also named
+among its customer's (``adapters.customer_emails``), before its state is written: an access
+request reads one customer's entries by ``_id`` alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 from allwan_runtime.mongo import Document
@@ -25,6 +30,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from allwan_notifier.adapters.customer_emails import CustomerDeliveries
 from allwan_notifier.domain.deliveries import FINAL, Delivery, Kind, State, Tally
 
 DELIVERIES = "deliveries"
@@ -67,6 +73,7 @@ class MongoLedger:
         self._claims: AsyncCollection[Document] = db[DELIVERIES]
         self._attempts: AsyncCollection[Document] = db[ATTEMPTS]
         self._outcomes: AsyncCollection[Document] = db[OUTCOMES]
+        self._customers = CustomerDeliveries(db)
         self._batch_size = batch_size
 
     async def ensure_indexes(self) -> None:
@@ -97,6 +104,8 @@ class MongoLedger:
 
     async def begin_attempt(self, entry: Delivery) -> bool:
         """Record attempt ``entry.attempts`` (state ``sending``); False if it exists already."""
+        if entry.attempts == 1:
+            await self._customers.add(entry.customer_id, entry.id)
         try:
             await self._attempts.insert_one(
                 {
@@ -117,6 +126,8 @@ class MongoLedger:
         """Record the entry's outcome (a final state); False if it has one already."""
         if entry.state not in FINAL:
             raise ValueError(f"{entry.state.value} is not an outcome")
+        if entry.attempts == 0:  # never tried (skipped, unreadable): named here, not before
+            await self._customers.add(entry.customer_id, entry.id)
         try:
             await self._outcomes.insert_one(
                 {
@@ -148,6 +159,22 @@ class MongoLedger:
         while (found := await self._attempts.find_one({"_id": f"{delivery_id}#{n}"})) is not None:
             attempt, n = found, n + 1
         return _entry(claim, attempt, None)
+
+    async def of_customer(self, customer_id: str) -> list[Delivery]:
+        """Every entry of one customer that left ``pending``: ``_id`` reads only."""
+        ids = await self._customers.of(customer_id)
+        found = await asyncio.gather(*(self.get(delivery_id) for delivery_id in ids))
+        return [entry for entry in found if entry is not None]
+
+    async def name_customers(self) -> int:
+        """Name among its customer's every entry that left ``pending`` and is not named yet
+        (entries older than the index; ``rebuild``): scans. How many were named."""
+        tried = [
+            (entry.customer_id, entry.id)
+            async for entry in self.scan()
+            if entry.state is not State.PENDING
+        ]
+        return await self._customers.add_missing(tried)
 
     async def of_job(self, job_id: str) -> AsyncIterator[Delivery]:
         """Every entry of one fan-out: one cursor per collection."""

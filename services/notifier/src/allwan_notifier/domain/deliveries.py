@@ -39,6 +39,11 @@ class Kind(StrEnum):
     ACTIVATION = "activation"
     WITHDRAWAL = "withdrawal"
     MARKETING = "marketing"
+    PRIVACY_RECEIVED = "privacy_received"
+    PRIVACY_EXTENDED = "privacy_extended"
+    PRIVACY_ERASING = "privacy_erasing"
+    PRIVACY_COMPLETED = "privacy_completed"
+    PRIVACY_DENIED = "privacy_denied"
 
 
 class State(StrEnum):

@@ -93,7 +93,8 @@ class Letter(BaseModel):
         return None
 
 
-def _date(when: datetime) -> str:
+def day(when: datetime) -> str:
+    """A moment as the calendar day customers read (ISO 8601, as every message shows it)."""
     return when.date().isoformat()
 
 
@@ -135,7 +136,7 @@ class PolicyNotice(Letter):
             "version": self.version,
             "summary": self.summary_ar if locale == "ar" else self.summary_en,
             "url": self.url,
-            "effective_on": _date(self.effective_at),
+            "effective_on": day(self.effective_at),
             "contact": self.contact,
             "withdrawal": self.withdrawal,
         }
@@ -184,7 +185,7 @@ class Receipt(Letter):
             "vat_rate_percent": self.vat_rate_percent,
             "vat": _sar(self.vat_halalas),
             "total": _sar(self.total_halalas),
-            "placed_on": _date(self.placed_at),
+            "placed_on": day(self.placed_at),
             "contact": self.contact,
         }
 
@@ -216,8 +217,8 @@ class Activation(Letter):
         return {
             "order_id": self.order_id,
             "plan_id": self.plan_id,
-            "starts_on": _date(self.starts_at),
-            "ends_on": _date(self.ends_at),
+            "starts_on": day(self.starts_at),
+            "ends_on": day(self.ends_at),
             "contact": self.contact,
         }
 
@@ -255,7 +256,7 @@ class WithdrawalConfirmation(Letter):
         return {
             "purpose": PURPOSE_LABELS[locale].get(self.consent_purpose, self.consent_purpose),
             "channel": CHANNEL_LABELS[locale].get(self.channel, self.channel),
-            "withdrawn_on": _date(self.withdrawn_at),
+            "withdrawn_on": day(self.withdrawn_at),
             "contact": self.contact,
             "withdrawal": self.withdrawal,
         }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES
+from allwan_contracts import CorrectionApplied, CustomerDataExported, ErasureConfirmed
+from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES, PRIVACY, PRIVACY_REPLIES
 from allwan_runtime.service import ServiceRuntime
 from faststream.asgi import AsgiFastStream
 from faststream.specification import AsyncAPI
@@ -13,8 +14,9 @@ from allwan_notifier.settings import NotifierSettings
 
 
 def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> None:
-    """One group per concern: an SMTP outage holds up mail, never the address book. Each
-    group's AsyncAPI entry lists the schemas of the events its registry handles."""
+    """One group per concern: an SMTP outage holds up mail, never the address book nor an
+    answer to a privacy request. Each group's AsyncAPI entry lists the schemas of the events
+    its registry handles; the relay publishes the answers."""
     runtime.consume(
         "book",
         [ORDERS.name, CUSTOMERS.name, CONSENT.name],
@@ -29,16 +31,24 @@ def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> Non
     )
     runtime.consume(
         "mail",
-        [ORDERS.name, CONSENT.name],
+        [ORDERS.name, CONSENT.name, PRIVACY.name],
         service.mail_handlers,
-        "Transactional mail: receipts, activations, withdrawal confirmations (K3).",
+        "Transactional mail: receipts, activations, withdrawal confirmations (K3), and each "
+        "step of a privacy request (PDPL).",
     )
+    runtime.consume(
+        "privacy",
+        [PRIVACY.name],
+        service.privacy_handlers,
+        "PDPL access: the customer's emails (kind, time, outcome), sealed, as an export part.",
+    )
+    runtime.publishes(PRIVACY_REPLIES, [CustomerDataExported, CorrectionApplied, ErasureConfirmed])
 
 
 def build(settings: NotifierSettings) -> tuple[ServiceRuntime, NotifierService]:
-    """The runtime with every consumer registered, and the bound service. No relay and no
-    ``runtime.publishes``: the notifier publishes nothing."""
-    runtime = ServiceRuntime(settings, relay=False)
+    """The runtime with every consumer registered, and the bound service. The relay publishes
+    the notifier's answers to privacy requests from its event store."""
+    runtime = ServiceRuntime(settings)
     service = bootstrap(runtime, settings)
     register_consumers(runtime, service)
     return runtime, service
@@ -50,7 +60,10 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
     app = runtime.asgi_app(extra_routes=ledger_routes(service.queries))
     if isinstance(app.schema, AsyncAPI):
         app.schema.title = "allwan notifier"
-        app.schema.description = "Policy-change, transactional and marketing email (PC2, K2, K3)."
+        app.schema.description = (
+            "Policy-change, transactional, privacy-request and marketing email (PC2, K2, K3, "
+            "PDPL); the notifier's answers to privacy requests."
+        )
     # After the runtime's start (storage ready), before the consumers join their groups: a
     # restarted notifier resumes an interrupted fan-out without waiting for Kafka.
     app.on_startup(service.start)

@@ -21,8 +21,9 @@ PROG = "allwan-notifier"
 
 async def rebuild(settings: NotifierSettings) -> dict[str, int]:
     """What the notifier derives, made right again: every customer whose key is shredded is
-    redacted (an erasure whose event was missed), and each finished fan-out's tally is
-    counted anew from the ledger. The address book and the ledger are the notifier's own
+    redacted (an erasure whose event was missed), each finished fan-out's tally is counted
+    anew from the ledger, and every tried entry is named among its customer's (entries older
+    than that index). The address book and the ledger are the notifier's own
     records and are not replayed: the topics they came from expire after 30 days."""
     runtime, service = build(settings)
     try:
@@ -46,7 +47,8 @@ async def rebuild(settings: NotifierSettings) -> dict[str, int]:
                     )
                 )
                 recounted += 1
-        return {"redacted": redacted, "jobs_recounted": recounted}
+        named = await service.ledger.name_customers()
+        return {"redacted": redacted, "jobs_recounted": recounted, "entries_named": named}
     finally:
         await runtime.mongo.close()
 

@@ -2,7 +2,8 @@
 
 Fed by orders (``OrderPlaced``: email and language; ``CustomerContactChanged``: email) and by
 the consent service (the consent ledger, and ``CustomerErased``). It keeps the sealed email and
-the language only, nothing else of the customer (P1, C1).
+the language only, nothing else of the customer (P1, C1). A correction and an erasure are
+answered to the privacy request once the book shows them (``handlers.privacy_replies``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from allwan_contracts.envelope import Envelope
 
 from allwan_notifier.domain.recipients import Address, ConsentEvent, status_after
 from allwan_notifier.handlers.ports import Deps
+from allwan_notifier.handlers.privacy_replies import answer_correction, confirm_erasure
 
 
 async def remember_order_contact(placed: OrderPlaced, envelope: Envelope, deps: Deps) -> None:
@@ -23,9 +25,11 @@ async def remember_order_contact(placed: OrderPlaced, envelope: Envelope, deps: 
 async def remember_contact_change(
     changed: CustomerContactChanged, envelope: Envelope, deps: Deps
 ) -> None:
-    """Salla told orders of a new email; the language stays what the last order said."""
+    """Salla told orders of a new email, or the customer corrected it (PDPL: the privacy
+    request is answered once the book shows it); the language stays the last order's."""
     address = Address(changed.contact.email)
     await deps.book.remember(changed.customer_id, address, envelope.occurred_at)
+    await answer_correction(changed, envelope, deps)
 
 
 async def record_consent(event: ConsentEvent, envelope: Envelope, deps: Deps) -> None:
@@ -38,5 +42,7 @@ async def record_consent(event: ConsentEvent, envelope: Envelope, deps: Deps) ->
 
 
 async def forget_customer(erased: CustomerErased, envelope: Envelope, deps: Deps) -> None:
-    """Erasure: the sealed email goes, marketing stops, only the fact of erasure stays."""
+    """Erasure: the sealed email goes, marketing stops, only the fact of erasure stays; then
+    the notifier confirms it holds nothing readable of the customer (PDPL)."""
     await deps.book.erase(erased.customer_id, envelope.aggregate_version)
+    await confirm_erasure(erased, envelope, deps)

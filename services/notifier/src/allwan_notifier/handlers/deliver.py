@@ -9,11 +9,19 @@ import structlog
 from allwan_runtime.dispatch import is_transient
 from allwan_runtime.keystore import ERASED
 
-from allwan_notifier.domain.deliveries import Delivery, SkipReason, State, message_id, must_send
+from allwan_notifier.domain.deliveries import (
+    Delivery,
+    Kind,
+    SkipReason,
+    State,
+    delivery_id,
+    message_id,
+    must_send,
+)
 from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.messages import Letter
-from allwan_notifier.domain.recipients import Locale, Recipient, language
-from allwan_notifier.handlers.ports import Deps, SendRefused
+from allwan_notifier.domain.recipients import Address, Locale, Recipient, language
+from allwan_notifier.handlers.ports import AddressSuperseded, Deps, SendRefused
 from allwan_notifier.handlers.stores import Ledger
 
 log = structlog.get_logger(__name__)
@@ -32,13 +40,25 @@ async def claimed(ledger: Ledger, entry: Delivery) -> Delivery:
     return existing
 
 
+async def owed(deps: Deps, kind: Kind, customer_id: str, *key: str | int) -> Delivery:
+    """The ledger's entry for the message of ``kind`` about ``key``: claimed now, or as an
+    earlier delivery of the same event left it."""
+    entry = Delivery(
+        id=delivery_id(kind, *key), kind=kind, customer_id=customer_id, queued_at=deps.clock()
+    )
+    return await claimed(deps.ledger, entry)
+
+
 async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, deps: Deps) -> Delivery:
     """Send ``letter`` to ``recipient`` for a claimed ledger entry; the entry as it ends up.
 
     An entry in a final state is left alone (a redelivered event, a resumed fan-out). The
     email is opened for the letter's purpose only (C4); an erased customer's reads as
-    ``ERASED``: nothing is sent and the address book forgets them. ``SendDeferred`` leaves the
-    entry in ``sending`` and propagates, so the caller retries later with the same Message-ID.
+    ``ERASED``: nothing is sent and the address book forgets them. An address a correction
+    superseded reads as ``ERASED`` too, though the customer is not erased: the book's current
+    address is used, and ``AddressSuperseded`` (transient) while the book still holds the old
+    one. ``SendDeferred`` leaves the entry in ``sending`` and propagates, so the caller
+    retries later with the same Message-ID.
     """
     if not must_send(entry.state):
         return entry
@@ -82,9 +102,26 @@ async def _open(
     except ValueError:  # tampered with or sealed under another field: never guessed at
         return await finish(deps, entry, State.FAILED, UNREADABLE)
     if email == ERASED:
-        await deps.book.redact(entry.customer_id)
-        return await finish(deps, entry, State.SKIPPED, SkipReason.ERASED)
+        if await deps.secrets.is_erased(entry.customer_id):
+            await deps.book.redact(entry.customer_id)
+            return await finish(deps, entry, State.SKIPPED, SkipReason.ERASED)
+        return await _open_current(entry, letter, recipient.address, deps)
     return email, language(recipient.address.locale, deps.default_locale)
+
+
+async def _open_current(
+    entry: Delivery, letter: Letter, superseded: Address, deps: Deps
+) -> tuple[str, Locale] | Delivery:
+    """A correction retired the key generation ``superseded`` was sealed under (an older
+    order's address, or the book's before it took the correction): the customer is not
+    erased, so their address is the book's current one, or soon will be."""
+    current = await deps.book.recipient(entry.customer_id)
+    reason = current.unreachable()
+    if reason is not None or current.address is None:
+        return await finish(deps, entry, State.SKIPPED, reason or SkipReason.NO_ADDRESS)
+    if current.address.email == superseded.email:
+        raise AddressSuperseded()
+    return await _open(entry, letter, current, deps)
 
 
 def compose(entry: Delivery, letter: Letter, to: str, locale: Locale, deps: Deps) -> Mail:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
-from allwan_contracts import PolicyContact, Sealed
+from allwan_contracts import Event, PolicyContact, Sealed
 from allwan_contracts.fields import utc_now
 from allwan_runtime.dispatch import TransientError
 from allwan_runtime.keystore import Purpose
@@ -43,12 +44,36 @@ class SendRefused(Exception):
         self.reason = f"smtp_{code}"
 
 
+class AddressSuperseded(TransientError):
+    """The address opened as ``ERASED`` though the customer is not erased: a correction
+    retired the key generation it was sealed under, and the address book has not taken the
+    corrected address yet (it will, from the correction's ``CustomerContactChanged``)."""
+
+    def __init__(self) -> None:
+        super().__init__("address_superseded")
+
+
 class Secrets(Protocol):
     """The part of the key store the notifier uses."""
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str: ...
 
+    async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
+        """``LookupError`` for an erased customer: they get no key again."""
+        ...
+
+    async def is_erased(self, subject: str) -> bool: ...
+
     def blind_index(self, kind: str, value: str) -> str: ...
+
+
+class Replies(Protocol):
+    """The notifier's answers to privacy requests, recorded in its own event store for the
+    relay to publish on ``allwan.privacy.replies`` (``allwan_runtime.recorder.EventRecorder``)."""
+
+    async def first(self, event: Event, correlation_id: UUID, *, surely_new: bool = False) -> bool:
+        """Record ``event`` as its stream's first; False if it was recorded already."""
+        ...
 
 
 class Renderer(Protocol):
@@ -82,19 +107,24 @@ class Deps:
     """Everything a notifier handler is given: its records, the way out, the shop's details.
 
     ``contact`` is the store's privacy contact (CT1), used for a policy version that published
-    none; ``withdraw_url`` the web page every privacy email names (K3); ``wake`` tells the
-    fan-out worker that a job is waiting.
+    none; ``withdraw_url`` the web page every privacy email names (K3); ``privacy_url`` the
+    page where customers follow their privacy requests and download their copy; ``service``
+    the name the notifier answers privacy requests under; ``wake`` tells the fan-out worker
+    that a job is waiting.
     """
 
     book: AddressBook
     ledger: Ledger
     jobs: Jobs
     secrets: Secrets
+    replies: Replies
     renderer: Renderer
     sender: Sender
     metrics: Metrics
     contact: PolicyContact
     withdraw_url: str
+    privacy_url: str
+    service: str
     mail_domain: str
     default_locale: Locale
     clock: Callable[[], datetime] = utc_now

@@ -47,6 +47,10 @@ class Ledger(Protocol):
 
     async def count_job(self, job_id: str) -> int: ...
 
+    async def of_customer(self, customer_id: str) -> list[Delivery]:
+        """Every entry of one customer that left ``pending`` (sent, or at least tried)."""
+        ...
+
 
 class AddressBook(Protocol):
     """Customers' sealed emails and languages, and their consent to marketing."""

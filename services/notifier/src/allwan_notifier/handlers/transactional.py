@@ -12,10 +12,10 @@ from __future__ import annotations
 from allwan_contracts import ConsentWithdrawn, OrderPlaced, SubscriptionActivated
 from allwan_contracts.envelope import Envelope
 
-from allwan_notifier.domain.deliveries import Delivery, Kind, delivery_id
+from allwan_notifier.domain.deliveries import Kind
 from allwan_notifier.domain.messages import Activation, Receipt, WithdrawalConfirmation
 from allwan_notifier.domain.recipients import Address, Recipient
-from allwan_notifier.handlers.deliver import claimed, deliver
+from allwan_notifier.handlers.deliver import deliver, owed
 from allwan_notifier.handlers.ports import Deps
 
 
@@ -24,21 +24,21 @@ async def send_receipt(placed: OrderPlaced, envelope: Envelope, deps: Deps) -> N
     address = Address(placed.contact.email, placed.locale)
     # Later mail about this order finds the address even if the address book lags behind.
     await deps.book.remember(placed.customer_id, address, envelope.occurred_at)
-    entry = await _entry(deps, Kind.RECEIPT, placed.customer_id, placed.order_id)
+    entry = await owed(deps, Kind.RECEIPT, placed.customer_id, placed.order_id)
     letter = Receipt.of(placed, envelope.occurred_at, deps.contact)
     await deliver(entry, letter, Recipient(placed.customer_id, address), deps)
 
 
 async def send_activation(activated: SubscriptionActivated, envelope: Envelope, deps: Deps) -> None:
     """The subscription is delivered: its period, to the customer's current address."""
-    entry = await _entry(deps, Kind.ACTIVATION, activated.customer_id, activated.order_id)
+    entry = await owed(deps, Kind.ACTIVATION, activated.customer_id, activated.order_id)
     recipient = await deps.book.recipient(activated.customer_id)
     await deliver(entry, Activation.of(activated, deps.contact), recipient, deps)
 
 
 async def confirm_withdrawal(withdrawn: ConsentWithdrawn, envelope: Envelope, deps: Deps) -> None:
     """K3: the customer hears that their withdrawal is recorded, whatever channel they used."""
-    entry = await _entry(
+    entry = await owed(
         deps,
         Kind.WITHDRAWAL,
         withdrawn.customer_id,
@@ -50,10 +50,3 @@ async def confirm_withdrawal(withdrawn: ConsentWithdrawn, envelope: Envelope, de
     )
     recipient = await deps.book.recipient(withdrawn.customer_id)
     await deliver(entry, letter, recipient, deps)
-
-
-async def _entry(deps: Deps, kind: Kind, customer_id: str, *key: str | int) -> Delivery:
-    entry = Delivery(
-        id=delivery_id(kind, *key), kind=kind, customer_id=customer_id, queued_at=deps.clock()
-    )
-    return await claimed(deps.ledger, entry)
