@@ -1,5 +1,6 @@
 """One orders service per test module, on the real servers, with its own names throughout:
-service (consumer groups), database, key database and the gateway it obeys."""
+service (consumer groups), database, key database, and the gateway and privacy service it
+obeys."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Running:
     service: OrdersService
     gateway: Gateway
     outsider: KeyStore  # the consent service's view of the keys: it shreds
+    privacy: Gateway  # puts events on Kafka as the privacy service of this run
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,7 @@ async def orders(servers: Endpoints) -> AsyncIterator[Running]:
         master_keys=SecretStr(master),
         blind_index_key=SecretStr(index),
         intake_producers=frozenset({f"gateway-{run}"}),
+        privacy_producers=frozenset({f"privacy-{run}"}),
         salla_checkout_attests_legal_age=True,
         relay_poll_interval_s=0.05,
         consumer_backoff_initial_s=0.05,
@@ -61,10 +64,11 @@ async def orders(servers: Endpoints) -> AsyncIterator[Running]:
     outsider = KeyStore(keys_db, ring, service="consent", purposes=())
     async with runtime.running():
         await service.start()
-        async with Gateway(
-            servers.kafka_bootstrap, gateway_keys, f"gateway-{run}", f"t{run}."
-        ) as gateway:
-            yield Running(run, settings, runtime, service, gateway, outsider)
+        async with (
+            Gateway(servers.kafka_bootstrap, gateway_keys, f"gateway-{run}", f"t{run}.") as gateway,
+            Gateway(servers.kafka_bootstrap, outsider, f"privacy-{run}", f"t{run}.") as privacy,
+        ):
+            yield Running(run, settings, runtime, service, gateway, outsider, privacy)
         await service.stop()
     # Once the relay and the consumers have stopped: dropped while they still ran, the
     # database came back with their next write (the relay's lease, at least).

@@ -4,12 +4,12 @@ builders for the requests the tests send."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from allwan_contracts import AgeAttestation, CustomerContact, new_envelope
+from allwan_contracts import AgeAttestation, CustomerContact, OrderPlaced, new_envelope
 from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import OrderRequested, OrderSource, PaymentReported
@@ -17,10 +17,11 @@ from allwan_orders.adapters.catalogue_file import load_catalogue
 from allwan_orders.bootstrap import PURPOSES
 from allwan_orders.domain.customer import CustomerContactRecord
 from allwan_orders.domain.order import Order
-from allwan_orders.handlers.ports import Deps
+from allwan_orders.handlers.ports import Deps, Privacy
 from allwan_runtime.eventstore import stream_id
 from allwan_runtime.keystore import InMemoryKeyStore
 from allwan_runtime.memory import InMemoryEventStore
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.repository import AggregateRepository
 
 E = TypeVar("E", bound=Event)
@@ -36,13 +37,29 @@ class FixedPolicy:
         return self.version
 
 
+class ListedOrders:
+    """The ``customer_orders`` read model's answer, from the orders placed in ``store``."""
+
+    def __init__(self, store: InMemoryEventStore) -> None:
+        self.store = store
+
+    async def order_ids(self, customer_id: str) -> Sequence[str]:
+        return [
+            event.order_id
+            for event in self.store.all_events("order")
+            if isinstance(event, OrderPlaced) and event.customer_id == customer_id
+        ]
+
+
 @dataclass
 class Orders:
-    """The handlers' ``deps`` and the stores behind them, to read back what was stored."""
+    """The handlers' ``deps`` and the stores behind them, to read back what was stored;
+    ``privacy``: the privacy-request handlers' dependencies, on the same stores."""
 
     store: InMemoryEventStore
     keys: InMemoryKeyStore
     deps: Deps
+    privacy: Privacy
 
     async def handle(
         self,
@@ -80,7 +97,16 @@ def orders(store: InMemoryEventStore | None = None, **overrides: Any) -> Orders:
         "policies": FixedPolicy(3),
         "clock": lambda: NOW,
     }
-    return Orders(store, keys, Deps(**(fields | overrides)))
+    deps = Deps(**(fields | overrides))
+    privacy = Privacy(
+        store=store,
+        contacts=deps.contacts,
+        customer_orders=ListedOrders(store),
+        keys=keys,
+        replies=EventRecorder(store, "orders"),
+        clock=lambda: NOW,
+    )
+    return Orders(store, keys, deps, privacy)
 
 
 def intake(event: Event, producer: str = "gateway") -> Envelope:

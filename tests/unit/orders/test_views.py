@@ -26,6 +26,9 @@ from allwan_orders.bootstrap import OrdersService, intake_handlers, view_handler
 from allwan_orders.handlers.ports import Views
 from allwan_runtime.dispatch import DeadLetter, Dispatcher, Outcome
 from allwan_runtime.handlers import Handlers
+from allwan_runtime.keystore import InMemoryKeyStore
+from allwan_runtime.memory import InMemoryEventStore
+from allwan_runtime.recorder import EventRecorder
 
 from tests.unit.contracts.factories import SAMPLES
 from tests.unit.orders.fakes import orders
@@ -79,7 +82,11 @@ class Recorded:
 
 
 def service(views: Views | None = None, **parts: Any) -> OrdersService:
-    settings = SimpleNamespace(service_name="orders", intake_producers=frozenset({"gateway"}))
+    settings = SimpleNamespace(
+        service_name="orders",
+        intake_producers=frozenset({"gateway"}),
+        privacy_producers=frozenset({"privacy"}),
+    )
     return cast(OrdersService, SimpleNamespace(settings=settings, views=views, **parts))
 
 
@@ -100,7 +107,14 @@ async def test_the_views_take_own_events_from_orders_only_and_erasures_and_polic
     None
 ):
     seen = Recorded()
-    handlers = view_handlers(service(Views(read_models=seen, customers=seen, policies=seen)))
+    views = Views(
+        read_models=seen,
+        customers=seen,
+        policies=seen,
+        keys=InMemoryKeyStore(),
+        replies=EventRecorder(InMemoryEventStore(), "orders"),
+    )
+    handlers = view_handlers(service(views))
 
     await dispatch(handlers, SAMPLES[OrderPlaced], "orders")
     await dispatch(handlers, SAMPLES[OrderPaid], "someone-else")

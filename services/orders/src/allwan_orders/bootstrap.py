@@ -1,4 +1,4 @@
-"""Builds the real adapters and the dependencies, and the handler registries of the two
+"""Builds the real adapters and the dependencies, and the handler registries of the three
 consumer groups (``entrypoints/app.py`` registers them with the runtime)."""
 
 from __future__ import annotations
@@ -6,7 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from allwan_contracts import CustomerErased, PolicyChanged
+from allwan_contracts import (
+    CustomerContactChanged,
+    CustomerErased,
+    PolicyChanged,
+    PrivacyRequestStarted,
+)
 from allwan_contracts.intake import (
     CancellationRequested,
     OrderRequested,
@@ -17,6 +22,7 @@ from allwan_contracts.intake import (
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.keystore import LazyKeyStore, Purpose
 from allwan_runtime.periodic import PeriodicTask
+from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.repository import AggregateRepository
 from allwan_runtime.service import ServiceRuntime
 
@@ -31,13 +37,20 @@ from allwan_orders.handlers.ending import cancel_order, refund_order
 from allwan_orders.handlers.expiry import expire_due
 from allwan_orders.handlers.payment import report_payment
 from allwan_orders.handlers.placing import place_order
-from allwan_orders.handlers.ports import Deps, Views
+from allwan_orders.handlers.ports import Deps, Privacy, Views
+from allwan_orders.handlers.privacy import answer_privacy_request
 from allwan_orders.handlers.salla import handle_webhook
-from allwan_orders.handlers.views import follow_policy, forget_customer, project
+from allwan_orders.handlers.views import follow_policy, forget_customer, project, show_contact
 from allwan_orders.settings import OrdersSettings
 
-PURPOSES = (Purpose.ORDER_PROCESSING, Purpose.SUPPORT)
-"""The only purposes orders opens personal data for (C4)."""
+PURPOSES = (
+    Purpose.ORDER_PROCESSING,
+    Purpose.SUPPORT,
+    Purpose.DATA_ACCESS,
+    Purpose.DATA_CORRECTION,
+)
+"""The only purposes orders opens personal data for (C4): the customer's own access and
+correction requests (PDPL) among them."""
 
 
 @dataclass
@@ -47,6 +60,7 @@ class OrdersService:
     settings: OrdersSettings
     deps: Deps
     views: Views
+    privacy: Privacy
     keys: LazyKeyStore
     read_models: ReadModels
     policies: PolicyVersions
@@ -80,12 +94,30 @@ def bootstrap(runtime: ServiceRuntime, settings: OrdersSettings) -> OrdersServic
         payment_timeout=timedelta(minutes=settings.payment_timeout_minutes),
         salla_checkout_attests_legal_age=settings.salla_checkout_attests_legal_age,
     )
-    views = Views(read_models=read_models, customers=read_models.customers, policies=policies)
+    replies = EventRecorder(runtime.store, name)
+    views = Views(
+        read_models=read_models,
+        customers=read_models.customers,
+        policies=policies,
+        keys=keys,
+        replies=replies,
+        service=name,
+    )
+    privacy = Privacy(
+        store=runtime.store,
+        contacts=deps.contacts,
+        customer_orders=read_models.customer_orders,
+        keys=keys,
+        replies=replies,
+        service=name,
+    )
     expiry = PeriodicTask(
         f"{name}-expiry", lambda: expire_due(deps, read_models.orders), settings.expiry_interval_s
     )
     catalogue = AggregateRepository(runtime.store, PublishedCatalogue, name)
-    return OrdersService(settings, deps, views, keys, read_models, policies, expiry, catalogue)
+    return OrdersService(
+        settings, deps, views, privacy, keys, read_models, policies, expiry, catalogue
+    )
 
 
 def intake_handlers(service: OrdersService) -> Handlers[Deps]:
@@ -107,9 +139,18 @@ def view_handlers(service: OrdersService) -> Handlers[Views]:
     in force."""
     views = Handlers(service.views)
     own = {service.settings.service_name}
-    views.on_each(
-        [*Order.event_classes, *CustomerContactRecord.event_classes], project, producers=own
-    )
+    views.on_each(Order.event_classes, project, producers=own)
+    views.on(CustomerContactChanged, show_contact, producers=own)
     views.on(CustomerErased, forget_customer)
     views.on(PolicyChanged, follow_policy)
     return views
+
+
+def privacy_handlers(service: OrdersService) -> Handlers[Privacy]:
+    """Privacy requests the privacy service started (only its records are obeyed, S1); a
+    correction that lost a race for the contact record runs again on a fresh load."""
+    privacy = Handlers(
+        service.privacy, producers=service.settings.privacy_producers, retry_conflicts=True
+    )
+    privacy.on(PrivacyRequestStarted, answer_privacy_request)
+    return privacy

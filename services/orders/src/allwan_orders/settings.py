@@ -15,7 +15,8 @@ class OrdersSettings(RuntimeSettings):
     orders carry no attestation of their own, so without it they are refused (how a store turns
     it on, and what that states: ``services/orders/README.md``).
     ``ALLWAN_INTAKE_PRODUCERS`` (a JSON list) names the services whose intake records orders
-    obeys: the gateway.
+    obeys: the gateway. ``ALLWAN_PRIVACY_PRODUCERS``: the services whose privacy requests
+    orders answers: the privacy service (S1).
     """
 
     service_name: str = Field(default="orders", pattern=r"^[a-z][a-z0-9-]*$")
@@ -24,3 +25,4 @@ class OrdersSettings(RuntimeSettings):
     expiry_interval_s: float = Field(default=60.0, gt=0)
     salla_checkout_attests_legal_age: bool = False
     intake_producers: frozenset[str] = frozenset({"gateway"})
+    privacy_producers: frozenset[str] = frozenset({"privacy"})

@@ -27,10 +27,12 @@ _SHOWN = 3  # locations named in a refusal: its message has 300 characters at mo
 @dataclass(frozen=True, repr=False)
 class OpenedContact:
     """A request's contact fields in plain text (absent fields left out), and whether the
-    customer's data was erased (their key is gone: every field opened to the placeholder)."""
+    customer's data was erased (their key is gone: every field opened to the placeholder) or,
+    not erased, some field was sealed under a key generation a correction has retired since."""
 
     fields: Mapping[str, str]
     erased: bool = False
+    retired: bool = False
 
     def __repr__(self) -> str:
         return "OpenedContact(<opened for the placement checks>)"
@@ -58,13 +60,20 @@ def fields_to_open(request: OrderRequested) -> dict[str, Sealed]:
 def placeable_plan(request: OrderRequested, contact: OpenedContact, plan: Plan | None) -> Plan:
     """The plan to place ``request`` with, once every placement rule allows it.
 
-    Refused: a customer whose data was erased; card data in any field, the opened contact
-    included (C3); no age or guardian attestation (A1); a plan that is not sold, or more of
-    it than one order may hold.
+    Refused: a customer whose data was erased; a contact sealed under a key generation a
+    correction retired (PDPL); card data in any field, the opened contact included (C3); no
+    age or guardian attestation (A1); a plan that is not sold, or more of it than one order
+    may hold.
     """
     if contact.erased:
         raise OrderRefused(
             Reason.CUSTOMER_ERASED, "This customer's data was erased at their request."
+        )
+    if contact.retired:
+        raise OrderRefused(
+            Reason.CUSTOMER_MISMATCH,
+            "The contact was sealed under a key the customer's correction has since replaced: "
+            "send the order again.",
         )
     _refuse_card_data(request, contact)
     if request.age_attestation is None:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from allwan_contracts import CorrectionApplied, CustomerDataExported, ErasureConfirmed
 from allwan_contracts.topics import (
     CATALOGUE,
     CUSTOMERS,
     ORDER_INTAKE,
     ORDERS,
     POLICIES,
+    PRIVACY,
+    PRIVACY_REPLIES,
     WEBHOOKS,
 )
 from allwan_runtime.service import ServiceRuntime
 from faststream.asgi import AsgiFastStream
 from faststream.specification import AsyncAPI
 
-from allwan_orders.bootstrap import OrdersService, bootstrap, intake_handlers, view_handlers
+from allwan_orders.bootstrap import (
+    OrdersService,
+    bootstrap,
+    intake_handlers,
+    privacy_handlers,
+    view_handlers,
+)
 from allwan_orders.domain.customer import CustomerContactRecord
 from allwan_orders.domain.order import Order
 from allwan_orders.domain.published_catalogue import PublishedCatalogue
@@ -37,9 +46,16 @@ def build_service(settings: OrdersSettings) -> tuple[ServiceRuntime, OrdersServi
         view_handlers(service),
         description="Read models: orders, customers (sealed), the policy version in force.",
     )
+    runtime.consume(
+        "privacy",
+        [PRIVACY.name],
+        privacy_handlers(service),
+        description="Privacy requests started (PDPL): orders' export part, contact corrections.",
+    )
     runtime.publishes(ORDERS, Order.event_classes)
     runtime.publishes(CUSTOMERS, CustomerContactRecord.event_classes)
     runtime.publishes(CATALOGUE, PublishedCatalogue.event_classes)
+    runtime.publishes(PRIVACY_REPLIES, [CustomerDataExported, CorrectionApplied, ErasureConfirmed])
     return runtime, service
 
 

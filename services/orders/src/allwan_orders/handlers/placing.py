@@ -70,5 +70,9 @@ async def _open_contact(request: OrderRequested, deps: Deps) -> OpenedContact:
         field: await deps.keys.open(sealed, field=field, purpose=Purpose.ORDER_PROCESSING)
         for field, sealed in fields_to_open(request).items()
     }
-    # The key store opens an erased customer's data to its placeholder, never to an error.
-    return OpenedContact(opened, erased=ERASED in opened.values())
+    # The key store opens an erased customer's data to its placeholder, never to an error;
+    # so it opens a value sealed under a generation a correction retired (in flight then).
+    if ERASED not in opened.values():
+        return OpenedContact(opened)
+    erased = await deps.keys.is_erased(request.customer_id)
+    return OpenedContact(opened, erased=erased, retired=not erased)

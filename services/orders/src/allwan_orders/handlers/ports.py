@@ -3,13 +3,16 @@ adapters behind them, which the real adapters and the runtime's in-memory stores
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from uuid import UUID
 
 from allwan_contracts import Sealed
+from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
+from allwan_runtime.eventstore import Streams
 from allwan_runtime.keystore import Purpose
 from allwan_runtime.repository import AggregateRepository
 
@@ -26,6 +29,31 @@ class Keys(Protocol):
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str: ...
 
     async def shred(self, subject: str) -> bool: ...
+
+    async def is_erased(self, subject: str) -> bool: ...
+
+
+class KeyGenerations(Keys, Protocol):
+    """The key store's generations, which make a corrected value unreadable (PDPL)."""
+
+    async def rotate(self, subject: str) -> str: ...
+
+    async def retire(self, subject: str, keep_kid: str) -> int: ...
+
+
+class Replies(Protocol):
+    """``allwan_runtime.recorder.EventRecorder``: each answer to a privacy request is the
+    first event of a stream of its own (``reply_id``), so a repeated answer is recorded once."""
+
+    async def first(
+        self, event: Event, correlation_id: UUID, *, surely_new: bool = False
+    ) -> bool: ...
+
+
+class CustomerOrderIds(Protocol):
+    async def order_ids(self, customer_id: str) -> Sequence[str]:
+        """The ids of the orders placed for the customer."""
+        ...
 
 
 class PolicyInForce(Protocol):
@@ -72,8 +100,28 @@ class Deps:
 
 @dataclass(frozen=True)
 class Views:
-    """What the read-model handlers need."""
+    """What the read-model handlers need; ``replies`` answer privacy requests once the read
+    models show a correction or an erasure."""
 
     read_models: ReadModel
     customers: Redaction
     policies: PolicyVersions
+    keys: KeyGenerations
+    replies: Replies
+    service: str = "orders"
+    clock: Callable[[], datetime] = _utc_now
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What the privacy-request handlers need: the event store (events with their times),
+    the contact records, where each customer's orders are listed, the key store, and the
+    recorder of answers."""
+
+    store: Streams
+    contacts: AggregateRepository[CustomerContactRecord]
+    customer_orders: CustomerOrderIds
+    keys: KeyGenerations
+    replies: Replies
+    service: str = "orders"
+    clock: Callable[[], datetime] = _utc_now

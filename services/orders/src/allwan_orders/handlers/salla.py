@@ -18,6 +18,7 @@ from allwan_contracts.sealed import subject_of
 from allwan_runtime.keystore import ERASED, Purpose
 
 from allwan_orders.domain import salla
+from allwan_orders.domain.customer import StaleContact
 from allwan_orders.domain.errors import OrderRefused
 from allwan_orders.domain.salla_contact import SallaContact
 from allwan_orders.handlers.deciding import Request
@@ -94,12 +95,16 @@ async def _record_contact(
 ) -> None:
     try:
         contact = await _seal(customer_id, plain, deps)
+        record = await deps.contacts.get(customer_id)
+        try:
+            record.change(contact, Channel.SALLA)
+        except StaleContact:
+            # Sealed just before a correction rotated the key: its retirement would destroy
+            # this contact, so seal it again under the new generation.
+            record.change(await _seal(customer_id, plain, deps), Channel.SALLA)
     except LookupError:
         log.info("salla.contact_of_erased_customer_dropped", customer_id=customer_id)
         return
-
-    record = await deps.contacts.get(customer_id)
-    record.change(contact, Channel.SALLA)
     await deps.contacts.save(
         record, correlation_id=cause.correlation_id, causation_id=cause.request_id
     )
