@@ -419,13 +419,19 @@ class CustomerDataExported(_PrivacyReply):
 
 
 class CorrectionApplied(_PrivacyReply):
-    """A service shows the corrected values: the owner recorded them, a read model took them."""
+    """A service shows the corrected values: the owner recorded them, a read model took them.
+
+    ``nothing_held``: the service holds no contact of the customer to correct (never known, or
+    erased). From the owner of the contact (orders) it also means that no new contact will be
+    recorded, so no other service will have a change to show.
+    """
 
     event_type: ClassVar[str] = "CorrectionApplied"
     schema_version: ClassVar[int] = 1
 
     request_id: RequestId
     applied_at: UtcDatetime
+    nothing_held: StrictBool = False
 
 
 class ErasureConfirmed(_PrivacyReply):

@@ -147,6 +147,7 @@ async def answer_nothing_to_correct(
         customer_id=event.customer_id,
         correlation_id=envelope.correlation_id,
         applied_at=deps.clock(),
+        nothing_held=True,
     )
     log.info("privacy.nothing_to_correct", request_id=event.request_id, reason=why)
 
@@ -159,13 +160,16 @@ async def record_correction_applied(
     customer_id: str,
     correlation_id: UUID,
     applied_at: datetime,
+    nothing_held: bool = False,
 ) -> bool:
-    """Record ``CorrectionApplied`` once per request and service."""
+    """Record ``CorrectionApplied`` once per request and service; ``nothing_held`` when there
+    was no contact to correct (the privacy service then waits for no other answer)."""
     applied = CorrectionApplied(
         reply_id=reply_id(request_id, service),
         request_id=request_id,
         customer_id=customer_id,
         service=service,
         applied_at=applied_at,
+        nothing_held=nothing_held,
     )
     return await replies.first(applied, correlation_id)
