@@ -30,6 +30,7 @@ COPY services/orders/pyproject.toml services/orders/
 COPY services/consent/pyproject.toml services/consent/
 COPY services/notifier/pyproject.toml services/notifier/
 COPY services/gateway/pyproject.toml services/gateway/
+COPY services/privacy/pyproject.toml services/privacy/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --all-packages --no-install-workspace
 

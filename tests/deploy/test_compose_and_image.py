@@ -23,7 +23,7 @@ import yaml
 from tests.deploy.conftest import REPO, load_script
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(600)]
-SERVICES = ("gateway", "orders", "consent", "notifier")
+SERVICES = ("gateway", "orders", "consent", "notifier", "privacy")
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.deploy, pytest.mark.timeout(600)]
 
 KUBERNETES_VERSION = "1.33"
 """The oldest Kubernetes the manifests target (native sidecar-free, preStop ``sleep`` GA)."""
-SERVICES = ("gateway", "orders", "consent", "notifier")
-KEDA_SCALED = ("orders", "consent", "notifier")
+SERVICES = ("gateway", "orders", "consent", "notifier", "privacy")
+KEDA_SCALED = ("orders", "consent", "notifier", "privacy")
 CUSTOM_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic", "ScaledObject"}
 POD_OWNERS = ("Deployment", "StatefulSet", "Job")
 

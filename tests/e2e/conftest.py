@@ -1,6 +1,7 @@
-"""The running system: consent, orders, notifier and gateway as processes (``SystemRunner``)
-on the real servers, with a topic prefix of their own and every span exported to a collector
-in this process. One system for the whole module: starting it is most of the cost."""
+"""The running system: consent, orders, privacy, notifier and gateway as processes
+(``SystemRunner``) on the real servers, with a topic prefix of their own and every span
+exported to a collector in this process. One system for the whole module: starting it is
+most of the cost."""
 
 from __future__ import annotations
 
@@ -150,7 +151,7 @@ def system(
     reserved = {service: ReservedPort() for service in SERVICES}
     ports = {service: port.port for service, port in reserved.items()}
     try:
-        runner.start(ports, extra, services=("consent", "orders"), timeout=120)
+        runner.start(ports, extra, services=("consent", "orders", "privacy"), timeout=120)
         try:
             runner.start(ports, extra, services=("notifier",), timeout=120)
         except ServerStartError as error:

@@ -27,6 +27,8 @@ from allwan_notifier.entrypoints.app import build as build_notifier
 from allwan_notifier.settings import NotifierSettings
 from allwan_orders.entrypoints.app import build_service as build_orders
 from allwan_orders.settings import OrdersSettings
+from allwan_privacy.entrypoints.app import build as build_privacy
+from allwan_privacy.settings import PrivacySettings
 from allwan_runtime.dispatch import Dispatcher
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.service import ServiceRuntime
@@ -36,6 +38,7 @@ BUILDERS: dict[str, Callable[[], ServiceRuntime]] = {
     "orders": lambda: build_orders(OrdersSettings())[0],
     "notifier": lambda: build_notifier(NotifierSettings())[0],
     "gateway": lambda: build_gateway(GatewaySettings())[1],
+    "privacy": lambda: build_privacy(PrivacySettings())[0],
 }
 """Each service's own builder, the one its ``serve`` command runs."""
 

@@ -176,11 +176,17 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
-SERVICE_PORTS = {"gateway": 8000, "orders": 8001, "consent": 8002, "notifier": 8003}
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "orders": 8001,
+    "consent": 8002,
+    "notifier": 8003,
+    "privacy": 8004,
+}
 
 
 def cmd_services(args: argparse.Namespace) -> int:
-    """Start, stop, list or tail the four allwan services next to the running servers."""
+    """Start, stop, list or tail the allwan services next to the running servers."""
     stack = DevStack(args.state_dir)
     runner = SystemRunner(args.state_dir, stack.endpoints, repo_root())
     if args.action == "up":

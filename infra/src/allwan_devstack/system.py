@@ -1,4 +1,4 @@
-"""The four allwan services as local processes, next to the dev stack's servers.
+"""The allwan services as local processes, next to the dev stack's servers.
 
 ``./dev up`` starts them detached; end-to-end tests start them for the run. Each service is
 its own process, started with ``python -m allwan_<name>.entrypoints.cli serve``, configured
@@ -30,7 +30,7 @@ from allwan_devstack.ports import pick_free_ports
 from allwan_devstack.procs import find_running, log_tail, spawn, terminate
 from allwan_devstack.stack import Endpoints
 
-SERVICES = ("consent", "orders", "notifier", "gateway")
+SERVICES = ("consent", "orders", "notifier", "privacy", "gateway")
 """Start order: deciders first, the gateway (which the storefront calls) last."""
 
 DEV_SECRETS = (
@@ -158,7 +158,8 @@ class SystemRunner:
     ) -> System:
         """Start every service (of ``services``) not yet running and wait until each is ready.
 
-        The gateway is told where the notifier's ledger answers (``ALLWAN_NOTIFIER_URL``).
+        The gateway is told where the notifier's ledger answers (``ALLWAN_NOTIFIER_URL``) and
+        where the privacy service serves exports (``ALLWAN_PRIVACY_URL``).
         """
         # A service left running keeps the address recorded when it was started.
         earlier = self.running()
@@ -172,7 +173,12 @@ class SystemRunner:
         urls = {
             service: f"http://127.0.0.1:{chosen.get(service) or next(free)}" for service in SERVICES
         }
-        wiring = {"gateway": {"ALLWAN_NOTIFIER_URL": urls["notifier"]}}
+        wiring = {
+            "gateway": {
+                "ALLWAN_NOTIFIER_URL": urls["notifier"],
+                "ALLWAN_PRIVACY_URL": urls["privacy"],
+            }
+        }
         for service in (s for s in SERVICES if s in services):
             if find_running(self._pid_file(service), f"allwan_{service}") is not None:
                 continue

@@ -1,0 +1,1 @@
+"""MongoDB read models and stores, the export's HTML, the metrics."""

@@ -1,0 +1,1 @@
+"""Every rule of a privacy request: the aggregate, its clock, the export it produces."""

@@ -1,0 +1,1 @@
+"""One async function per event: ``(event, envelope, deps)``; ``ports.py`` holds ``Deps``."""

@@ -1,0 +1,52 @@
+"""The privacy service's settings (``ALLWAN_*`` environment variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from allwan_contracts.privacy import EXPORT_DAYS, PrivacyRequestKind, ServiceName
+from allwan_runtime.settings import RuntimeSettings
+from pydantic import Field
+
+_HOLDERS = ["orders", "consent", "notifier"]
+
+
+class PrivacySettings(RuntimeSettings):
+    """Runtime settings plus who the service obeys and whose answers it waits for.
+
+    Requests are obeyed only from the services that record them (S1): the gateway (web and
+    staff) and the consent service (WhatsApp). ``ALLWAN_ACCESS_SERVICES``,
+    ``ALLWAN_CORRECTION_SERVICES`` and ``ALLWAN_ERASURE_SERVICES`` (JSON lists) name the
+    services that hold a customer's data: a request of that kind completes once each of them
+    answered, and answers are taken only from them, each speaking for itself.
+    """
+
+    service_name: str = Field(default="privacy", pattern=r"^[a-z][a-z0-9-]*$")
+    gateway_producer: str = "gateway"
+    consent_producer: str = "consent"
+    access_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
+    correction_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
+    erasure_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
+    export_days: int = Field(default=EXPORT_DAYS, ge=1, le=30)
+    """How long a finished access request's export can be downloaded before it is destroyed."""
+    deadline_check_interval_s: float = Field(default=60.0, gt=0)
+    """How often the deadlines are looked at: exports past their days, WhatsApp erasures left
+    unconfirmed for 24 hours, requests past due (logged once a day) and the metrics."""
+    deadline_lease_s: float = Field(default=30.0, gt=0)
+    """The lease that lets one replica at a time look at the deadlines."""
+
+    def expected_services(self) -> Mapping[PrivacyRequestKind, frozenset[str]]:
+        """The services whose answers complete a request, by kind."""
+        return {
+            PrivacyRequestKind.ACCESS: frozenset(self.access_services),
+            PrivacyRequestKind.CORRECTION: frozenset(self.correction_services),
+            PrivacyRequestKind.ERASURE: frozenset(self.erasure_services),
+        }
+
+    def answering_services(self) -> frozenset[str]:
+        """Every service a reply is taken from."""
+        return frozenset().union(*self.expected_services().values())
+
+    def requesting_services(self) -> frozenset[str]:
+        """The services whose requests (submissions, WhatsApp confirmations) are obeyed."""
+        return frozenset({self.gateway_producer, self.consent_producer})
