@@ -139,6 +139,10 @@ def system(
         "ALLWAN_SALLA_CHECKOUT_ATTESTS_LEGAL_AGE": "true",
         "ALLWAN_RELAY_POLL_INTERVAL_S": "0.05",
         "ALLWAN_DECISION_WAIT_S": "2",
+        # A verified erasure waits its grace period (15 minutes by default), looked at by the
+        # privacy service's deadline job.
+        "ALLWAN_ERASURE_GRACE_S": "1",
+        "ALLWAN_DEADLINE_CHECK_INTERVAL_S": "0.5",
         "ALLWAN_CONTACT_EMAIL": "privacy@allwanstores.example",
         "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",

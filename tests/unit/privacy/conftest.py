@@ -4,6 +4,7 @@ fakes, wired by the service's own registries: fresh for each test."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -66,7 +67,9 @@ class World:
         return await self.deps.requests.get(request_id)
 
 
-def make_world(settings: PrivacySettings | None = None) -> World:
+def make_world(
+    settings: PrivacySettings | None = None, erasure_grace: timedelta = timedelta(0)
+) -> World:
     settings = settings or PrivacySettings()
     store = InMemoryEventStore()
     secrets = InMemoryKeyStore(PURPOSES, service="privacy")
@@ -83,6 +86,7 @@ def make_world(settings: PrivacySettings | None = None) -> World:
         renderer=ExportPage(),
         expected=settings.expected_services(),
         export_days=settings.export_days,
+        erasure_grace=erasure_grace,
         clock=clock,
     )
     return World(

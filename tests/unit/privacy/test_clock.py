@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from allwan_contracts.privacy import PrivacyRequestKind
+from allwan_contracts.privacy import (
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestKind,
+    PrivacyRequestStarted,
+)
 from allwan_contracts.privacy import PrivacyRequestState as State
 from allwan_privacy.adapters.metrics import OLDEST_DUE, OPEN, OVERDUE, RequestMetrics
 from allwan_privacy.domain.request import ExportStatus
@@ -22,7 +26,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from structlog.testing import capture_logs
 
-from tests.unit.privacy.conftest import SERVICES, World
+from tests.unit.privacy.conftest import SERVICES, World, make_world
 from tests.unit.privacy.fakes import (
     CUSTOMER,
     WHEN,
@@ -48,6 +52,7 @@ class ReadModel:
                 found.append(
                     OpenRequest(
                         request_id,
+                        request.receipt.kind,
                         request.state,
                         request.receipt.received_at,
                         request.deadline,
@@ -119,6 +124,53 @@ async def test_an_unconfirmed_whatsapp_erasure_is_cancelled_after_24_hours(world
     assert world.slots.slots == {}, "a new erasure request can be made"
 
 
+async def test_a_web_erasure_waits_its_grace_period_verified_and_can_be_cancelled_in_it() -> None:
+    world = make_world(erasure_grace=timedelta(minutes=15))
+    asked = submitted(kind=PrivacyRequestKind.ERASURE)
+    await world.send(asked)
+    clock, _ = clock_of(world)
+
+    world.clock.advance(minutes=14)
+    await watch_deadlines(clock)
+    waiting = world.types(asked.request_id)
+    world.clock.advance(minutes=1)
+    await watch_deadlines(clock)
+
+    assert waiting == ["PrivacyRequestReceived", "PrivacyRequestIdentityVerified"]
+    started = world.events(asked.request_id)[-1]
+    assert isinstance(started, PrivacyRequestStarted)
+    assert started.at == WHEN + timedelta(minutes=15)
+
+
+async def test_an_erasure_cancelled_in_its_grace_period_never_starts() -> None:
+    world = make_world(erasure_grace=timedelta(minutes=15))
+    asked = submitted(kind=PrivacyRequestKind.ERASURE)
+    await world.send(asked)
+    await world.send(
+        PrivacyRequestCancellationRequested(
+            request_id=asked.request_id,
+            customer_id=asked.customer_id,
+            requested_by="customer",
+            requested_at=WHEN + timedelta(minutes=5),
+        )
+    )
+    clock, _ = clock_of(world)
+
+    world.clock.advance(hours=1)
+    await watch_deadlines(clock)
+
+    assert world.types(asked.request_id)[-1] == "PrivacyRequestCancelled"
+    assert "PrivacyRequestStarted" not in world.types(asked.request_id)
+
+
+async def test_an_access_request_does_not_wait_for_the_erasure_grace_period() -> None:
+    world = make_world(erasure_grace=timedelta(minutes=15))
+    asked = submitted(kind=PrivacyRequestKind.ACCESS)
+    await world.send(asked)
+
+    assert world.types(asked.request_id)[-1] == "PrivacyRequestStarted"
+
+
 async def test_a_replica_without_the_lease_does_nothing_and_reports_no_counts(
     world: World,
 ) -> None:
@@ -164,7 +216,7 @@ async def test_an_overdue_request_is_logged_as_an_error_once_per_late_day(world:
 
 async def test_the_counts_cover_every_open_state_and_the_earliest_deadline() -> None:
     def seen(request_id: str, state: State, deadline: datetime) -> OpenRequest:
-        return OpenRequest(request_id, state, WHEN, deadline, False)
+        return OpenRequest(request_id, PrivacyRequestKind.ACCESS, state, WHEN, deadline, False)
 
     stats = await note_overdue(
         FakeOverdueLog(),

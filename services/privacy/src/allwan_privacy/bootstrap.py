@@ -4,6 +4,7 @@ per consumer group (``entrypoints.app`` registers them) and the deadline job."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from allwan_contracts.privacy import (
     PRIVACY_REQUEST_EVENTS,
@@ -139,6 +140,7 @@ def bootstrap(runtime: ServiceRuntime, settings: PrivacySettings) -> PrivacyServ
         renderer=ExportPage(),
         expected=settings.expected_services(),
         export_days=settings.export_days,
+        erasure_grace=timedelta(seconds=settings.erasure_grace_s),
     )
     projection = RequestProjection(db, me)
     # Under a stable ALLWAN_INSTANCE_ID a restarted replica keeps looking at once.

@@ -29,6 +29,9 @@ class PrivacySettings(RuntimeSettings):
     erasure_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
     export_days: int = Field(default=EXPORT_DAYS, ge=1, le=30)
     """How long a finished access request's export can be downloaded before it is destroyed."""
+    erasure_grace_s: float = Field(default=900.0, ge=0, le=86_400)
+    """How long a verified erasure waits before it starts: the customer is emailed that it is
+    coming while their address can still be read, and may cancel it until then."""
     deadline_check_interval_s: float = Field(default=60.0, gt=0)
     """How often the deadlines are looked at: exports past their days, WhatsApp erasures left
     unconfirmed for 24 hours, requests past due (logged once a day) and the metrics."""

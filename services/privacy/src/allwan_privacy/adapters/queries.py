@@ -4,7 +4,7 @@ customer's requests (one ``_id`` lookup)."""
 
 from __future__ import annotations
 
-from allwan_contracts.privacy import OPEN_STATES
+from allwan_contracts.privacy import OPEN_STATES, PrivacyRequestKind
 from allwan_contracts.privacy import PrivacyRequestState as State
 from allwan_runtime.mongo import Document
 from pymongo import ASCENDING
@@ -30,11 +30,18 @@ class RequestQueries:
     async def open_requests(self) -> list[OpenRequest]:
         cursor = self._requests.find(
             {"state": {"$in": _OPEN}},
-            projection={"state": 1, "received_at": 1, "deadline": 1, "awaiting_confirmation": 1},
+            projection={
+                "kind": 1,
+                "state": 1,
+                "received_at": 1,
+                "deadline": 1,
+                "awaiting_confirmation": 1,
+            },
         )
         return [
             OpenRequest(
                 request_id=document["_id"],
+                kind=PrivacyRequestKind(document["kind"]),
                 state=State(document["state"]),
                 received_at=document["received_at"],
                 deadline=document["deadline"],

@@ -6,6 +6,9 @@ caller passes in. Nothing reads the time itself, so tests move the clock instead
   with a reason the customer is told;
 - an erasure asked for on WhatsApp starts only when a second message confirms it within
   ``WHATSAPP_CONFIRMATION_HOURS`` (24) of the first; unconfirmed, it is cancelled;
+- an erasure, once its requester is verified, starts after a grace period (the service's
+  setting, 15 minutes by default): the customer is told it is coming while their address can
+  still be read, and may cancel it until then; after that it is irreversible;
 - an access request's export can be downloaded for ``EXPORT_DAYS`` (7), then it is destroyed.
 """
 
@@ -54,6 +57,11 @@ def needs_confirmation(kind: PrivacyRequestKind, channel: Channel) -> bool:
 def confirmed_in_time(received_at: datetime, confirmed_at: datetime) -> bool:
     """A confirmation counts if it was sent after the request and within 24 hours of it."""
     return received_at <= confirmed_at <= received_at + CONFIRMATION_WINDOW
+
+
+def erasure_may_start(verified_at: datetime, grace: timedelta, now: datetime) -> bool:
+    """Whether a verified erasure's grace period is over, so that work on it starts now."""
+    return now >= verified_at + grace
 
 
 def confirmation_expired(received_at: datetime, now: datetime) -> bool:

@@ -9,7 +9,9 @@ States (``PrivacyRequestState``)::
        ╰── a WhatsApp erasure awaits its confirming message for 24 h, else it is cancelled
 
 A request whose requester was shown to be the customer (web token, staff's check, registered
-phone) goes received → identity_verified → in_progress at once. Work in progress is each
+phone) goes received → identity_verified → in_progress at once; an erasure, irreversible,
+waits its grace period in identity_verified first (``start_erasure``): the customer is told
+it is coming and may cancel it until then. Work in progress is each
 holding service's answer (``ServiceAnswered``: proof, without personal data); the request
 completes once every service expected for its kind answered. Commands check their rules
 before they record anything and raise a ``RequestRefused`` otherwise; those a redelivery may
@@ -20,7 +22,7 @@ passed in (``deadlines``): nothing here reads the time.
 from __future__ import annotations
 
 from collections.abc import Set
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from allwan_contracts import Channel
@@ -79,12 +81,13 @@ class PrivacyRequest(RequestState):
         at: datetime,
         identity_check: IdentityCheck | None = None,
         changes: ContactChanges | None = None,
+        erasure_grace: timedelta = timedelta(0),
     ) -> bool:
         """Put the request on record; its clock runs from ``at``, when the customer asked.
 
         With the requester's identity already shown (``identity_check``), work starts at
-        once; a WhatsApp erasure awaits its confirming message first. False if the request is
-        on record already (a redelivery).
+        once, an erasure after ``erasure_grace``; a WhatsApp erasure awaits its confirming
+        message first. False if the request is on record already (a redelivery).
         """
         if self.receipt is not None:
             return False
@@ -104,8 +107,30 @@ class PrivacyRequest(RequestState):
         )
         if identity_check is not None and not awaiting:
             self.verify(identity_check, by=by, at=at)
-            self.start(by=PRIVACY_SERVICE, at=at, changes=changes)
+            self._start_unless_waiting(at, erasure_grace, changes)
         return True
+
+    def start_erasure(self, *, grace: timedelta, now: datetime) -> bool:
+        """Start a verified erasure once its grace period is over; False if it is not one
+        whose time has come."""
+        receipt = self.receipt
+        if (
+            receipt is None
+            or receipt.kind is not PrivacyRequestKind.ERASURE
+            or self.state is not State.IDENTITY_VERIFIED
+            or self.verified_at is None
+            or not deadlines.erasure_may_start(self.verified_at, grace, now)
+        ):
+            return False
+        self.start(by=PRIVACY_SERVICE, at=now)
+        return True
+
+    def _start_unless_waiting(
+        self, at: datetime, erasure_grace: timedelta, changes: ContactChanges | None = None
+    ) -> None:
+        kind = self.received().kind
+        if kind is not PrivacyRequestKind.ERASURE or not erasure_grace:
+            self.start(by=PRIVACY_SERVICE, at=at, changes=changes)
 
     def verify(self, check: IdentityCheck, *, by: str, at: datetime) -> None:
         """The requester was shown to be the customer, by ``check``."""
@@ -132,9 +157,12 @@ class PrivacyRequest(RequestState):
             )
         )
 
-    def confirm(self, *, at: datetime, by: str = "customer") -> None:
+    def confirm(
+        self, *, at: datetime, by: str = "customer", erasure_grace: timedelta = timedelta(0)
+    ) -> None:
         """A second WhatsApp message confirms the erasure (K3): sent within 24 hours of the
-        request, it shows again that the registered phone asked, and work starts."""
+        request, it shows again that the registered phone asked; work starts after
+        ``erasure_grace``."""
         receipt = self._open()
         if self.state is not State.RECEIVED or not self.awaiting_confirmation:
             raise ConfirmationRefused("no erasure awaits a confirmation")
@@ -145,7 +173,7 @@ class PrivacyRequest(RequestState):
                 **self._ids(), check=IdentityCheck.REGISTERED_PHONE, at=at, by=by
             )
         )
-        self.start(by=PRIVACY_SERVICE, at=at)
+        self._start_unless_waiting(at, erasure_grace)
 
     def extend(self, days: int, reason: str, *, by: str, at: datetime) -> None:
         """Move the deadline once, by 1 to 30 days, before the first one passes (PDPL)."""

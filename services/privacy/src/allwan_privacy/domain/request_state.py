@@ -75,6 +75,7 @@ class RequestState(Aggregate):
         self.receipt: Receipt | None = None
         self.state: State | None = None
         self.awaiting_confirmation = False
+        self.verified_at: datetime | None = None
         self.extended_until: datetime | None = None
         self.answered: dict[str, datetime] = {}
         self.export_expires_at: datetime | None = None
@@ -144,6 +145,7 @@ class RequestState(Aggregate):
                 self.awaiting_confirmation = event.awaiting_confirmation
                 self._reach(State.RECEIVED, event.received_at, event.by)
             case PrivacyRequestIdentityVerified():
+                self.verified_at = event.at
                 self._reach(State.IDENTITY_VERIFIED, event.at, event.by)
             case PrivacyRequestStarted():
                 self.awaiting_confirmation = False

@@ -1,7 +1,8 @@
 """The deadlines nobody sends an event for, looked at every few seconds by one replica (the one
-holding the lease): exports past their days are destroyed, WhatsApp erasures left unconfirmed
-for 24 hours are cancelled, and a request past its due date is logged as an error once a day
-(PDPL: answered within 30 days). The same look counts the open requests for the metrics.
+holding the lease): exports past their days are destroyed, verified erasures whose grace
+period is over start, WhatsApp erasures left unconfirmed for 24 hours are cancelled, and a
+request past its due date is logged as an error once a day (PDPL: answered within 30 days).
+The same look counts the open requests for the metrics.
 
 The read model says what may be due; the aggregate decides whether it is, so a lagging read
 model or a second replica's run changes nothing twice.
@@ -16,12 +17,13 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
-from allwan_contracts.privacy import OPEN_STATES
+from allwan_contracts.privacy import OPEN_STATES, PrivacyRequestKind
 from allwan_contracts.privacy import PrivacyRequestState as State
 from allwan_runtime.eventstore import ConcurrencyConflict
 
 from allwan_privacy.domain import deadlines
 from allwan_privacy.domain.request import PrivacyRequest
+from allwan_privacy.handlers.fulfilment import progress
 from allwan_privacy.handlers.ports import Deps
 
 log = structlog.get_logger(__name__)
@@ -32,6 +34,7 @@ class OpenRequest:
     """What the read model knows of an open request, enough to see whether it is due."""
 
     request_id: str
+    kind: PrivacyRequestKind
     state: State
     received_at: datetime
     deadline: datetime
@@ -82,6 +85,7 @@ async def watch_deadlines(clock: Clock) -> RequestStats | None:
     now = deps.clock()
     await destroy_expired_exports(deps, now)
     open_requests = await clock.due.open_requests()
+    await start_due_erasures(deps, open_requests, now)
     await cancel_unconfirmed(deps, open_requests, now)
     stats = await note_overdue(clock.overdue_log, open_requests, now)
     clock.report(stats)
@@ -101,6 +105,24 @@ async def destroy_expired_exports(deps: Deps, now: datetime) -> int:
             destroyed += 1
             log.info("privacy.export_destroyed", request_id=request_id)
     return destroyed
+
+
+async def start_due_erasures(deps: Deps, open_requests: list[OpenRequest], now: datetime) -> int:
+    """Start every verified erasure whose grace period is over; how many."""
+    started = 0
+    for seen in open_requests:
+        if seen.kind is not PrivacyRequestKind.ERASURE or seen.state is not State.IDENTITY_VERIFIED:
+            continue
+        request = await deps.requests.get(seen.request_id)
+        if not request.start_erasure(grace=deps.erasure_grace, now=now):
+            continue
+        try:
+            await progress(request, None, deps, starting=True)
+        except ConcurrencyConflict:
+            continue  # cancelled or started meanwhile: the next look decides again
+        started += 1
+        log.info("privacy.erasure_started", request_id=request.id)
+    return started
 
 
 async def cancel_unconfirmed(deps: Deps, open_requests: list[OpenRequest], now: datetime) -> int:

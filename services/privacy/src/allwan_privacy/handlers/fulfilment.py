@@ -6,6 +6,8 @@ finishes whatever a crash left undone: a completion not yet recorded, a slot not
 
 from __future__ import annotations
 
+import uuid
+
 import structlog
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.privacy import PrivacyRequestKind
@@ -18,16 +20,21 @@ from allwan_privacy.handlers.ports import Deps
 log = structlog.get_logger(__name__)
 
 
-async def save(request: PrivacyRequest, envelope: Envelope, deps: Deps) -> None:
-    """Store what the request recorded, caused by ``envelope``'s event (if anything)."""
-    if request.pending:
+async def save(request: PrivacyRequest, envelope: Envelope | None, deps: Deps) -> None:
+    """Store what the request recorded, caused by ``envelope``'s event (if anything; None for
+    what the clock decided)."""
+    if not request.pending:
+        return
+    if envelope is None:
+        await deps.requests.save(request, correlation_id=uuid.uuid4())
+    else:
         await deps.requests.save(
             request, correlation_id=envelope.correlation_id, causation_id=envelope.event_id
         )
 
 
 async def progress(
-    request: PrivacyRequest, envelope: Envelope, deps: Deps, *, starting: bool = False
+    request: PrivacyRequest, envelope: Envelope | None, deps: Deps, *, starting: bool = False
 ) -> None:
     """Take the request as far as it goes now, and store it.
 
@@ -58,7 +65,9 @@ async def progress(
             await deps.parts.drop(request.id)  # sealed copies the export now holds
 
 
-async def _finish(request: PrivacyRequest, envelope: Envelope, deps: Deps, *, erased: bool) -> None:
+async def _finish(
+    request: PrivacyRequest, envelope: Envelope | None, deps: Deps, *, erased: bool
+) -> None:
     receipt = request.received()
     at, export_expires_at = deps.clock(), None
     if receipt.kind is PrivacyRequestKind.ACCESS:
@@ -82,5 +91,5 @@ async def _finish(request: PrivacyRequest, envelope: Envelope, deps: Deps, *, er
         request_id=request.id,
         kind=receipt.kind.value,
         nothing_held=erased,
-        correlation_id=str(envelope.correlation_id),
+        correlation_id=str(envelope.correlation_id) if envelope else None,
     )

@@ -58,6 +58,7 @@ async def receive_request(
             at=submitted.submitted_at,
             identity_check=submitted.identity_check,
             changes=submitted.changes,
+            erasure_grace=deps.erasure_grace,
         )
     except RequestRefused as refusal:
         await deps.slots.release(submitted.customer_id, submitted.kind, submitted.request_id)
@@ -90,7 +91,9 @@ async def confirm_erasure(
         return
     try:
         request.check_customer(customer)
-        request.confirm(at=confirmed.confirmed_at, by=confirmed.requested_by)
+        request.confirm(
+            at=confirmed.confirmed_at, by=confirmed.requested_by, erasure_grace=deps.erasure_grace
+        )
     except RequestRefused as refusal:
         _refused(request.id, refusal.code, PrivacyRequestKind.ERASURE)
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from allwan_contracts import Sealed
@@ -154,7 +154,8 @@ class Deps:
     """Everything a privacy handler may use.
 
     ``expected``: the services whose answers complete a request, by kind; ``export_days``:
-    how long an export can be downloaded; ``clock``: the time, injected so that tests move it.
+    how long an export can be downloaded; ``erasure_grace``: how long a verified erasure
+    waits before it starts (0: at once); ``clock``: the time, injected so that tests move it.
     """
 
     requests: Requests
@@ -167,4 +168,5 @@ class Deps:
     renderer: Renderer
     expected: Mapping[PrivacyRequestKind, frozenset[str]]
     export_days: int = EXPORT_DAYS
+    erasure_grace: timedelta = timedelta(0)
     clock: Callable[[], datetime] = utc_now
