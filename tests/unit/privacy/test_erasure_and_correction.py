@@ -25,13 +25,14 @@ from tests.unit.privacy.fakes import (
 ERASURE, CORRECTION = PrivacyRequestKind.ERASURE, PrivacyRequestKind.CORRECTION
 
 
-def applied(request_id: str, service: str) -> CorrectionApplied:
+def applied(request_id: str, service: str, *, nothing_held: bool = False) -> CorrectionApplied:
     return CorrectionApplied(
         reply_id=reply_id(request_id, service),
         request_id=request_id,
         customer_id=CUSTOMER,
         service=service,
         applied_at=WHEN,
+        nothing_held=nothing_held,
     )
 
 
@@ -105,6 +106,34 @@ async def test_a_correction_completes_when_every_read_model_shows_the_new_values
         await world.answer(applied(asked.request_id, service))
 
     assert world.types(asked.request_id)[-1] == "PrivacyRequestCompleted"
+
+
+async def test_a_correction_the_contact_owner_holds_nothing_for_completes_on_its_answer(
+    world: World,
+) -> None:
+    changes = ContactChanges(email=world.secrets.seal_now(CUSTOMER, "email", "new@example.com"))
+    asked = submitted(CORRECTION, changes=changes)
+    await world.send(asked)
+
+    await world.answer(applied(asked.request_id, "orders", nothing_held=True))
+
+    assert world.types(asked.request_id)[-2:] == [
+        "PrivacyRequestServiceAnswered",
+        "PrivacyRequestCompleted",
+    ]
+    assert world.slots.slots == {}, "another correction can be asked for"
+
+
+async def test_nothing_held_from_a_service_that_does_not_own_the_contact_completes_nothing(
+    world: World,
+) -> None:
+    changes = ContactChanges(email=world.secrets.seal_now(CUSTOMER, "email", "new@example.com"))
+    asked = submitted(CORRECTION, changes=changes)
+    await world.send(asked)
+
+    await world.answer(applied(asked.request_id, "notifier", nothing_held=True))
+
+    assert world.types(asked.request_id)[-1] == "PrivacyRequestServiceAnswered"
 
 
 async def test_a_correction_answer_to_an_access_request_is_refused(world: World) -> None:

@@ -141,6 +141,7 @@ def bootstrap(runtime: ServiceRuntime, settings: PrivacySettings) -> PrivacyServ
         expected=settings.expected_services(),
         export_days=settings.export_days,
         erasure_grace=timedelta(seconds=settings.erasure_grace_s),
+        contact_owner=settings.contact_owner,
     )
     projection = RequestProjection(db, me)
     # Under a stable ALLWAN_INSTANCE_ID a restarted replica keeps looking at once.

@@ -27,6 +27,9 @@ class PrivacySettings(RuntimeSettings):
     access_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
     correction_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
     erasure_services: list[ServiceName] = Field(default=_HOLDERS, min_length=1)
+    contact_owner: ServiceName = "orders"
+    """The service that owns customers' contact details: when it answers a correction with
+    nothing held, no other service will have a change to show, and the request is done."""
     export_days: int = Field(default=EXPORT_DAYS, ge=1, le=30)
     """How long a finished access request's export can be downloaded before it is destroyed."""
     erasure_grace_s: float = Field(default=900.0, ge=0, le=86_400)

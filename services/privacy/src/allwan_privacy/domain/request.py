@@ -244,6 +244,18 @@ class PrivacyRequest(RequestState):
         self._record_completion(at, export_expires_at)
         return True
 
+    def complete_nothing_to_correct(self, *, owner: str, at: datetime) -> bool:
+        """The owner of the customer's contact (orders) answered that it holds none (never
+        known, or erased): no service will have a corrected value to show, so the correction
+        is done without the others' answers. False if the request was done."""
+        if self.state is State.COMPLETED:
+            return False
+        receipt = self._in_progress()
+        if receipt.kind is not PrivacyRequestKind.CORRECTION or owner not in self.answered:
+            raise CompletionRefused("only the contact's owner, having answered, can say so")
+        self._record_completion(at, None)
+        return True
+
     def destroy_export(self, at: datetime) -> bool:
         """Destroy the export once its days are over; False if there is none to destroy."""
         expires = self.export_expires_at

@@ -155,7 +155,9 @@ class Deps:
 
     ``expected``: the services whose answers complete a request, by kind; ``export_days``:
     how long an export can be downloaded; ``erasure_grace``: how long a verified erasure
-    waits before it starts (0: at once); ``clock``: the time, injected so that tests move it.
+    waits before it starts (0: at once); ``contact_owner``: the service that owns the
+    customer's contact details (its "nothing held" ends a correction); ``clock``: the time,
+    injected so that tests move it.
     """
 
     requests: Requests
@@ -169,4 +171,5 @@ class Deps:
     expected: Mapping[PrivacyRequestKind, frozenset[str]]
     export_days: int = EXPORT_DAYS
     erasure_grace: timedelta = timedelta(0)
+    contact_owner: str = "orders"
     clock: Callable[[], datetime] = utc_now

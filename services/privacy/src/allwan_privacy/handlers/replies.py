@@ -44,12 +44,22 @@ async def keep_part(exported: CustomerDataExported, envelope: Envelope, deps: De
 
 async def record_correction(applied: CorrectionApplied, envelope: Envelope, deps: Deps) -> None:
     """A service shows the corrected contact details (the owner recorded them, or a read model
-    took them): its answer to the correction."""
+    took them): its answer to the correction. The owner's "nothing held" (no contact to
+    correct) ends the correction: no other service will see a change."""
     request = await _request_answered(
         applied.request_id, applied, PrivacyRequestKind.CORRECTION, envelope, deps
     )
-    if request is not None:
-        await _answer(request, applied.service, applied.applied_at, envelope, deps)
+    if request is None:
+        return
+    await _answer(request, applied.service, applied.applied_at, envelope, deps)
+    if (
+        applied.nothing_held
+        and applied.service == deps.contact_owner
+        and request.state is State.IN_PROGRESS
+        and request.complete_nothing_to_correct(owner=applied.service, at=deps.clock())
+    ):
+        log.info("privacy.nothing_to_correct", request_id=request.id)
+        await progress(request, envelope, deps)
 
 
 async def record_erasure_confirmation(
