@@ -6,12 +6,15 @@ Nothing here widens what counts as right, but for two answers the document state
 because no JSON Schema can: 413 for a body over the gateway's size limit (a schema cannot
 count a whole body's bytes), and the orders service's refusal of a well-formed order (422
 ``order-rejected``: an unknown or retired plan, too many of it, no age attestation, A1),
-which it decides after the gateway recorded the request.
+which it decides after the gateway recorded the request; and for one check whose premise
+the API does not share: a privacy request's ``DELETE`` asks to cancel it, and the request
+stays readable (``cancelled``) as proof, so a read after it is not a use after free.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,12 +30,15 @@ from schemathesis.config._checks import (
 )
 from schemathesis.core.failures import Failure
 from schemathesis.hooks import HookContext
-from schemathesis.openapi.checks import RejectedPositiveData
+from schemathesis.openapi.checks import RejectedPositiveData, UseAfterFree
 from schemathesis.schemas import BaseSchema
 
 SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 DEFAULT_CUSTOMER = "cust-1"
 PUBLISH_POLICY = "POST /v1/staff/policies"
+ASK_FOR_PRIVACY = "POST /v1/customers/{customer_id}/privacy-requests"
+PRIVACY_REQUEST = "/v1/customers/{customer_id}/privacy-requests/{request_id}"
+RECORD_PRIVACY = "POST /v1/staff/privacy-requests"
 ORDER_REJECTED = "urn:allwan:problem:order-rejected"
 _DATE_TIME: TypeAdapter[datetime] = TypeAdapter(DateTimeText)
 
@@ -61,9 +67,24 @@ def config(
     )
 
 
+def _of_its_own(customer: Any) -> Any:
+    # A customer's second open privacy request of a kind is 409 (tested on its own): the
+    # answer to one generated request would hang on what ran before it, and the stateful
+    # phase replays choices expecting the same answers. A well-formed customer id gets a
+    # suffix that makes it a customer of its own, and stays well-formed; any other is kept.
+    if not isinstance(customer, str) or not SUBJECT.match(customer):
+        return customer
+    return f"{customer[:48]}-{uuid.uuid4().hex[:12]}"
+
+
 def _customer(case: Case[Any]) -> str:
     # The caller is the customer whose data the path names: someone else's is refused (403,
-    # tested on its own), which would stop every chain of calls at its first step.
+    # tested on its own), which would stop every chain of calls at its first step. Credentials
+    # are set on a case before the ``map_case`` hooks run, so a privacy request is made a
+    # customer's of its own here, with the token to match.
+    if case.operation.label == ASK_FOR_PRIVACY and case.path_parameters:
+        named = case.path_parameters.get("customer_id")
+        case.path_parameters = case.path_parameters | {"customer_id": _of_its_own(named)}
     named = (case.path_parameters or {}).get("customer_id")
     return named if isinstance(named, str) and SUBJECT.match(named) else DEFAULT_CUSTOMER
 
@@ -74,7 +95,8 @@ def credentials(
     """An auth provider (``schema.auth(refresh_interval=None)``): staff's key for the staff
     API, the storefront's key where an operation asks for an API key, a customer's token
     where it asks for a Bearer token, nothing for public operations and webhooks (whose
-    signatures fuzzed data cannot make). A customer's token is asked for once per run."""
+    signatures fuzzed data cannot make). A customer's token is asked for once per run, and
+    once for each customer of its own a privacy request is asked for (``_of_its_own``)."""
     tokens: dict[str, str] = {}
 
     def token(customer: str) -> str:
@@ -126,15 +148,21 @@ def _not_material(body: Any) -> Any:
 
 def steer(schema: BaseSchema, *, material_policies: bool) -> None:
     """Register the hooks on ``schema``: a well-formed order the orders service refused is
-    not a schema-valid request the gateway rejected (see above), and policies are published
-    within their window (a case hook sees every phase's cases, the coverage phase's too);
+    not a schema-valid request the gateway rejected, nor is a cancelled privacy request
+    still readable a use after free (see above); policies are published within their
+    window, and each privacy request a staff member records is for a customer of its own
+    (a case hook sees every phase's cases, the coverage phase's too);
     ``material_policies=False`` where a material version would email real inboxes (the
     running system's Mailpit)."""
 
     @schema.hook("filter_failure")
-    def not_decided_by_orders(
+    def a_real_failure(
         context: HookContext, failure: Failure, case: Case[Any], response: Response
     ) -> bool:
+        if isinstance(failure, UseAfterFree):
+            # DELETE asks to cancel a privacy request; the request stays readable, cancelled,
+            # as the proof of what was asked and answered (PDPL).
+            return not case.operation.path.startswith(PRIVACY_REQUEST)
         if not isinstance(failure, RejectedPositiveData):
             return True
         try:
@@ -148,4 +176,10 @@ def steer(schema: BaseSchema, *, material_policies: bool) -> None:
         if case.operation.label == PUBLISH_POLICY:
             body = _in_publishing_window(case.body)
             case.body = body if material_policies else _not_material(body)
+        if (
+            case.operation.label == RECORD_PRIVACY
+            and isinstance(case.body, dict)
+            and "customer_id" in case.body
+        ):
+            case.body = case.body | {"customer_id": _of_its_own(case.body["customer_id"])}
         return case

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from allwan_contracts import (
@@ -25,6 +25,20 @@ from allwan_contracts import (
     new_envelope,
 )
 from allwan_contracts.envelope import Envelope
+from allwan_contracts.privacy import (
+    DenialReason,
+    IdentityCheck,
+    PrivacyExportDestroyed,
+    PrivacyRequestCancelled,
+    PrivacyRequestCompleted,
+    PrivacyRequestDenied,
+    PrivacyRequestExtended,
+    PrivacyRequestIdentityVerified,
+    PrivacyRequestKind,
+    PrivacyRequestReceived,
+    PrivacyRequestServiceAnswered,
+    PrivacyRequestStarted,
+)
 from allwan_gateway.bootstrap import Gateway, handlers
 
 from tests.builders import catalogue_updated
@@ -38,11 +52,18 @@ def envelope(event: Event, version: int, producer: str) -> Envelope:
     )
 
 
+OWNERS = {"customer": "consent", "policy": "consent", "privacy_request": "privacy"}
+
+
 async def deliver(gateway: Gateway, event: Event, version: int, producer: str = "") -> None:
     """Hand one event to the gateway's consumers, as Kafka would."""
-    owner = producer or ("consent" if event.aggregate_type in {"customer", "policy"} else "orders")
+    owner = producer or OWNERS.get(event.aggregate_type, "orders")
     consumers = handlers(gateway)
-    bound = {**consumers.order_views.bound(), **consumers.views.bound()}
+    bound = {
+        **consumers.order_views.bound(),
+        **consumers.views.bound(),
+        **consumers.privacy_views.bound(),
+    }
     await bound[type(event)](envelope(event, version, owner), event)
 
 
@@ -157,3 +178,126 @@ async def everything(gateway: Gateway, customer_id: str = "cust-1") -> None:
     await deliver(gateway, rejected("o-2", customer_id), 1)
     await deliver(gateway, consent(customer_id), 1)
     await deliver(gateway, consent(customer_id, ConsentPurpose.ANALYTICS_COOKIES), 2)
+    # A completed access request whose export is still there (it expires 7 days after).
+    now = datetime.now(UTC)
+    await life(gateway, *access_completed(f"{customer_id}-access-1", customer_id, now))
+
+
+# -- a privacy request's life, as the privacy service publishes it ------------------------
+
+PRIVACY = "service:privacy"
+
+
+def received(
+    request_id: str,
+    customer_id: str,
+    kind: PrivacyRequestKind = PrivacyRequestKind.ACCESS,
+    *,
+    at: datetime = NOW,
+    channel: Channel = Channel.WEB,
+    by: str = "customer",
+) -> PrivacyRequestReceived:
+    return PrivacyRequestReceived(
+        request_id=request_id,
+        customer_id=customer_id,
+        kind=kind,
+        channel=channel,
+        received_at=at,
+        due_at=at + timedelta(days=30),
+        by=by,
+        awaiting_confirmation=channel is Channel.WHATSAPP and kind is PrivacyRequestKind.ERASURE,
+    )
+
+
+def verified(request_id: str, customer_id: str, at: datetime = NOW) -> Event:
+    return PrivacyRequestIdentityVerified(
+        request_id=request_id,
+        customer_id=customer_id,
+        check=IdentityCheck.CUSTOMER_TOKEN,
+        at=at,
+        by=PRIVACY,
+    )
+
+
+def started(
+    request_id: str,
+    customer_id: str,
+    kind: PrivacyRequestKind = PrivacyRequestKind.ACCESS,
+    at: datetime = NOW,
+) -> Event:
+    return PrivacyRequestStarted(
+        request_id=request_id,
+        customer_id=customer_id,
+        kind=kind,
+        channel=Channel.WEB,
+        at=at,
+        by=PRIVACY,
+    )
+
+
+def answered(request_id: str, customer_id: str, service: str, at: datetime = NOW) -> Event:
+    return PrivacyRequestServiceAnswered(
+        request_id=request_id, customer_id=customer_id, service=service, at=at
+    )
+
+
+def completed(
+    request_id: str,
+    customer_id: str,
+    kind: PrivacyRequestKind = PrivacyRequestKind.ACCESS,
+    at: datetime = NOW,
+) -> Event:
+    expires = at + timedelta(days=7) if kind is PrivacyRequestKind.ACCESS else None
+    return PrivacyRequestCompleted(
+        request_id=request_id,
+        customer_id=customer_id,
+        kind=kind,
+        at=at,
+        export_expires_at=expires,
+    )
+
+
+def extended(request_id: str, customer_id: str, until: datetime, at: datetime = NOW) -> Event:
+    return PrivacyRequestExtended(
+        request_id=request_id,
+        customer_id=customer_id,
+        extended_until=until,
+        reason="The order history is being restored.",
+        at=at,
+        by="staff:s-7",
+    )
+
+
+def denied(request_id: str, customer_id: str, at: datetime = NOW) -> Event:
+    return PrivacyRequestDenied(
+        request_id=request_id,
+        customer_id=customer_id,
+        reason=DenialReason.EXCESSIVE_OR_REPEATED,
+        at=at,
+        by="staff:s-7",
+    )
+
+
+def cancelled(request_id: str, customer_id: str, at: datetime = NOW, by: str = "customer") -> Event:
+    return PrivacyRequestCancelled(request_id=request_id, customer_id=customer_id, at=at, by=by)
+
+
+def destroyed(request_id: str, customer_id: str, at: datetime = NOW) -> Event:
+    return PrivacyExportDestroyed(request_id=request_id, customer_id=customer_id, at=at)
+
+
+def access_completed(request_id: str, customer_id: str, at: datetime = NOW) -> list[Event]:
+    """An access request from the web, answered by the three services, completed at ``at``."""
+    return [
+        received(request_id, customer_id, at=at),
+        verified(request_id, customer_id, at),
+        started(request_id, customer_id, at=at),
+        *(answered(request_id, customer_id, s, at) for s in ("orders", "consent", "notifier")),
+        completed(request_id, customer_id, at=at),
+    ]
+
+
+async def life(gateway: Gateway, *events: Event, first_version: int = 1) -> None:
+    """One request's events, delivered in order with consecutive versions."""
+    for version, event in enumerate(events, start=first_version):
+        await deliver(gateway, event, version)

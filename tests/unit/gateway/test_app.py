@@ -33,7 +33,22 @@ from allwan_contracts.intake import (
     PolicyPublishRequested,
     WebhookReceived,
 )
-from allwan_contracts.topics import CONSENT_INTAKE, ORDER_INTAKE, ORDERS, POLICY_INTAKE, WEBHOOKS
+from allwan_contracts.privacy import (
+    PRIVACY_REQUEST_EVENTS,
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestDenialRequested,
+    PrivacyRequestExtensionRequested,
+    PrivacyRequestSubmitted,
+)
+from allwan_contracts.topics import (
+    CONSENT_INTAKE,
+    ORDER_INTAKE,
+    ORDERS,
+    POLICY_INTAKE,
+    PRIVACY,
+    PRIVACY_INTAKE,
+    WEBHOOKS,
+)
 from allwan_gateway.entrypoints.app import asyncapi, build
 from allwan_gateway.entrypoints.cli import main
 from allwan_gateway.settings import GatewaySettings
@@ -56,12 +71,19 @@ CONSUMED: set[type[Event]] = {
     PolicyDocumentPublished,
     PolicyChanged,
     CatalogueUpdated,
+    *PRIVACY_REQUEST_EVENTS,
 }
 PUBLISHED: dict[str, set[type[Event]]] = {
     ORDER_INTAKE.name: {OrderRequested, PaymentReported, CancellationRequested},
     CONSENT_INTAKE.name: {ConsentChangeRequested},
     POLICY_INTAKE.name: {PolicyPublishRequested},
     WEBHOOKS.name: {WebhookReceived},
+    PRIVACY_INTAKE.name: {
+        PrivacyRequestSubmitted,
+        PrivacyRequestCancellationRequested,
+        PrivacyRequestExtensionRequested,
+        PrivacyRequestDenialRequested,
+    },
 }
 
 
@@ -112,6 +134,22 @@ def test_the_asyncapi_document_lists_the_schema_of_every_event_the_gateway_consu
 
     assert_schemas_of(CONSUMED, consumed)
     assert "fully_refunded" in consumed["OrderRefunded"]["properties"]
+
+
+def test_the_privacy_views_group_reads_every_event_of_a_privacy_requests_life(
+    document: dict[str, Any],
+) -> None:
+    [message] = [
+        message
+        for name, message in document["components"]["messages"].items()
+        if name.startswith("gateway-doc.privacy-views:")
+    ]
+
+    assert (
+        set(payloads(document, message))
+        == {event.__name__ for event in PRIVACY_REQUEST_EVENTS if event.topic == PRIVACY.name}
+        == {event.__name__ for event in PRIVACY_REQUEST_EVENTS}
+    )
 
 
 def test_the_asyncapi_document_lists_what_the_relay_publishes_on_each_intake_topic(

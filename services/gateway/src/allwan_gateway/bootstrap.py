@@ -1,6 +1,6 @@
 """Builds the gateway's parts: its adapters (real ones over a ``ServiceRuntime`` here, the
 unit tests' in-memory ones through ``assemble``), the intake's dependencies, and the
-handlers of its two consumers, by event class (``handlers``). ``entrypoints/app.py``
+handlers of its three consumers, by event class (``handlers``). ``entrypoints/app.py``
 registers those consumers."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from allwan_contracts import ORDER_EVENTS, CatalogueUpdated
+from allwan_contracts.privacy import PRIVACY_REQUEST_EVENTS
 from allwan_runtime.eventstore import Streams
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health
@@ -27,6 +28,8 @@ from allwan_gateway.adapters.order_views import (
     OrderViews,
     project_order,
 )
+from allwan_gateway.adapters.privacy_exports import PrivacyExports
+from allwan_gateway.adapters.privacy_views import PrivacyViews, project_privacy_request
 from allwan_gateway.adapters.queries import Queries
 from allwan_gateway.adapters.views import (
     CONSENT_EVENTS,
@@ -61,9 +64,11 @@ class Gateway:
     queries: Queries
     documents: Documents
     orders: OrderViews
+    privacy: PrivacyViews
     decisions: Decisions
     audit: AuditLog
     notifier: NotifierLedger
+    exports: PrivacyExports
     tokens: Tokens
     limits: TokenBuckets
     health: Health
@@ -80,6 +85,8 @@ class Consumers:
     behind anything else."""
     views: Handlers[Documents]
     """Consents, erasures, policy versions (PC1) and the catalogue."""
+    privacy_views: Handlers[PrivacyViews]
+    """Privacy requests' lives, from the privacy service."""
 
 
 def assemble(
@@ -89,6 +96,7 @@ def assemble(
     keys: Sealer,
     documents: Documents,
     notifier: NotifierLedger,
+    exports: PrivacyExports | None = None,
     health: Health | None = None,
     clock: Callable[[], datetime] = utc_now,
     lifespan: Lifespan = _nothing,
@@ -97,6 +105,7 @@ def assemble(
     decisions = Decisions()
     customer_orders = CustomerOrders(documents)
     orders = OrderViews(documents, customer_orders, on_order=decisions.notify)
+    privacy = PrivacyViews.over(documents)
     return Gateway(
         settings=settings,
         intake=IntakeDeps(
@@ -104,15 +113,18 @@ def assemble(
             recorder=EventRecorder(store, settings.service_name),
             keys=keys,
             pending=orders,
+            privacy=privacy,
             fingerprint_key=settings.ip_hash_key.get_secret_value().encode(),
             clock=clock,
         ),
         queries=Queries(documents, customer_orders),
         documents=documents,
         orders=orders,
+        privacy=privacy,
         decisions=decisions,
         audit=AuditLog(documents, clock),
         notifier=notifier,
+        exports=exports or PrivacyExports(None),
         tokens=Tokens(
             secret=settings.gateway_jwt_secret.get_secret_value(),
             issuer=settings.jwt_issuer,
@@ -128,7 +140,8 @@ def assemble(
 
 def handlers(gateway: Gateway) -> Consumers:
     """The read models' handlers by event class: orders' events and the catalogue obeyed
-    from orders, consents, erasures and policies from consent."""
+    from orders, consents, erasures and policies from consent, privacy requests from
+    privacy."""
     settings = gateway.settings
     orders, consent = [settings.orders_producer], [settings.consent_producer]
     order_views = Handlers(gateway.orders, producers=orders)
@@ -137,12 +150,15 @@ def handlers(gateway: Gateway) -> Consumers:
     views.on_each(CONSENT_EVENTS, project_consent)
     views.on_each(POLICY_EVENTS, project_policy)
     views.on(CatalogueUpdated, project_catalogue, producers=orders)
-    return Consumers(order_views, views)
+    privacy_views = Handlers(gateway.privacy, producers=[settings.privacy_producer])
+    privacy_views.on_each(PRIVACY_REQUEST_EVENTS, project_privacy_request)
+    return Consumers(order_views, views, privacy_views)
 
 
 def bootstrap(runtime: ServiceRuntime, settings: GatewaySettings) -> Gateway:
     """The real gateway over ``runtime``: its event store and read models in MongoDB, a key
-    store that seals and opens nothing (C4: no purpose), the notifier's ledger over HTTP.
+    store that seals and opens nothing (C4: no purpose), the notifier's ledger and the
+    privacy service's exports over HTTP.
     Its lifespan runs the relay and the consumers, once the master keys are found."""
     keys = runtime.keystore(())
 
@@ -158,6 +174,7 @@ def bootstrap(runtime: ServiceRuntime, settings: GatewaySettings) -> Gateway:
         keys=keys,
         documents=MongoDocuments(runtime.db),
         notifier=NotifierLedger(settings.notifier_url),
+        exports=PrivacyExports(settings.privacy_url),
         health=runtime.health,
         lifespan=running,
     )
@@ -171,4 +188,5 @@ def describe(gateway: Gateway) -> dict[str, Any]:
         "rate_limit_per_s": settings.rate_limit_per_s,
         "max_body_bytes": settings.max_body_bytes,
         "notifier": bool(settings.notifier_url),
+        "privacy": bool(settings.privacy_url),
     }

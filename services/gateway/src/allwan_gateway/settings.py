@@ -39,5 +39,8 @@ class GatewaySettings(RuntimeSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies (the TLS-terminating ingress, T2) whose X-Forwarded-For uvicorn trusts."""
     notifier_url: str | None = None
+    privacy_url: str | None = None
+    """The privacy service's internal API, whose exports the gateway proxies to customers."""
     orders_producer: str = "orders"
     consent_producer: str = "consent"
+    privacy_producer: str = "privacy"

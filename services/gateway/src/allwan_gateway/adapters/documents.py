@@ -30,6 +30,9 @@ class MongoDocuments:
     ) -> bool:
         return await apply_once(self._db[collection], doc_id, version, {"$set": fields})
 
+    async def scan(self, collection: str) -> list[Document]:
+        return await self._db[collection].find({}).to_list()
+
     async def insert(self, collection: str, document: Document) -> bool:
         try:
             await self._db[collection].insert_one(document)

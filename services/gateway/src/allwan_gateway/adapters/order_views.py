@@ -2,7 +2,7 @@
 customer's list of orders, and the orders the gateway recorded that orders has not decided.
 
 A customer's orders are an append-only list of slots ``<customer>#<n>`` claimed by insert
-(the rule for FerretDB: conditional updates are not atomic there, inserts against ``_id``
+(``customer_lists``: conditional updates are not atomic on FerretDB, inserts against ``_id``
 are), plus a marker ``<customer>|<order>`` that makes indexing an order idempotent.
 
 The projection (``project_order``) applies each order event once per aggregate version and
@@ -12,7 +12,6 @@ projects nothing personal (T2); whether an order is fully refunded is what order
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import OrderRequested
 from allwan_runtime.mongo import Document
 
+from allwan_gateway.adapters.customer_lists import CustomerList
 from allwan_gateway.handlers.ports import Documents, PendingOrder
 
 ORDERS = "orders"
@@ -29,57 +29,15 @@ CUSTOMER_ORDERS = "customer_orders"
 FINGERPRINT = "_fingerprint"
 
 
-def slot_id(customer_id: str, n: int) -> str:
-    return f"{customer_id}#{n:06d}"
-
-
-class CustomerOrders:
-    """Each customer's orders as slots ``<customer>#<n>``, claimed by insert.
-
-    The next free slot of recently seen customers is remembered (a hint: a stale one costs a
-    few refused inserts, never a gap), so listing one more order is one insert, not a walk.
-    """
-
-    _PAGE = 50
+class CustomerOrders(CustomerList):
+    """Each customer's orders as slots ``<customer>#<n>`` (``customer_lists``)."""
 
     def __init__(self, documents: Documents, remember: int = 100_000) -> None:
-        self._documents = documents
-        self._next: OrderedDict[str, int] = OrderedDict()
-        self._remember = remember
-
-    def _hint(self, customer_id: str, n: int) -> None:
-        self._next[customer_id] = max(n, self._next.pop(customer_id, 0))
-        if len(self._next) > self._remember:
-            self._next.popitem(last=False)
-
-    async def add(self, customer_id: str, order_id: str, *, surely_new: bool = False) -> None:
-        """List ``order_id`` among the customer's orders, once (``surely_new``: the caller
-        knows it is not listed yet, which saves a read)."""
-        marker = f"{customer_id}|{order_id}"
-        if not surely_new and await self._documents.get(CUSTOMER_ORDERS, marker) is not None:
-            return
-        n = self._next.get(customer_id, 0)
-        while not await self._documents.insert(
-            CUSTOMER_ORDERS, {"_id": slot_id(customer_id, n), "order_id": order_id}
-        ):
-            n += 1
-        self._hint(customer_id, n + 1)
-        # A crash before the marker lists the order twice at worst; readers drop repeats.
-        await self._documents.insert(CUSTOMER_ORDERS, {"_id": marker})
+        super().__init__(documents, CUSTOMER_ORDERS, "order_id", remember)
 
     async def order_ids(self, customer_id: str) -> list[str]:
         """The customer's order ids in the order they were first seen, each once."""
-        found: list[str] = []
-        n = 0
-        while True:
-            ids = [slot_id(customer_id, n + i) for i in range(self._PAGE)]
-            slots = await self._documents.get_many(CUSTOMER_ORDERS, ids)
-            taken = [slot["order_id"] for slot in slots if slot is not None]
-            found += taken
-            if len(taken) < self._PAGE:
-                self._hint(customer_id, n + len(taken))
-                return list(dict.fromkeys(found))
-            n += self._PAGE
+        return await self.ids(customer_id)
 
 
 def pending_document(order: PendingOrder) -> Document:

@@ -32,7 +32,9 @@ POLICIES = "policies"
 CATALOGUE = "catalogue"
 CURRENT_POLICY = "privacy:current"
 COLLECTIONS = (ORDERS, CUSTOMER_ORDERS, CONSENTS, CONSENT_HISTORY, POLICIES, CATALOGUE)
-"""Every read model, dropped and refilled by a rebuild."""
+"""The read models a rebuild drops and refills; the privacy views are kept (the proof of each
+request outlives the 30 days ``allwan.privacy`` keeps), and re-applying their events changes
+nothing (``apply_once``)."""
 CONSENT_EVENTS: tuple[type[Event], ...] = (
     ConsentGranted,
     ConsentWithdrawn,

@@ -27,9 +27,11 @@ from allwan_contracts.cards import (
 )
 
 # Credentials, the idempotency key, the webhook signatures, the user agent kept as consent
-# evidence, what CORS and the proxy headers feed, and the trace baggage passed on to Kafka.
+# evidence, what CORS and the proxy headers feed, the trace baggage passed on to Kafka, and
+# the media type a privacy export is asked for in.
 READ_HEADERS = frozenset(
     {
+        "accept",
         "authorization",
         "x-api-key",
         "idempotency-key",

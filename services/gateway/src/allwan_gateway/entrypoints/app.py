@@ -7,7 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import structlog
-from allwan_contracts.topics import CATALOGUE, CONSENT, CUSTOMERS, ORDERS, POLICIES, topic_spec
+from allwan_contracts.topics import (
+    CATALOGUE,
+    CONSENT,
+    CUSTOMERS,
+    ORDERS,
+    POLICIES,
+    PRIVACY,
+    topic_spec,
+)
 from allwan_runtime.service import ServiceRuntime
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -27,7 +35,7 @@ log = structlog.get_logger(__name__)
 
 
 def register(runtime: ServiceRuntime, consumers: Consumers) -> None:
-    """The two consumer groups, and the intake topics the relay publishes to (AsyncAPI)."""
+    """The three consumer groups, and the intake topics the relay publishes to (AsyncAPI)."""
     runtime.consume(
         "order-views",
         [ORDERS.name],
@@ -39,6 +47,13 @@ def register(runtime: ServiceRuntime, consumers: Consumers) -> None:
         [CONSENT.name, CUSTOMERS.name, POLICIES.name, CATALOGUE.name],
         consumers.views,
         "Consents, erasures, policy versions (PC1) and the catalogue into read models.",
+    )
+    runtime.consume(
+        "privacy-views",
+        [PRIVACY.name],
+        consumers.privacy_views,
+        "Privacy requests' lives (received, started, extended, completed...) into the "
+        "privacy views.",
     )
     for topic in dict.fromkeys(event.topic for event in RECORDED):
         runtime.publishes(topic_spec(topic), [e for e in RECORDED if e.topic == topic])
@@ -121,9 +136,9 @@ def create_app(gateway: Gateway) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
-            expose_headers=["Location", "Retry-After", "Server-Timing"],
+            expose_headers=["Content-Disposition", "Location", "Retry-After", "Server-Timing"],
             max_age=600,
         )
     app.add_middleware(Shield)

@@ -43,8 +43,9 @@ async def rebuild_read_models(settings: GatewaySettings) -> dict[str, int]:
     Its own event store holds only intake, which restores pending orders; everything else
     comes from the other services' topics: the consumer groups are rewound to the start, and
     the next ``serve`` reads them again (as far as their retention reaches: 30 days for
-    orders and consent, forever for policies and the catalogue). The audit trail and the
-    idempotency keys are never dropped.
+    orders and consent, forever for policies and the catalogue). The audit trail, the
+    idempotency keys and the privacy views (a request's proof, kept beyond the 30 days of
+    ``allwan.privacy``) are never dropped.
     """
     gateway, runtime = build(settings)
     try:

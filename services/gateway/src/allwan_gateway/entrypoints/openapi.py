@@ -21,7 +21,8 @@ ERROR_STATUSES = {
     "422": "Refused: invalid, card data (C3), operator keys, or refused by the deciding service",
     "429": "Rate limited (S1)",
     "500": "Unexpected failure (no details are given)",
-    "503": "A dependency (database, notifier) is not available; retry after Retry-After",
+    "503": "A dependency (database, notifier, privacy service) is not available; retry "
+    "after Retry-After",
 }
 _RETRY_AFTER = {
     "Retry-After": {
@@ -38,13 +39,18 @@ ERROR_HEADERS: dict[str, dict[str, Any]] = {
 }
 DESCRIPTION = """\
 The public HTTP API of ALLWANSTORES: the storefront (catalogue, orders, consents, cookies,
-the privacy policy), staff (policy versions, consent proof, withdrawals by email or phone,
-the notification ledger) and signed webhooks (Salla, WhatsApp).
+the privacy policy, privacy requests), staff (policy versions, consent proof, withdrawals
+by email or phone, the notification ledger, the privacy-request queue) and signed webhooks
+(Salla, WhatsApp).
 
 Requests enter as events: the gateway records them and the owning service decides, so
 commands answer `202 Accepted` with a status URL, or the decision itself when it arrives
 within a short bound. Every error is `application/problem+json` (RFC 9457). Card data is
 refused everywhere (C3); personal fields are sealed before they are stored (T2).
+
+Privacy requests (PDPL: access and a copy, correction, erasure) are answered within 30
+days (`due_at`), extendable once by up to 30 days (`extended_until`); one open request per
+kind and customer (another is `409` with a link to the open one).
 """
 
 
@@ -82,11 +88,17 @@ def document(app: FastAPI) -> dict[str, Any]:
             for status, description in ERROR_STATUSES.items():
                 if path.startswith("/health/") and status != "500":
                     continue
-                answers[status] = {
-                    "description": description.format(max_body_bytes=max_body_bytes),
+                # A route may say what its own 404 or 409 means; FastAPI's 422 is generic.
+                declared = answers.get(status, {}) if status != "422" else {}
+                answer = {
+                    "description": declared.get(
+                        "description", description.format(max_body_bytes=max_body_bytes)
+                    ),
                     "content": problem,
                 }
-                if status in ERROR_HEADERS:
-                    answers[status]["headers"] = ERROR_HEADERS[status]
+                headers = ERROR_HEADERS.get(status, {}) | declared.get("headers", {})
+                if headers:
+                    answer["headers"] = headers
+                answers[status] = answer
     app.openapi_schema = schema
     return schema

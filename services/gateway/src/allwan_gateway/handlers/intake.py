@@ -33,6 +33,12 @@ from allwan_contracts.intake import (
     WebhookSource,
 )
 from allwan_contracts.orders import CancellationReason
+from allwan_contracts.privacy import (
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestDenialRequested,
+    PrivacyRequestExtensionRequested,
+    PrivacyRequestSubmitted,
+)
 from allwan_runtime.eventstore import stream_id
 
 from allwan_gateway.domain.idempotency import fingerprint
@@ -55,8 +61,13 @@ RECORDED: tuple[type[Event], ...] = (
     ConsentChangeRequested,
     PolicyPublishRequested,
     WebhookReceived,
+    PrivacyRequestSubmitted,
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestExtensionRequested,
+    PrivacyRequestDenialRequested,
 )
-"""Every event the gateway records: what its relay publishes (the intake topics)."""
+"""Every event the gateway records: what its relay publishes (the intake topics). Privacy
+requests are recorded by ``handlers.privacy``."""
 
 
 class IdempotencyKeyReused(Exception):

@@ -9,9 +9,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from allwan_contracts import AgeAttestation, CardBrand, Sealed
+from allwan_contracts.fields import Channel
+from allwan_contracts.privacy import PrivacyRequestKind
 from allwan_runtime.eventstore import Streams
 from allwan_runtime.mongo import Document
 from allwan_runtime.recorder import EventRecorder
+
+from allwan_gateway.domain.privacy import RequestView
 
 
 class PersonalFields(Protocol):
@@ -101,6 +105,11 @@ class Documents(Protocol):
         """Insert-only; False when the ``_id`` exists (the first writer wins)."""
         ...
 
+    async def scan(self, collection: str) -> list[Document]:
+        """Every document of ``collection``: for staff's queries of small collections only,
+        never on a customer's path (it reads the whole collection on FerretDB)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PendingOrder:
@@ -127,14 +136,65 @@ class PendingOrders(Protocol):
         ...
 
 
+class PrivacyRequestBody(Protocol):
+    """A privacy request as the customer or staff sent it
+    (``entrypoints.schemas.privacy_requests``): its kind, and the corrected contact of a
+    correction."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def corrections(self) -> PersonalFields | None:
+        """The corrected fields of a correction, None for other kinds."""
+        ...
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]:
+        """The request as JSON values, for its fingerprint."""
+        ...
+
+
+@dataclass(frozen=True)
+class PendingPrivacyRequest:
+    """A privacy request the gateway recorded and the privacy service has not acknowledged."""
+
+    request_id: str
+    customer_id: str
+    kind: PrivacyRequestKind
+    channel: Channel
+    requested_by: str
+    received_at: datetime
+
+
+class PrivacyRequests(Protocol):
+    """The privacy requests the API shows, as intake adds the pending ones
+    (``adapters.privacy_views``)."""
+
+    async def known(self, request_id: str) -> bool: ...
+
+    async def of_customer(self, customer_id: str) -> list[RequestView]:
+        """Every request of the customer the gateway knows of."""
+        ...
+
+    async def add(self, request: PendingPrivacyRequest, fingerprint: str) -> bool:
+        """List ``request`` as received for its customer, with the fingerprint of what was
+        sent; False if the request id was known already."""
+        ...
+
+    async def same_request(self, request_id: str, fingerprint: str) -> bool:
+        """Whether the known request was listed for a request with this fingerprint."""
+        ...
+
+
 @dataclass
 class IntakeDeps:
     """The intake handlers' dependencies: the event store (to tell a retry from a first
-    request), the recorder that appends to it, the sealer and the pending orders."""
+    request), the recorder that appends to it, the sealer, the pending orders and privacy
+    requests."""
 
     store: Streams
     recorder: EventRecorder
     keys: Sealer
     pending: PendingOrders
+    privacy: PrivacyRequests
     fingerprint_key: bytes
     clock: Callable[[], datetime]

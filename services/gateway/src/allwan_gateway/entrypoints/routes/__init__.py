@@ -10,6 +10,9 @@ from allwan_gateway.entrypoints.routes import (
     consents,
     orders,
     policy,
+    privacy,
+    privacy_export,
+    privacy_staff,
     staff,
     webhooks,
 )
@@ -20,6 +23,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     orders.router,
     consents.router,
+    privacy.router,
+    privacy_export.router,
     staff.router,
+    privacy_staff.router,
     webhooks.router,
 )

@@ -42,6 +42,18 @@ async def consents(
     return responses.Consents.model_validate(await gw.queries.consents(customer_id))
 
 
+@router.get("/customers/{customer_id}/consents/history")
+async def consent_history(
+    gw: GatewayDep, principal: CustomerDep, customer_id: CustomerId
+) -> responses.ConsentProof:
+    """Every grant, withdrawal, suspension and erasure of the customer's own consents,
+    oldest first, with its proof (channel, policy version, evidence): what staff see as the
+    customer's consent proof (K3)."""
+    require_self(principal, customer_id)
+    entries = await gw.queries.consent_proof(customer_id)
+    return responses.ConsentProof(customer_id=customer_id, entries=entries)
+
+
 async def _change(
     gw: GatewayDep,
     request: Request,

@@ -26,7 +26,7 @@ from allwan_gateway.handlers import intake
 router = APIRouter(prefix="/v1/staff", tags=["staff"])
 
 
-async def _audit(gw: GatewayDep, who: Principal, action: str, target: str) -> uuid.UUID:
+async def audit(gw: GatewayDep, who: Principal, action: str, target: str) -> uuid.UUID:
     """Write the audit entry first: an action that cannot be audited is not carried out."""
     request_id = uuid.uuid4()
     await gw.audit.record(who.actor, action, target, str(request_id))
@@ -63,7 +63,7 @@ async def publish_policy(
             str(refused),
             extensions={"errors": [{"location": "body.effective_at", "kind": refused.kind}]},
         ) from None
-    request_id = await _audit(gw, who, "policy.publish", "policy:privacy")
+    request_id = await audit(gw, who, "policy.publish", "policy:privacy")
     await intake.record_policy(
         body, requested_by=who.actor, correlation_id=request_id, deps=gw.intake
     )
@@ -76,7 +76,7 @@ async def consent_proof(
     gw: GatewayDep, who: StaffDep, customer_id: CustomerId
 ) -> responses.ConsentProof:
     """Every grant and withdrawal of the customer, with channel, policy version and evidence."""
-    await _audit(gw, who, "consent.proof.read", f"customer:{customer_id}")
+    await audit(gw, who, "consent.proof.read", f"customer:{customer_id}")
     entries = await gw.queries.consent_proof(customer_id)
     return responses.ConsentProof(customer_id=customer_id, entries=entries)
 
@@ -106,7 +106,7 @@ async def record_withdrawal(
     response: Response,
 ) -> responses.Accepted:
     """K3: a withdrawal the customer sent by email or phone, with the message's reference."""
-    request_id = await _audit(gw, who, "consent.withdrawal.record", f"customer:{customer_id}")
+    request_id = await audit(gw, who, "consent.withdrawal.record", f"customer:{customer_id}")
     await intake.record_consent_change(
         customer_id=customer_id,
         purpose=body.purpose,
@@ -152,7 +152,7 @@ async def policy_ledger(
 ) -> JSONResponse:
     """PC2: who was told of policy version ``version`` and when, from the notifier's ledger
     (paged by ``after``; ``customer_id`` for one customer's entry)."""
-    await _audit(gw, who, "ledger.policy.read", f"policy:v{version}")
+    await audit(gw, who, "ledger.policy.read", f"policy:v{version}")
     params = {"version": str(version), "limit": str(limit)}
     params |= {
         k: v for k, v in {"status": status, "customer_id": customer_id, "after": after}.items() if v
@@ -163,12 +163,12 @@ async def policy_ledger(
 @router.get("/ledger/policies/{version}/counts", response_model=Any)
 async def policy_ledger_counts(gw: GatewayDep, who: StaffDep, version: Version) -> JSONResponse:
     """PC2: how many customers were told of version ``version``, by delivery state."""
-    await _audit(gw, who, "ledger.counts.read", f"policy:v{version}")
+    await audit(gw, who, "ledger.counts.read", f"policy:v{version}")
     return JSONResponse(await _ledger(gw, "/ledger/policies/counts", {"version": str(version)}))
 
 
 @router.get("/ledger/jobs", response_model=Any)
 async def ledger_jobs(gw: GatewayDep, who: StaffDep) -> JSONResponse:
     """The notifier's fan-out jobs (one per material policy version) and their progress."""
-    await _audit(gw, who, "ledger.jobs.read", "ledger")
+    await audit(gw, who, "ledger.jobs.read", "ledger")
     return JSONResponse(await _ledger(gw, "/ledger/jobs"))

@@ -84,7 +84,7 @@ Summary = Annotated[
 ]
 
 
-def _integral(value: Any) -> Any:
+def integral(value: Any) -> Any:
     # JSON has one kind of number, and JSON Schema's "integer" is any number without a
     # fraction: 2990.0 is the integer 2990. Strings, booleans and fractions stay refused.
     if isinstance(value, float) and value.is_integer():
@@ -93,8 +93,8 @@ def _integral(value: Any) -> Any:
 
 
 # The bounds come before the validator, or the JSON Schema would not name them.
-Quantity = Annotated[int, Field(strict=True, ge=1, le=100), BeforeValidator(_integral)]
-Halalas = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000), BeforeValidator(_integral)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=100), BeforeValidator(integral)]
+Halalas = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000), BeforeValidator(integral)]
 """An amount in halalas, the minor unit of SAR: integral, as JSON Schema counts integers."""
 
 # RFC 3339's date-time, which JSON Schema's "date-time" format names: ``T`` (or ``t``), seconds,

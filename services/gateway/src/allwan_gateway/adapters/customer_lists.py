@@ -1,0 +1,70 @@
+"""Each customer's ids of one kind (orders, privacy requests) in the gateway's own database,
+as an append-only list of slots ``<customer>#<n>`` claimed by insert.
+
+The rule for FerretDB: conditional updates are not atomic there, inserts against ``_id`` are,
+so two writers never both take one slot. A marker ``<customer>|<id>`` makes listing an id
+idempotent. Reading walks pages of slots by ``_id``: no scans.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from allwan_gateway.handlers.ports import Documents
+
+
+def slot_id(customer_id: str, n: int) -> str:
+    return f"{customer_id}#{n:06d}"
+
+
+class CustomerList:
+    """Each customer's ids in ``collection``, each slot holding its id under ``field``.
+
+    The next free slot of recently seen customers is remembered (a hint: a stale one costs a
+    few refused inserts, never a gap), so listing one more id is one insert, not a walk.
+    """
+
+    _PAGE = 50
+
+    def __init__(
+        self, documents: Documents, collection: str, field: str, remember: int = 100_000
+    ) -> None:
+        self._documents = documents
+        self._collection = collection
+        self._field = field
+        self._next: OrderedDict[str, int] = OrderedDict()
+        self._remember = remember
+
+    def _hint(self, customer_id: str, n: int) -> None:
+        self._next[customer_id] = max(n, self._next.pop(customer_id, 0))
+        if len(self._next) > self._remember:
+            self._next.popitem(last=False)
+
+    async def add(self, customer_id: str, item_id: str, *, surely_new: bool = False) -> None:
+        """List ``item_id`` for the customer, once (``surely_new``: the caller knows it is
+        not listed yet, which saves a read)."""
+        marker = f"{customer_id}|{item_id}"
+        if not surely_new and await self._documents.get(self._collection, marker) is not None:
+            return
+        n = self._next.get(customer_id, 0)
+        while not await self._documents.insert(
+            self._collection, {"_id": slot_id(customer_id, n), self._field: item_id}
+        ):
+            n += 1
+        self._hint(customer_id, n + 1)
+        # A crash before the marker lists the id twice at worst; readers drop repeats.
+        await self._documents.insert(self._collection, {"_id": marker})
+
+    async def ids(self, customer_id: str) -> list[str]:
+        """The customer's ids in the order they were first listed, each once."""
+        found: list[str] = []
+        n = 0
+        while True:
+            ids = [slot_id(customer_id, n + i) for i in range(self._PAGE)]
+            slots = await self._documents.get_many(self._collection, ids)
+            taken = [slot[self._field] for slot in slots if slot is not None]
+            found += taken
+            if len(taken) < self._PAGE:
+                self._hint(customer_id, n + len(taken))
+                return list(dict.fromkeys(found))
+            n += self._PAGE
