@@ -141,7 +141,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         metrics=EmailMetrics(),
         contact=settings.contact(),
         withdraw_url=settings.withdraw_url,
-        privacy_url=settings.privacy_url,
+        privacy_url=settings.privacy_page_url,
         service=settings.service_name,
         mail_domain=settings.message_id_domain,
         default_locale=settings.default_locale,

@@ -55,10 +55,11 @@ class NotifierSettings(RuntimeSettings):
     withdraw_url: str = Field(
         default="https://allwanstores.com/account/privacy", pattern=r"^https://"
     )
-    privacy_url: str = Field(
+    privacy_page_url: str = Field(
         default="https://allwanstores.com/account/privacy", pattern=r"^https://"
     )
-    """The page where customers follow their privacy requests and download their copy."""
+    """The page where customers follow their privacy requests and download their copy
+    (``ALLWAN_PRIVACY_PAGE_URL``; the gateway's ``ALLWAN_PRIVACY_URL`` is the privacy service)."""
     unsubscribe_url: str = Field(
         default="https://allwanstores.com/api/v1/unsubscribe", pattern=r"^https://"
     )
