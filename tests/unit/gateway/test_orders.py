@@ -61,6 +61,19 @@ async def test_t2_personal_fields_are_sealed_under_the_customers_key_before_stor
     )
 
 
+async def test_an_erased_customers_order_is_409_and_nothing_is_recorded_or_listed(
+    gw: Harness,
+) -> None:
+    await gw.keys.shred("cust-1")
+    async with gw.client() as http:
+        answer = await http.post("/v1/orders", json=FULL_ORDER, headers=gw.customer("cust-1"))
+        listed = await http.get("/v1/customers/cust-1/orders", headers=gw.customer("cust-1"))
+
+    assert_problem(answer, 409, "customer-erased")
+    assert gw.store.envelopes() == []
+    assert listed.json()["orders"] == []
+
+
 async def test_a_retry_with_the_same_key_is_recorded_once(gw: Harness) -> None:
     headers = gw.customer("cust-1") | {"Idempotency-Key": "checkout-7f3a9"}
     async with gw.client() as http:

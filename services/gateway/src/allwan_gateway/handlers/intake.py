@@ -74,12 +74,20 @@ class IdempotencyKeyReused(Exception):
     """The key was used before for a different request."""
 
 
+class CustomerErased(Exception):
+    """The customer's key is destroyed (erasure): nothing of theirs can be sealed any more."""
+
+
 async def seal_contact(customer_id: str, contact: PersonalFields, keys: Sealer) -> CustomerContact:
-    """Each personal field sealed under the customer's own key, bound to its field name."""
+    """Each personal field sealed under the customer's own key, bound to its field name;
+    ``CustomerErased`` if the customer was erased (they never get a new key)."""
     fields = contact.model_dump(exclude_none=True)
-    sealed = await asyncio.gather(
-        *(keys.seal(customer_id, field, value) for field, value in fields.items())
-    )
+    try:
+        sealed = await asyncio.gather(
+            *(keys.seal(customer_id, field, value) for field, value in fields.items())
+        )
+    except LookupError:
+        raise CustomerErased(customer_id) from None
     return CustomerContact(**dict(zip(fields, sealed, strict=True)))
 
 
@@ -94,9 +102,11 @@ async def record_order(
     """Record ``OrderRequested`` once per order id; False for a retry of the same request.
 
     Raises ``IdempotencyKeyReused`` when the order id was used for a different request (the
-    pending order keeps the request's fingerprint). The order is listed as pending for its
-    customer before the event is stored, so the decision, however fast, finds it.
+    pending order keeps the request's fingerprint), ``CustomerErased`` for an erased customer
+    (before anything is listed). The order is listed as pending for its customer before the
+    event is stored, so the decision, however fast, finds it.
     """
+    contact = await seal_contact(customer_id, request.contact, deps.keys)
     same = fingerprint(deps.fingerprint_key, request.model_dump(mode="json"))
     pending = PendingOrder(order_id, customer_id, request.plan_id, request.quantity, deps.clock())
     first = await deps.pending.add(pending, same)
@@ -104,14 +114,14 @@ async def record_order(
         if not await deps.pending.same_request(order_id, same):
             raise IdempotencyKeyReused(order_id)
         if await deps.store.load(stream_id(OrderRequested.aggregate_type, order_id)):
-            return False  # recorded before: nothing to seal again
+            return False  # recorded before
     event = OrderRequested(
         order_id=order_id,
         customer_id=customer_id,
         requested_by="customer",
         plan_id=request.plan_id,
         quantity=request.quantity,
-        contact=await seal_contact(customer_id, request.contact, deps.keys),
+        contact=contact,
         age_attestation=request.age_attestation,
         payment_token=request.payment_token,
         marketing_opt_in=request.marketing_opt_in,

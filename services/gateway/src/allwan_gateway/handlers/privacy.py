@@ -28,7 +28,7 @@ from allwan_runtime.eventstore import stream_id
 
 from allwan_gateway.domain.idempotency import fingerprint
 from allwan_gateway.domain.privacy import RequestView, blocking
-from allwan_gateway.handlers.intake import IdempotencyKeyReused
+from allwan_gateway.handlers.intake import CustomerErased, IdempotencyKeyReused
 from allwan_gateway.handlers.ports import (
     IntakeDeps,
     PendingPrivacyRequest,
@@ -44,10 +44,6 @@ class AlreadyOpen(Exception):
     def __init__(self, request_id: str) -> None:
         super().__init__(request_id)
         self.request_id = request_id
-
-
-class CustomerErased(Exception):
-    """The customer's key is destroyed: nothing of theirs can be sealed, or corrected."""
 
 
 async def seal_changes(customer_id: str, changes: PersonalFields, keys: Sealer) -> ContactChanges:

@@ -106,6 +106,13 @@ async def place_order(
             "idempotency-key-reused",
             "This Idempotency-Key was used for a different request.",
         ) from None
+    except intake.CustomerErased:
+        raise ProblemError(
+            409,
+            "customer-erased",
+            "This customer's personal data was erased at their request: a new order needs "
+            "a new customer account.",
+        ) from None
     order = await gw.decisions.wait(order_id, gw.queries.order, gw.settings.decision_wait_s)
     waited_ms = (time.perf_counter() - started) * 1000
     location = f"/v1/orders/{order_id}"

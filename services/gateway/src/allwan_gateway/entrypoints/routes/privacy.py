@@ -41,11 +41,10 @@ from allwan_gateway.entrypoints.security import (
     GatewayDep,
     require_self,
 )
-from allwan_gateway.handlers.intake import IdempotencyKeyReused
+from allwan_gateway.handlers.intake import CustomerErased, IdempotencyKeyReused
 from allwan_gateway.handlers.ports import PrivacyRequestBody
 from allwan_gateway.handlers.privacy import (
     AlreadyOpen,
-    CustomerErased,
     record_privacy_cancellation,
     record_privacy_request,
 )
