@@ -19,6 +19,7 @@ from allwan_contracts import (
     ConsentPurpose,
     CustomerContact,
     Event,
+    Sealed,
 )
 from allwan_contracts.fields import Channel
 from allwan_contracts.intake import (
@@ -78,17 +79,22 @@ class CustomerErased(Exception):
     """The customer's key is destroyed (erasure): nothing of theirs can be sealed any more."""
 
 
-async def seal_contact(customer_id: str, contact: PersonalFields, keys: Sealer) -> CustomerContact:
-    """Each personal field sealed under the customer's own key, bound to its field name;
-    ``CustomerErased`` if the customer was erased (they never get a new key)."""
-    fields = contact.model_dump(exclude_none=True)
+async def seal_fields(customer_id: str, given: PersonalFields, keys: Sealer) -> dict[str, Sealed]:
+    """Each personal field given sealed under the customer's own key, bound to its field name
+    (T2); ``CustomerErased`` if the customer was erased (they never get a new key)."""
+    fields = given.model_dump(exclude_none=True)
     try:
         sealed = await asyncio.gather(
             *(keys.seal(customer_id, field, value) for field, value in fields.items())
         )
     except LookupError:
         raise CustomerErased(customer_id) from None
-    return CustomerContact(**dict(zip(fields, sealed, strict=True)))
+    return dict(zip(fields, sealed, strict=True))
+
+
+async def seal_contact(customer_id: str, contact: PersonalFields, keys: Sealer) -> CustomerContact:
+    """The contact of an order, sealed (``seal_fields``)."""
+    return CustomerContact(**await seal_fields(customer_id, contact, keys))
 
 
 async def record_order(

@@ -10,7 +10,6 @@ stream. A correction's values are sealed under the customer's key before anythin
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from allwan_contracts.fields import Channel
@@ -28,7 +27,7 @@ from allwan_runtime.eventstore import stream_id
 
 from allwan_gateway.domain.idempotency import fingerprint
 from allwan_gateway.domain.privacy import RequestView, blocking
-from allwan_gateway.handlers.intake import CustomerErased, IdempotencyKeyReused
+from allwan_gateway.handlers.intake import IdempotencyKeyReused, seal_fields
 from allwan_gateway.handlers.ports import (
     IntakeDeps,
     PendingPrivacyRequest,
@@ -47,15 +46,8 @@ class AlreadyOpen(Exception):
 
 
 async def seal_changes(customer_id: str, changes: PersonalFields, keys: Sealer) -> ContactChanges:
-    """Each corrected field sealed under the customer's key, bound to its field name (T2)."""
-    fields = changes.model_dump(exclude_none=True)
-    try:
-        sealed = await asyncio.gather(
-            *(keys.seal(customer_id, field, value) for field, value in fields.items())
-        )
-    except LookupError:
-        raise CustomerErased(customer_id) from None
-    return ContactChanges(**dict(zip(fields, sealed, strict=True)))
+    """The corrected fields, sealed (``seal_fields``)."""
+    return ContactChanges(**await seal_fields(customer_id, changes, keys))
 
 
 async def record_privacy_request(
