@@ -208,3 +208,20 @@ async def test_a_first_key_stored_before_generations_existed_still_opens_and_rot
     assert raw is not None
     assert "wrapped" not in raw
     assert "shredded_at" not in raw
+
+
+async def test_several_fields_seal_under_the_newest_generation_with_one_key_lookup(
+    db: AsyncDatabase[dict[str, Any]], ring: MasterKeyring
+) -> None:
+    store = keystore(db, ring, Purpose.SUPPORT)
+    customer = f"c-{uuid.uuid4().hex}"
+    await store.seal(customer, "name", "Sara")
+    newest = await store.rotate(customer)
+    fields = {"name": "Sara", "email": "sara@example.com", "phone": "+966500000001"}
+
+    sealed = await store.seal_many(customer, fields)
+    await store.shred(customer)
+
+    assert {value.kid for value in sealed.values()} == {newest}
+    with pytest.raises(LookupError):
+        await store.seal_many(customer, fields)

@@ -232,6 +232,21 @@ async def test_a_subject_that_could_pass_for_a_key_generation_is_refused(subject
     assert keys.subjects == set()
 
 
+async def test_several_fields_seal_together_under_one_generation_and_open_by_field() -> None:
+    keys = InMemoryKeyStore((Purpose.SUPPORT,))
+    await keys.seal("c1", "name", "Sara")
+    newest = await keys.rotate("c1")
+
+    sealed = await keys.seal_many("c1", {"name": "Sara", "email": "sara@example.com"})
+
+    assert {value.kid for value in sealed.values()} == {newest}
+    assert await keys.open(sealed["email"], field="email", purpose=Purpose.SUPPORT) == (
+        "sara@example.com"
+    )
+    with pytest.raises(ValueError, match="does not open"):
+        await keys.open(sealed["email"], field="name", purpose=Purpose.SUPPORT)
+
+
 def test_two_in_memory_key_stores_agree_on_blind_indexes() -> None:
     assert InMemoryKeyStore().blind_index("phone", "+966500000000") == (
         InMemoryKeyStore().blind_index("phone", "+966500000000")

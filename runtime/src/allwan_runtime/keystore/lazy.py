@@ -3,7 +3,7 @@ the AsyncAPI document) need no master keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from allwan_contracts import Sealed
 
@@ -31,6 +31,9 @@ class LazyKeyStore:
 
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
         return await self.store.seal(subject, field, plaintext)
+
+    async def seal_many(self, subject: str, fields: Mapping[str, str]) -> dict[str, Sealed]:
+        return await self.store.seal_many(subject, fields)
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
         return await self.store.open(sealed, field=field, purpose=purpose)

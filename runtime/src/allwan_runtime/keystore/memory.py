@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from allwan_contracts import Sealed
 from cryptography.exceptions import InvalidTag
@@ -50,6 +50,9 @@ class InMemoryKeyStore:
 
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed:
         return self.seal_now(subject, field, plaintext)
+
+    async def seal_many(self, subject: str, fields: Mapping[str, str]) -> dict[str, Sealed]:
+        return {field: self.seal_now(subject, field, text) for field, text in fields.items()}
 
     def seal_now(self, subject: str, field: str, plaintext: str) -> Sealed:
         """``seal`` without awaiting, for building test inputs."""

@@ -11,7 +11,6 @@ payments) are appended at its head (``EventRecorder.next``).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from allwan_contracts import (
@@ -81,15 +80,12 @@ class CustomerErased(Exception):
 
 async def seal_fields(customer_id: str, given: PersonalFields, keys: Sealer) -> dict[str, Sealed]:
     """Each personal field given sealed under the customer's own key, bound to its field name
-    (T2); ``CustomerErased`` if the customer was erased (they never get a new key)."""
-    fields = given.model_dump(exclude_none=True)
+    (T2), with one lookup of that key; ``CustomerErased`` if the customer was erased (they
+    never get a new key)."""
     try:
-        sealed = await asyncio.gather(
-            *(keys.seal(customer_id, field, value) for field, value in fields.items())
-        )
+        return await keys.seal_many(customer_id, given.model_dump(exclude_none=True))
     except LookupError:
         raise CustomerErased(customer_id) from None
-    return dict(zip(fields, sealed, strict=True))
 
 
 async def seal_contact(customer_id: str, contact: PersonalFields, keys: Sealer) -> CustomerContact:

@@ -3,7 +3,7 @@ adapters behind them (the real ones and the unit tests' in-memory ones fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -82,6 +82,8 @@ class Sealer(Protocol):
     """``allwan_runtime.keystore.KeyStore`` as the gateway uses it: it seals, never opens (C4)."""
 
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed: ...
+
+    async def seal_many(self, subject: str, fields: Mapping[str, str]) -> dict[str, Sealed]: ...
 
     def blind_index(self, kind: str, value: str) -> str: ...
 
