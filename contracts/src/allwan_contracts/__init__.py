@@ -50,31 +50,34 @@ from allwan_contracts.orders import (
 from allwan_contracts.policies import PolicyChanged, PolicyContact, PolicyDocumentPublished
 from allwan_contracts.privacy import (
     OPEN_STATES,
-    PRIVACY_REPLY_EVENTS,
     PRIVACY_REQUEST_EVENTS,
     ContactChanges,
-    CorrectionApplied,
-    CustomerDataExported,
     DenialReason,
-    ErasureConfirmed,
     IdentityCheck,
     PrivacyExportDestroyed,
-    PrivacyRequestCancellationRequested,
     PrivacyRequestCancelled,
     PrivacyRequestCompleted,
-    PrivacyRequestConfirmed,
-    PrivacyRequestDenialRequested,
     PrivacyRequestDenied,
     PrivacyRequestExtended,
-    PrivacyRequestExtensionRequested,
     PrivacyRequestIdentityVerified,
     PrivacyRequestKind,
     PrivacyRequestReceived,
     PrivacyRequestServiceAnswered,
     PrivacyRequestStarted,
     PrivacyRequestState,
+)
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestConfirmed,
+    PrivacyRequestDenialRequested,
+    PrivacyRequestExtensionRequested,
     PrivacyRequestSubmitted,
-    SealedDocument,
+)
+from allwan_contracts.privacy_replies import (
+    PRIVACY_REPLY_EVENTS,
+    CorrectionApplied,
+    CustomerDataExported,
+    ErasureConfirmed,
     reply_id,
 )
 from allwan_contracts.registry import (
@@ -85,7 +88,10 @@ from allwan_contracts.registry import (
     new_envelope,
     read_event,
 )
-from allwan_contracts.sealed import Sealed
+from allwan_contracts.sealed import (
+    Sealed,
+    SealedDocument,
+)
 from allwan_contracts.topics import (
     ALL_TOPICS,
     CATALOGUE,

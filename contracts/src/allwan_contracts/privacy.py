@@ -20,13 +20,16 @@ once by up to 30 more with notice and a reason. The privacy service owns each re
 
 Personal values travel only sealed under the customer's key (T2); an export part is one sealed
 JSON document of a model in ``allwan_contracts.privacy_export``.
+
+This module holds the vocabulary and the ``privacy_request`` aggregate's events; the intake
+events are in ``allwan_contracts.privacy_intake``, the services' answers in
+``allwan_contracts.privacy_replies``.
 """
 
 from __future__ import annotations
 
-import uuid
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
@@ -34,7 +37,7 @@ from allwan_contracts.base import Event
 from allwan_contracts.consent import Actor
 from allwan_contracts.fields import Channel, CustomerId, Identifier, Summary, UtcDatetime
 from allwan_contracts.sealed import Sealed
-from allwan_contracts.topics import PRIVACY, PRIVACY_INTAKE, PRIVACY_REPLIES
+from allwan_contracts.topics import PRIVACY
 
 RequestId = Identifier
 """A privacy request's id (a UUID the gateway derives from the customer and the
@@ -53,10 +56,6 @@ EXPORT_DAYS = 7
 """An access request's export can be downloaded for 7 days, then it is destroyed."""
 WHATSAPP_CONFIRMATION_HOURS = 24
 """An erasure asked for on WhatsApp starts only when a second message confirms it in time."""
-
-EXPORT_PART_FIELD = "export_part"
-"""The field name sealed into (AAD of) an export part."""
-_REPLY_NAMESPACE = uuid.UUID("6a0f4d7e-2a8c-5b1e-9d3f-7c41e0b2a915")
 
 
 class PrivacyRequestKind(StrEnum):
@@ -134,104 +133,12 @@ class ContactChanges(BaseModel):
         return {name: value for name, value in values.items() if value is not None}
 
 
-def _changes_only_for_corrections(kind: PrivacyRequestKind, changes: ContactChanges | None) -> None:
+def require_changes_only_for_corrections(
+    kind: PrivacyRequestKind, changes: ContactChanges | None
+) -> None:
+    """Corrected values come with a correction, and only with a correction."""
     if (kind is PrivacyRequestKind.CORRECTION) != (changes is not None):
         raise ValueError("changes come with a correction, and only with a correction")
-
-
-class SealedDocument(Sealed):
-    """A sealed JSON document (an export part, an export): ``Sealed`` sized for documents."""
-
-    ct: str = Field(
-        min_length=22,
-        max_length=700_000,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="Unpadded base64url of ciphertext followed by the 16-byte GCM tag.",
-    )
-
-
-def reply_id(subject: str, service: str) -> str:
-    """The id of one service's answer about ``subject`` (a request id, or the customer id of an
-    erasure): the same answer always has the same id, so a repeated one is recorded once."""
-    return str(uuid.uuid5(_REPLY_NAMESPACE, f"{subject}/{service}"))
-
-
-# -- intake: what the gateway and the consent service record for the privacy service --------
-
-
-class _PrivacyIntake(Event):
-    aggregate_type: ClassVar[str] = "privacy_intake"
-    aggregate_id_field: ClassVar[str] = "request_id"
-    topic: ClassVar[str] = PRIVACY_INTAKE.name
-
-    request_id: RequestId
-    customer_id: CustomerId
-    requested_by: Actor
-
-
-class PrivacyRequestSubmitted(_PrivacyIntake):
-    """A customer asked to exercise a right: on the web, to staff by email or phone, or on
-    WhatsApp. ``identity_check`` says how the requester was shown to be the customer; staff
-    always record one, the web's is the customer's token, WhatsApp's the registered phone."""
-
-    event_type: ClassVar[str] = "PrivacyRequestSubmitted"
-    schema_version: ClassVar[int] = 1
-
-    kind: PrivacyRequestKind
-    channel: Channel
-    identity_check: IdentityCheck | None = None
-    changes: ContactChanges | None = None
-    submitted_at: UtcDatetime
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        _changes_only_for_corrections(self.kind, self.changes)
-        if self.channel is Channel.SALLA:
-            raise ValueError("privacy requests do not come through Salla")
-        return self
-
-
-class PrivacyRequestConfirmed(_PrivacyIntake):
-    """A second WhatsApp message confirms the customer's erasure request (an erasure is
-    irreversible). The sender cannot know the request's id: ``request_id`` here names this
-    confirmation (derived from the message); the privacy service applies it to the customer's
-    WhatsApp erasure awaiting confirmation, received within the previous 24 hours."""
-
-    event_type: ClassVar[str] = "PrivacyRequestConfirmed"
-    schema_version: ClassVar[int] = 1
-
-    confirmed_at: UtcDatetime
-
-
-class PrivacyRequestCancellationRequested(_PrivacyIntake):
-    """The customer withdraws their request before work on it starts."""
-
-    event_type: ClassVar[str] = "PrivacyRequestCancellationRequested"
-    schema_version: ClassVar[int] = 1
-
-    requested_at: UtcDatetime
-
-
-class PrivacyRequestExtensionRequested(_PrivacyIntake):
-    """Staff extend the deadline, once, by up to 30 days, with a reason the customer is told."""
-
-    event_type: ClassVar[str] = "PrivacyRequestExtensionRequested"
-    schema_version: ClassVar[int] = 1
-
-    days: ExtensionDays
-    reason: Summary
-    requested_at: UtcDatetime
-
-
-class PrivacyRequestDenialRequested(_PrivacyIntake):
-    """Staff refuse a request for a legal reason, shown to the customer."""
-
-    event_type: ClassVar[str] = "PrivacyRequestDenialRequested"
-    schema_version: ClassVar[int] = 1
-
-    reason: DenialReason
-    explanation: Summary | None = None
-    requested_at: UtcDatetime
 
 
 # -- the privacy_request aggregate, on allwan.privacy ------------------------------------------
@@ -293,7 +200,7 @@ class PrivacyRequestStarted(_PrivacyRequestEvent):
 
     @model_validator(mode="after")
     def _changes_with_corrections(self) -> Self:
-        _changes_only_for_corrections(self.kind, self.changes)
+        require_changes_only_for_corrections(self.kind, self.changes)
         return self
 
 
@@ -375,80 +282,3 @@ PRIVACY_REQUEST_EVENTS: tuple[type[Event], ...] = (
     PrivacyExportDestroyed,
 )
 """Every event of a privacy request's life, in the order they can first occur."""
-
-
-# -- replies: each service's answer, on allwan.privacy.replies ---------------------------------
-
-
-class _PrivacyReply(Event):
-    aggregate_type: ClassVar[str] = "privacy_reply"
-    aggregate_id_field: ClassVar[str] = "reply_id"
-    topic: ClassVar[str] = PRIVACY_REPLIES.name
-
-    reply_id: Identifier = Field(description="``reply_id(subject, service)``.")
-    customer_id: CustomerId
-    service: ServiceName
-
-
-ExportPartName = Literal["orders", "consents", "emails"]
-"""Which model of ``allwan_contracts.privacy_export`` a part holds: ``OrdersPart``,
-``ConsentsPart`` or ``EmailsPart``."""
-
-
-class CustomerDataExported(_PrivacyReply):
-    """A service's part of an access request's export, sealed under the customer's key.
-
-    ``part`` is ``None`` when the service holds nothing readable about the customer (never
-    heard of them, or they were erased): ``nothing_held`` then says so.
-    """
-
-    event_type: ClassVar[str] = "CustomerDataExported"
-    schema_version: ClassVar[int] = 1
-
-    request_id: RequestId
-    part_name: ExportPartName
-    part: SealedDocument | None = None
-    nothing_held: StrictBool = False
-    exported_at: UtcDatetime
-
-    @model_validator(mode="after")
-    def _part_or_nothing(self) -> Self:
-        if (self.part is None) != self.nothing_held:
-            raise ValueError("an export part is either sealed data or says nothing is held")
-        return self
-
-
-class CorrectionApplied(_PrivacyReply):
-    """A service shows the corrected values: the owner recorded them, a read model took them.
-
-    ``nothing_held``: the service holds no contact of the customer to correct (never known, or
-    erased). From the owner of the contact (orders) it also means that no new contact will be
-    recorded, so no other service will have a change to show.
-    """
-
-    event_type: ClassVar[str] = "CorrectionApplied"
-    schema_version: ClassVar[int] = 1
-
-    request_id: RequestId
-    applied_at: UtcDatetime
-    nothing_held: StrictBool = False
-
-
-class ErasureConfirmed(_PrivacyReply):
-    """A service's read models hold no readable personal data of the erased customer.
-
-    Sent for every erasure (``CustomerErased``), asked for or at the end of retention; the
-    ``reply_id`` is ``reply_id(customer_id, service)``.
-    """
-
-    event_type: ClassVar[str] = "ErasureConfirmed"
-    schema_version: ClassVar[int] = 1
-
-    confirmed_at: UtcDatetime
-
-
-PRIVACY_REPLY_EVENTS: tuple[type[Event], ...] = (
-    CustomerDataExported,
-    CorrectionApplied,
-    ErasureConfirmed,
-)

@@ -44,13 +44,17 @@ from allwan_contracts.orders import (
 )
 from allwan_contracts.policies import PolicyChanged, PolicyDocumentPublished
 from allwan_contracts.privacy import (
-    PRIVACY_REPLY_EVENTS,
     PRIVACY_REQUEST_EVENTS,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestConfirmed,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,
     PrivacyRequestSubmitted,
+)
+from allwan_contracts.privacy_replies import (
+    PRIVACY_REPLY_EVENTS,
 )
 from allwan_contracts.upcasting import UPCASTERS, Upcaster, UpcasterKey, upcast
 

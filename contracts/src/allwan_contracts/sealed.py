@@ -89,3 +89,14 @@ def subject_of(kid: str) -> str:
     ):
         return subject
     return kid
+
+
+class SealedDocument(Sealed):
+    """A sealed JSON document (an export part, an export): ``Sealed`` sized for documents."""
+
+    ct: str = Field(
+        min_length=22,
+        max_length=700_000,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Unpadded base64url of ciphertext followed by the 16-byte GCM tag.",
+    )

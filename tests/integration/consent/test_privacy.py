@@ -17,8 +17,11 @@ from allwan_contracts import (
     PrivacyRequestStarted,
     read_event,
 )
-from allwan_contracts.privacy import EXPORT_PART_FIELD, CustomerDataExported
 from allwan_contracts.privacy_export import ConsentsPart
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+    CustomerDataExported,
+)
 from allwan_contracts.topics import PRIVACY_REPLIES
 from allwan_runtime.keystore import Purpose
 

@@ -22,8 +22,10 @@ from allwan_contracts import (
     reply_id,
 )
 from allwan_contracts.fields import utc_now
-from allwan_contracts.privacy import EXPORT_PART_FIELD
 from allwan_contracts.privacy_export import EmailsPart
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
 from allwan_contracts.topics import PRIVACY_REPLIES
 from allwan_runtime.keystore import Purpose
 

@@ -23,8 +23,10 @@ from allwan_contracts import (
     read_event,
     reply_id,
 )
-from allwan_contracts.privacy import EXPORT_PART_FIELD
 from allwan_contracts.privacy_export import OrdersPart
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
 from allwan_orders.entrypoints.cli import rebuild_read_models
 from allwan_runtime.eventstore import stream_id
 from allwan_runtime.keystore import ERASED, Purpose

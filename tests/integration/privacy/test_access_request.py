@@ -13,15 +13,23 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from allwan_contracts import Channel, Envelope
 from allwan_contracts.privacy import (
-    EXPORT_PART_FIELD,
-    CustomerDataExported,
     IdentityCheck,
     PrivacyRequestKind,
+)
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestSubmitted,
-    SealedDocument,
+)
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+    CustomerDataExported,
     reply_id,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.sealed import (
+    SealedDocument,
+)
 from allwan_contracts.topics import PRIVACY
 from allwan_privacy.adapters.exports import EXPORTS
 from allwan_privacy.entrypoints.cli import rebuild_read_models

@@ -13,7 +13,10 @@ from allwan_consent.domain.privacy_commands import (
     request_id,
 )
 from allwan_contracts import Channel, IdentityCheck, PrivacyRequestKind
-from allwan_contracts.privacy import PrivacyRequestConfirmed, PrivacyRequestSubmitted
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestConfirmed,
+    PrivacyRequestSubmitted,
+)
 
 ACCESS, ERASURE = PrivacyCommand.ACCESS, PrivacyCommand.ERASURE
 CONFIRMATION = PrivacyCommand.CONFIRMATION

@@ -32,11 +32,13 @@ from allwan_contracts import (
 )
 from allwan_contracts.browsers import BrowserFamily, DeviceClass
 from allwan_contracts.intake import ConsentAction
-from allwan_contracts.privacy import EXPORT_PART_FIELD
 from allwan_contracts.privacy_export import (
     ConsentsPart,
     ExportConsent,
     ExportCookiePreference,
+)
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
 )
 from allwan_runtime.keystore import Purpose
 

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from allwan_consent.domain.privacy_commands import request_id
 from allwan_contracts import Channel, IdentityCheck, PrivacyRequestKind
-from allwan_contracts.privacy import PrivacyRequestConfirmed, PrivacyRequestSubmitted
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestConfirmed,
+    PrivacyRequestSubmitted,
+)
 from structlog.testing import capture_logs
 
 from tests.unit.consent.conftest import World

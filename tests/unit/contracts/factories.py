@@ -52,28 +52,34 @@ from allwan_contracts.intake import (
 )
 from allwan_contracts.privacy import (
     ContactChanges,
-    CorrectionApplied,
-    CustomerDataExported,
     DenialReason,
-    ErasureConfirmed,
     IdentityCheck,
     PrivacyExportDestroyed,
-    PrivacyRequestCancellationRequested,
     PrivacyRequestCancelled,
     PrivacyRequestCompleted,
-    PrivacyRequestConfirmed,
-    PrivacyRequestDenialRequested,
     PrivacyRequestDenied,
     PrivacyRequestExtended,
-    PrivacyRequestExtensionRequested,
     PrivacyRequestIdentityVerified,
     PrivacyRequestKind,
     PrivacyRequestReceived,
     PrivacyRequestServiceAnswered,
     PrivacyRequestStarted,
+)
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestCancellationRequested,
+    PrivacyRequestConfirmed,
+    PrivacyRequestDenialRequested,
+    PrivacyRequestExtensionRequested,
     PrivacyRequestSubmitted,
-    SealedDocument,
+)
+from allwan_contracts.privacy_replies import (
+    CorrectionApplied,
+    CustomerDataExported,
+    ErasureConfirmed,
     reply_id,
+)
+from allwan_contracts.sealed import (
+    SealedDocument,
 )
 
 from tests.builders import catalogue_updated

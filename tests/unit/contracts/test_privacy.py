@@ -9,13 +9,19 @@ import pytest
 from allwan_contracts import Channel
 from allwan_contracts.privacy import (
     ContactChanges,
-    CustomerDataExported,
     IdentityCheck,
     PrivacyRequestKind,
     PrivacyRequestStarted,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestSubmitted,
-    SealedDocument,
+)
+from allwan_contracts.privacy_replies import (
+    CustomerDataExported,
     reply_id,
+)
+from allwan_contracts.sealed import (
+    SealedDocument,
 )
 from pydantic import ValidationError
 

@@ -35,6 +35,8 @@ from allwan_contracts.intake import (
 )
 from allwan_contracts.privacy import (
     PRIVACY_REQUEST_EVENTS,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from allwan_contracts.privacy import PrivacyRequestKind
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
 from allwan_contracts.privacy_export import PrivacyExport
 from allwan_gateway.adapters.privacy_exports import PrivacyExports
 from allwan_gateway.entrypoints.routes.privacy_export import wants_html

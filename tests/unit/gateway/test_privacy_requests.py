@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from allwan_contracts.cards import contains_card_number
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import PrivacyRequestKind, PrivacyRequestSubmitted
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestSubmitted,
+)
 from allwan_gateway.domain.idempotency import privacy_request_id_for
 from hypothesis import given
 from hypothesis import strategies as st

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import PrivacyRequestKind
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
 
 from tests.unit.gateway.fakes import NOW, SECRETS, Harness, harness
 from tests.unit.gateway.seed import (

@@ -11,7 +11,10 @@ from typing import Any
 from allwan_contracts import CustomerErased
 from allwan_contracts.customers import ErasureReason
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import PrivacyRequestKind, PrivacyRequestState
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+    PrivacyRequestState,
+)
 from allwan_gateway.adapters.privacy_views import public_view, request_view
 from allwan_gateway.domain.privacy import RequestView, blocking, days_left, due_at, overdue
 

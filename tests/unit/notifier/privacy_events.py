@@ -15,7 +15,10 @@ from allwan_contracts import (
     PrivacyRequestReceived,
     PrivacyRequestStarted,
 )
-from allwan_contracts.privacy import EXPORT_DAYS, RESPONSE_DAYS
+from allwan_contracts.privacy import (
+    EXPORT_DAYS,
+    RESPONSE_DAYS,
+)
 from allwan_runtime.keystore import InMemoryKeyStore
 
 from tests.unit.notifier.fakes import WHEN

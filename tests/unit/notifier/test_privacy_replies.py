@@ -15,8 +15,10 @@ from allwan_contracts import (
     PrivacyRequestKind,
     reply_id,
 )
-from allwan_contracts.privacy import EXPORT_PART_FIELD
 from allwan_contracts.privacy_export import EmailsPart
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
 from allwan_notifier.domain.deliveries import Delivery, Kind, SkipReason, State, delivery_id
 from allwan_notifier.handlers.book import forget_customer, remember_contact_change
 from allwan_notifier.handlers.privacy_replies import export_emails

@@ -18,7 +18,9 @@ from allwan_contracts import (
     RejectionReason,
     Sealed,
 )
-from allwan_contracts.privacy import ContactChanges
+from allwan_contracts.privacy import (
+    ContactChanges,
+)
 from allwan_orders.domain.customer import ContactRefused, CustomerContactRecord, StaleContact
 from allwan_orders.domain.privacy import (
     CorrectionImpossible,

@@ -30,8 +30,10 @@ from allwan_contracts import (
 from allwan_contracts.base import Event
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import CancellationRequested, RefundRequested
-from allwan_contracts.privacy import EXPORT_PART_FIELD
 from allwan_contracts.privacy_export import ExportContact, OrdersPart
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
 from allwan_orders.bootstrap import privacy_handlers
 from allwan_orders.domain.privacy import CorrectionRefused
 from allwan_orders.handlers.ending import cancel_order, refund_order

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 from allwan_contracts import Event
-from allwan_contracts.privacy import CorrectionApplied, CustomerDataExported, ErasureConfirmed
+from allwan_contracts.privacy_replies import (
+    CorrectionApplied,
+    CustomerDataExported,
+    ErasureConfirmed,
+)
 from allwan_privacy.adapters.export_html import ExportPage
 from allwan_privacy.bootstrap import PURPOSES, intake_handlers, reply_handlers
 from allwan_privacy.domain.request import PrivacyRequest

@@ -9,17 +9,9 @@ from typing import Any
 
 from allwan_contracts import Channel, Envelope, Event, new_envelope
 from allwan_contracts.privacy import (
-    EXPORT_PART_FIELD,
     ContactChanges,
-    CustomerDataExported,
-    ErasureConfirmed,
-    ExportPartName,
     IdentityCheck,
-    PrivacyRequestConfirmed,
     PrivacyRequestKind,
-    PrivacyRequestSubmitted,
-    SealedDocument,
-    reply_id,
 )
 from allwan_contracts.privacy_export import (
     ConsentsPart,
@@ -31,6 +23,20 @@ from allwan_contracts.privacy_export import (
     ExportOrder,
     ExportStatusChange,
     OrdersPart,
+)
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestConfirmed,
+    PrivacyRequestSubmitted,
+)
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+    CustomerDataExported,
+    ErasureConfirmed,
+    ExportPartName,
+    reply_id,
+)
+from allwan_contracts.sealed import (
+    SealedDocument,
 )
 from allwan_privacy.domain.request import PrivacyRequest
 from allwan_privacy.handlers.ports import Slot, StoredExport, StoredPart

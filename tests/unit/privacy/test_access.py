@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from allwan_contracts.privacy import PrivacyRequestKind
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
 from allwan_contracts.privacy_export import PrivacyExport
 from allwan_privacy.domain.export import NOTHING_HELD
 from allwan_privacy.domain.request import ExportStatus

@@ -11,17 +11,21 @@ import pytest
 from allwan_contracts import Event
 from allwan_contracts.privacy import (
     PRIVACY_REQUEST_EVENTS,
-    CorrectionApplied,
-    CustomerDataExported,
-    ErasureConfirmed,
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy_export import PrivacyExport
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestConfirmed,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,
-    PrivacyRequestKind,
     PrivacyRequestSubmitted,
 )
-from allwan_contracts.privacy_export import PrivacyExport
+from allwan_contracts.privacy_replies import (
+    CorrectionApplied,
+    CustomerDataExported,
+    ErasureConfirmed,
+)
 from allwan_contracts.topics import PRIVACY, PRIVACY_INTAKE, PRIVACY_REPLIES
 from allwan_privacy.entrypoints.app import create_app
 from allwan_privacy.entrypoints.cli import main

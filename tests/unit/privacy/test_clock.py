@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from allwan_contracts.privacy import (
-    PrivacyRequestCancellationRequested,
     PrivacyRequestKind,
     PrivacyRequestStarted,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestCancellationRequested,
+)
 from allwan_privacy.adapters.metrics import OLDEST_DUE, OPEN, OVERDUE, RequestMetrics
 from allwan_privacy.domain.request import ExportStatus
 from allwan_privacy.handlers.clock import (

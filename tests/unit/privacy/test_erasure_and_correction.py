@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from allwan_contracts.privacy import (
     ContactChanges,
-    CorrectionApplied,
     PrivacyRequestKind,
+)
+from allwan_contracts.privacy_replies import (
+    CorrectionApplied,
     reply_id,
 )
 

@@ -6,7 +6,10 @@ import re
 
 import pytest
 from allwan_contracts import Channel
-from allwan_contracts.privacy import IdentityCheck, PrivacyRequestKind
+from allwan_contracts.privacy import (
+    IdentityCheck,
+    PrivacyRequestKind,
+)
 from allwan_contracts.privacy_export import ConsentsPart, PrivacyExport
 from allwan_privacy.adapters.export_html import ExportPage
 from allwan_privacy.domain.export import (

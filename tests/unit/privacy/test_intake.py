@@ -10,12 +10,16 @@ from allwan_contracts import Channel
 from allwan_contracts.privacy import (
     DenialReason,
     IdentityCheck,
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,
-    PrivacyRequestKind,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
 from allwan_privacy.handlers.ports import Slot
 
 from tests.unit.privacy.conftest import World

@@ -20,7 +20,9 @@ from allwan_contracts.privacy import (
     PrivacyRequestReceived,
     PrivacyRequestStarted,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 from allwan_privacy.domain import deadlines
 from allwan_privacy.domain.errors import (
     AnswerRefused,

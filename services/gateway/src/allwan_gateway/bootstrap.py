@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from allwan_contracts import ORDER_EVENTS, CatalogueUpdated
-from allwan_contracts.privacy import PRIVACY_REQUEST_EVENTS
+from allwan_contracts.privacy import (
+    PRIVACY_REQUEST_EVENTS,
+)
 from allwan_runtime.eventstore import Streams
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health

@@ -8,14 +8,18 @@ from datetime import timedelta
 
 from allwan_contracts.privacy import (
     PRIVACY_REQUEST_EVENTS,
-    CorrectionApplied,
-    CustomerDataExported,
-    ErasureConfirmed,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestConfirmed,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,
     PrivacyRequestSubmitted,
+)
+from allwan_contracts.privacy_replies import (
+    CorrectionApplied,
+    CustomerDataExported,
+    ErasureConfirmed,
 )
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.keystore import LazyKeyStore, Purpose

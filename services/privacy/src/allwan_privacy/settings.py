@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from allwan_contracts.privacy import EXPORT_DAYS, PrivacyRequestKind, ServiceName
+from allwan_contracts.privacy import (
+    EXPORT_DAYS,
+    PrivacyRequestKind,
+    ServiceName,
+)
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import Field
 

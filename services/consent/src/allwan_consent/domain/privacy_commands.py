@@ -23,7 +23,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from allwan_contracts import Channel, IdentityCheck, PrivacyRequestKind
-from allwan_contracts.privacy import PrivacyRequestConfirmed, PrivacyRequestSubmitted
+from allwan_contracts.privacy_intake import (
+    PrivacyRequestConfirmed,
+    PrivacyRequestSubmitted,
+)
 
 from allwan_consent.domain.optout import normalise
 

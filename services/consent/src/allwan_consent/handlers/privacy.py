@@ -21,7 +21,9 @@ from allwan_contracts import (
     reply_id,
 )
 from allwan_contracts.envelope import Envelope
-from allwan_contracts.privacy import EXPORT_PART_FIELD
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
 from allwan_runtime.keystore import ERASED, Purpose
 
 from allwan_consent.domain.access import consents_part

@@ -33,7 +33,7 @@ from allwan_contracts.intake import (
     WebhookSource,
 )
 from allwan_contracts.orders import CancellationReason
-from allwan_contracts.privacy import (
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,

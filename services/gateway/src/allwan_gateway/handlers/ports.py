@@ -10,7 +10,9 @@ from typing import Any, Protocol
 
 from allwan_contracts import AgeAttestation, CardBrand, Sealed
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import PrivacyRequestKind
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
 from allwan_runtime.eventstore import Streams
 from allwan_runtime.mongo import Document
 from allwan_runtime.recorder import EventRecorder

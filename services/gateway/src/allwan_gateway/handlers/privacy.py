@@ -17,10 +17,12 @@ from allwan_contracts.privacy import (
     ContactChanges,
     DenialReason,
     IdentityCheck,
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,
-    PrivacyRequestKind,
     PrivacyRequestSubmitted,
 )
 from allwan_runtime.eventstore import stream_id

@@ -26,7 +26,9 @@ from allwan_contracts import (
     PrivacyRequestKind,
     PrivacyRequestReceived,
 )
-from allwan_contracts.privacy import WHATSAPP_CONFIRMATION_HOURS
+from allwan_contracts.privacy import (
+    WHATSAPP_CONFIRMATION_HOURS,
+)
 from allwan_contracts.privacy_export import EmailsPart, ExportEmail
 from allwan_runtime.keystore import Purpose
 from pydantic import AwareDatetime

@@ -23,7 +23,12 @@ from allwan_contracts import (
     reply_id,
 )
 from allwan_contracts.envelope import Envelope
-from allwan_contracts.privacy import EXPORT_PART_FIELD, SealedDocument
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
+from allwan_contracts.sealed import (
+    SealedDocument,
+)
 
 from allwan_notifier.domain.privacy import emails_part
 from allwan_notifier.handlers.ports import Deps

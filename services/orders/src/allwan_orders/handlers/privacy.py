@@ -15,8 +15,10 @@ from allwan_contracts import (
     reply_id,
 )
 from allwan_contracts.envelope import Envelope
-from allwan_contracts.privacy import EXPORT_PART_FIELD
 from allwan_contracts.privacy_export import OrdersPart
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+)
 from allwan_runtime.eventstore import stream_id
 from allwan_runtime.keystore import Purpose
 

@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import Any, get_args
 
 from allwan_contracts import Sealed
-from allwan_contracts.privacy import ExportPartName, SealedDocument
+from allwan_contracts.privacy_replies import (
+    ExportPartName,
+)
+from allwan_contracts.sealed import (
+    SealedDocument,
+)
 from allwan_runtime.mongo import Document
 from pymongo import ASCENDING, DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection

@@ -4,8 +4,13 @@ customer's requests (one ``_id`` lookup)."""
 
 from __future__ import annotations
 
-from allwan_contracts.privacy import OPEN_STATES, PrivacyRequestKind
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    OPEN_STATES,
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 from allwan_runtime.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase

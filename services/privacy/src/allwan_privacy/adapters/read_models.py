@@ -29,7 +29,9 @@ from allwan_contracts.privacy import (
     PrivacyRequestServiceAnswered,
     PrivacyRequestStarted,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 from allwan_runtime.dispatch import TransientError
 from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from allwan_contracts.privacy import PrivacyRequestKind
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
 from allwan_runtime.dispatch import TransientError
 from allwan_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection

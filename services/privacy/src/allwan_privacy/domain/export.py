@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from allwan_contracts.privacy import ExportPartName
 from allwan_contracts.privacy_export import (
     ConsentsPart,
     EmailsPart,
@@ -21,6 +20,9 @@ from allwan_contracts.privacy_export import (
     ExportPrivacyRequest,
     OrdersPart,
     PrivacyExport,
+)
+from allwan_contracts.privacy_replies import (
+    ExportPartName,
 )
 
 from allwan_privacy.domain.request_state import RequestState

@@ -43,7 +43,9 @@ from allwan_contracts.privacy import (
     PrivacyRequestServiceAnswered,
     PrivacyRequestStarted,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 
 from allwan_privacy.domain import deadlines
 from allwan_privacy.domain.errors import (

@@ -26,7 +26,9 @@ from allwan_contracts.privacy import (
     PrivacyRequestServiceAnswered,
     PrivacyRequestStarted,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 from allwan_runtime.aggregate import Aggregate
 
 from allwan_privacy.domain import deadlines

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from allwan_contracts.privacy import PRIVACY_REQUEST_EVENTS
+from allwan_contracts.privacy import (
+    PRIVACY_REQUEST_EVENTS,
+)
 from allwan_contracts.topics import PRIVACY, PRIVACY_INTAKE, PRIVACY_REPLIES
 from allwan_runtime.service import ServiceRuntime
 from faststream.asgi import AsgiFastStream

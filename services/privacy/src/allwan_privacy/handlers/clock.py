@@ -17,8 +17,13 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
-from allwan_contracts.privacy import OPEN_STATES, PrivacyRequestKind
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    OPEN_STATES,
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 from allwan_runtime.eventstore import ConcurrencyConflict
 
 from allwan_privacy.domain import deadlines

@@ -13,7 +13,10 @@ from datetime import datetime
 from typing import Literal
 
 import structlog
-from allwan_contracts.privacy import EXPORT_PART_FIELD, ExportPartName
+from allwan_contracts.privacy_replies import (
+    EXPORT_PART_FIELD,
+    ExportPartName,
+)
 from allwan_runtime.keystore import ERASED, Purpose
 from pydantic import ValidationError
 

@@ -10,8 +10,12 @@ import uuid
 
 import structlog
 from allwan_contracts.envelope import Envelope
-from allwan_contracts.privacy import PrivacyRequestKind
-from allwan_contracts.privacy import PrivacyRequestState as State
+from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
 
 from allwan_privacy.domain.request import PrivacyRequest
 from allwan_privacy.handlers.exporting import UnreadablePart, make_export

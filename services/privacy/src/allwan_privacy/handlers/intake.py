@@ -12,11 +12,13 @@ from datetime import timedelta
 import structlog
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy_intake import (
     PrivacyRequestCancellationRequested,
     PrivacyRequestConfirmed,
     PrivacyRequestDenialRequested,
     PrivacyRequestExtensionRequested,
-    PrivacyRequestKind,
     PrivacyRequestSubmitted,
 )
 

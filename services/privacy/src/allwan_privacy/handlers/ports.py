@@ -17,11 +17,15 @@ from allwan_contracts import Sealed
 from allwan_contracts.fields import utc_now
 from allwan_contracts.privacy import (
     EXPORT_DAYS,
-    ExportPartName,
     PrivacyRequestKind,
-    SealedDocument,
 )
 from allwan_contracts.privacy_export import PrivacyExport
+from allwan_contracts.privacy_replies import (
+    ExportPartName,
+)
+from allwan_contracts.sealed import (
+    SealedDocument,
+)
 from allwan_runtime.keystore import Purpose
 from allwan_runtime.repository import AggregateRepository
 

@@ -13,12 +13,16 @@ from datetime import datetime
 import structlog
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.privacy import (
+    PrivacyRequestKind,
+)
+from allwan_contracts.privacy import (
+    PrivacyRequestState as State,
+)
+from allwan_contracts.privacy_replies import (
     CorrectionApplied,
     CustomerDataExported,
     ErasureConfirmed,
-    PrivacyRequestKind,
 )
-from allwan_contracts.privacy import PrivacyRequestState as State
 
 from allwan_privacy.domain.errors import RequestRefused
 from allwan_privacy.domain.request import PrivacyRequest

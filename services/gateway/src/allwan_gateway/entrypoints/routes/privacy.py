@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import IdentityCheck
+from allwan_contracts.privacy import (
+    IdentityCheck,
+)
 from allwan_runtime.mongo import Document
 from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse

@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import IdentityCheck, PrivacyRequestState
+from allwan_contracts.privacy import (
+    IdentityCheck,
+    PrivacyRequestState,
+)
 from allwan_runtime.mongo import Document
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse

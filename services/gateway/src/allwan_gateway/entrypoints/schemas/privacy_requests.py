@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from allwan_contracts.fields import CustomerId
-from allwan_contracts.privacy import DenialReason
+from allwan_contracts.privacy import (
+    DenialReason,
+)
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 

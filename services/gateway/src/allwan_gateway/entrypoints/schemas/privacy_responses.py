@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from allwan_contracts.fields import Channel
-from allwan_contracts.privacy import DenialReason, PrivacyRequestKind, PrivacyRequestState
+from allwan_contracts.privacy import (
+    DenialReason,
+    PrivacyRequestKind,
+    PrivacyRequestState,
+)
 from pydantic import BaseModel, ConfigDict, Field
 
 _REQUEST_ID = "5b0c7a1e-3f43-5d5e-8a2b-91c0e6a4d7f2"
