@@ -7,6 +7,7 @@ is logged with its reason and records nothing; neither is retried nor dead-lette
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -108,19 +109,15 @@ async def cancel_request(
     cancellation: PrivacyRequestCancellationRequested, envelope: Envelope, deps: Deps
 ) -> None:
     """The customer withdraws their request, before work on it starts."""
-    request = await _command_target(cancellation.request_id, cancellation.customer_id, deps)
-    if request is None:
-        return
-    if await deps.requests.handled(request.id, envelope.event_id):
-        await progress(request, envelope, deps)  # a crash may have left the slot held
-        return
-    try:
-        request.cancel(by=cancellation.requested_by, at=cancellation.requested_at)
-    except RequestRefused as refusal:
-        _refused(request.id, refusal.code)
-        return
-    await progress(request, envelope, deps)
-    log.info("privacy.request_cancelled", request_id=request.id)
+    request = await _close(
+        cancellation.request_id,
+        cancellation.customer_id,
+        lambda request: request.cancel(by=cancellation.requested_by, at=cancellation.requested_at),
+        envelope,
+        deps,
+    )
+    if request is not None:
+        log.info("privacy.request_cancelled", request_id=request.id)
 
 
 async def extend_request(
@@ -146,21 +143,41 @@ async def deny_request(
     denial: PrivacyRequestDenialRequested, envelope: Envelope, deps: Deps
 ) -> None:
     """Staff refuse the request for a legal reason, shown to the customer."""
-    request = await _command_target(denial.request_id, denial.customer_id, deps)
+    request = await _close(
+        denial.request_id,
+        denial.customer_id,
+        lambda request: request.deny(
+            denial.reason, denial.explanation, by=denial.requested_by, at=denial.requested_at
+        ),
+        envelope,
+        deps,
+    )
+    if request is not None:
+        log.info("privacy.request_denied", request_id=request.id, reason=denial.reason.value)
+
+
+async def _close(
+    request_id: str,
+    customer_id: str,
+    command: Callable[[PrivacyRequest], None],
+    envelope: Envelope,
+    deps: Deps,
+) -> PrivacyRequest | None:
+    """Run a command that closes the named request (cancel, deny) and store it, freeing the
+    customer's slot; the request if the command recorded something now, else None."""
+    request = await _command_target(request_id, customer_id, deps)
     if request is None:
-        return
+        return None
     if await deps.requests.handled(request.id, envelope.event_id):
         await progress(request, envelope, deps)  # a crash may have left the slot held
-        return
+        return None
     try:
-        request.deny(
-            denial.reason, denial.explanation, by=denial.requested_by, at=denial.requested_at
-        )
+        command(request)
     except RequestRefused as refusal:
         _refused(request.id, refusal.code)
-        return
+        return None
     await progress(request, envelope, deps)
-    log.info("privacy.request_denied", request_id=request.id, reason=denial.reason.value)
+    return request
 
 
 async def _command_target(request_id: str, customer_id: str, deps: Deps) -> PrivacyRequest | None:
