@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from allwan_contracts import ConsentGranted, new_envelope
+from aiokafka import AIOKafkaProducer
+from allwan_contracts import ConsentGranted, decode, new_envelope
 from allwan_contracts.base import Event
 from allwan_contracts.consent import ConsentEvidence, ConsentPurpose
 from allwan_contracts.envelope import Envelope
@@ -21,12 +22,14 @@ from allwan_runtime.eventstore import EventStore
 from allwan_runtime.kafka import ensure_topics, idempotent_producer
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
 from allwan_runtime.projection import apply_once
-from allwan_runtime.service import topic_for
+from allwan_runtime.service import ServiceRuntime, topic_for
 from allwan_runtime.settings import RuntimeSettings
+from allwan_runtime.wire import message_headers, message_value
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.integration.conftest import read_topic
 from tests.waiting import eventually
 
 Document = dict[str, Any]
@@ -161,3 +164,42 @@ async def consumers_joined(broker: KafkaBroker, timeout: float = 60.0) -> None:
     async with asyncio.timeout(timeout):
         while not joined():
             await asyncio.sleep(0.05)
+
+
+async def put_on_topic(
+    kafka: AIOKafkaProducer, runtime: ServiceRuntime, event: Event, producer: str, version: int
+) -> Envelope:
+    """Put ``event`` on its topic (with ``runtime``'s prefix) as ``producer``'s relay would."""
+    envelope = new_envelope(
+        event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
+    )
+    await kafka.send_and_wait(
+        runtime.topic(topic_for(envelope)),
+        value=message_value(envelope),
+        key=envelope.aggregate_id.encode(),
+        headers=message_headers(envelope),
+    )
+    return envelope
+
+
+async def published_by(
+    runtime: ServiceRuntime,
+    topic: str,
+    producer: str,
+    until: Callable[[list[Envelope]], bool],
+    timeout: float = 30,
+) -> list[Envelope]:
+    """``producer``'s envelopes on ``topic`` (with ``runtime``'s prefix), read from the start
+    until ``until`` holds."""
+
+    def theirs(records: list[Any]) -> list[Envelope]:
+        envelopes = [decode(record.value) for record in records]
+        return [e for e in envelopes if e.producer == producer]
+
+    records = await read_topic(
+        runtime.settings.kafka_bootstrap,
+        runtime.topic(topic),
+        lambda found: until(theirs(found)),
+        timeout,
+    )
+    return theirs(records)

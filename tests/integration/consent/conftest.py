@@ -18,16 +18,15 @@ from aiokafka import AIOKafkaProducer
 from allwan_consent.bootstrap import ConsentService
 from allwan_consent.entrypoints.app import build
 from allwan_consent.settings import ConsentSettings
-from allwan_contracts import Envelope, Event, decode, new_envelope
+from allwan_contracts import Envelope, Event
 from allwan_devstack import Endpoints
 from allwan_runtime.kafka import idempotent_producer
 from allwan_runtime.keystore import KeyStore, generate_master_key
-from allwan_runtime.service import ServiceRuntime, topic_for
-from allwan_runtime.wire import message_headers, message_value
+from allwan_runtime.service import ServiceRuntime
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
-from tests.integration.conftest import read_topic
+from tests.integration.harness import published_by, put_on_topic
 
 T = TypeVar("T")
 
@@ -54,33 +53,13 @@ class RunningConsent:
             "orders": self.settings.orders_producer,
             "privacy": self.settings.privacy_producer,
         }[as_]
-        envelope = new_envelope(
-            event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
-        )
-        await self.producer.send_and_wait(
-            self.runtime.topic(topic_for(envelope)),
-            value=message_value(envelope),
-            key=envelope.aggregate_id.encode(),
-            headers=message_headers(envelope),
-        )
-        return envelope
+        return await put_on_topic(self.producer, self.runtime, event, producer, version)
 
     async def published(
         self, topic: str, until: Callable[[list[Envelope]], bool], timeout: float = 30
     ) -> list[Envelope]:
         """This service's envelopes on ``topic``, read from the start until ``until`` holds."""
-
-        def mine(records: list[Any]) -> list[Envelope]:
-            envelopes = [decode(record.value) for record in records]
-            return [e for e in envelopes if e.producer == self.name]
-
-        records = await read_topic(
-            self.settings.kafka_bootstrap,
-            self.runtime.topic(topic),
-            lambda rs: until(mine(rs)),
-            timeout,
-        )
-        return mine(records)
+        return await published_by(self.runtime, topic, self.name, until, timeout)
 
 
 @pytest.fixture

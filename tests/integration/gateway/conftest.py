@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from allwan_contracts import Event, new_envelope
+from allwan_contracts import Event
 from allwan_devstack import Endpoints
 from allwan_gateway.bootstrap import Gateway
 from allwan_gateway.domain.auth import Role
@@ -19,10 +19,10 @@ from allwan_gateway.entrypoints.app import build, create_app
 from allwan_gateway.settings import GatewaySettings
 from allwan_runtime.eventstore import stream_id
 from allwan_runtime.keystore import generate_master_key
-from allwan_runtime.service import ServiceRuntime, topic_for
-from allwan_runtime.wire import message_headers, message_value
+from allwan_runtime.service import ServiceRuntime
 from pydantic import SecretStr
 
+from tests.integration.harness import put_on_topic
 from tests.unit.gateway.fakes import SECRETS
 
 pytestmark = pytest.mark.integration
@@ -47,15 +47,7 @@ class RunningGateway:
         """Put an event on its (prefixed) topic as ``producer`` would."""
         stream = stream_id(event.aggregate_type, event.aggregate_id())
         self.versions[stream] = version = self.versions.get(stream, 0) + 1
-        envelope = new_envelope(
-            event, aggregate_version=version, producer=producer, correlation_id=uuid.uuid4()
-        )
-        await self.kafka.send_and_wait(
-            self.runtime.topic(topic_for(envelope)),
-            value=message_value(envelope),
-            key=envelope.aggregate_id.encode(),
-            headers=message_headers(envelope),
-        )
+        await put_on_topic(self.kafka, self.runtime, event, producer, version)
 
 
 @pytest.fixture

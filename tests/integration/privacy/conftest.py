@@ -15,19 +15,18 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from allwan_contracts import Envelope, Event, decode, new_envelope
+from allwan_contracts import Envelope, Event
 from allwan_devstack import Endpoints
 from allwan_privacy.bootstrap import PrivacyService
 from allwan_privacy.entrypoints.app import build, export_route
 from allwan_privacy.settings import PrivacySettings
 from allwan_runtime.kafka import idempotent_producer
 from allwan_runtime.keystore import KeyStore, generate_master_key
-from allwan_runtime.service import ServiceRuntime, topic_for
-from allwan_runtime.wire import message_headers, message_value
+from allwan_runtime.service import ServiceRuntime
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
-from tests.integration.conftest import read_topic
+from tests.integration.harness import published_by, put_on_topic
 
 
 @dataclass
@@ -52,33 +51,13 @@ class RunningPrivacy:
 
     async def send(self, event: Event, producer: str) -> Envelope:
         """Put an event on its topic as ``producer`` would (through its relay)."""
-        envelope = new_envelope(
-            event, aggregate_version=1, producer=producer, correlation_id=uuid.uuid4()
-        )
-        await self.producer.send_and_wait(
-            self.runtime.topic(topic_for(envelope)),
-            value=message_value(envelope),
-            key=envelope.aggregate_id.encode(),
-            headers=message_headers(envelope),
-        )
-        return envelope
+        return await put_on_topic(self.producer, self.runtime, event, producer, 1)
 
     async def published(
         self, topic: str, until: Callable[[list[Envelope]], bool], timeout: float = 30
     ) -> list[Envelope]:
         """This service's envelopes on ``topic``, read from the start until ``until`` holds."""
-
-        def mine(records: list[Any]) -> list[Envelope]:
-            envelopes = [decode(record.value) for record in records]
-            return [e for e in envelopes if e.producer == self.name]
-
-        records = await read_topic(
-            self.settings.kafka_bootstrap,
-            self.runtime.topic(topic),
-            lambda rs: until(mine(rs)),
-            timeout,
-        )
-        return mine(records)
+        return await published_by(self.runtime, topic, self.name, until, timeout)
 
     def http(self) -> httpx.AsyncClient:
         """The service's export route, in process, on its real stores."""
