@@ -98,12 +98,16 @@ class ExportPrivacyRequest(_Model):
 
 
 class ExportDisclosure(_Model):
-    """Who received the customer's data, what and why (D1, D2, D3)."""
+    """Who received the customer's data, what and why (D1, D2, D3): an entry of the
+    disclosure ledger (``allwan_contracts.disclosures``)."""
 
     recipient: str
-    role: str
-    data: list[str]
+    recipient_name: str
+    role: Literal["platform", "processor", "authority"]
+    categories: list[str]
     purpose: str
+    legal_basis: Literal["contract", "law", "processor"]
+    reference: str | None = None
     at: AwareDatetime
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from allwan_contracts.base import Event
+from allwan_contracts.breaches import BREACH_EVENTS, BreachNoticeRequested
 from allwan_contracts.catalogue import CatalogueUpdated
 from allwan_contracts.consent import (
     ConsentGranted,
@@ -16,6 +17,7 @@ from allwan_contracts.consent import (
     ConsentWithdrawn,
 )
 from allwan_contracts.customers import CustomerContactChanged, CustomerErased
+from allwan_contracts.disclosures import DISCLOSURE_EVENTS
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.errors import (
     ContractViolation,
@@ -56,6 +58,7 @@ from allwan_contracts.privacy_intake import (
 from allwan_contracts.privacy_replies import (
     PRIVACY_REPLY_EVENTS,
 )
+from allwan_contracts.retention import RETENTION_EVENTS
 from allwan_contracts.upcasting import UPCASTERS, Upcaster, UpcasterKey, upcast
 
 
@@ -186,6 +189,10 @@ REGISTRY = EventRegistry(
         PrivacyRequestDenialRequested,
         *PRIVACY_REQUEST_EVENTS,
         *PRIVACY_REPLY_EVENTS,
+        *DISCLOSURE_EVENTS,
+        *BREACH_EVENTS,
+        BreachNoticeRequested,
+        *RETENTION_EVENTS,
     ),
     upcasters=UPCASTERS,
 )

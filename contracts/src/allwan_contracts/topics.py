@@ -23,6 +23,12 @@ allwan.privacy.replies  reply_id      6           7 days     orders,    privacy
                                                              consent,
                                                              notifier,
                                                              gateway
+allwan.disclosures      disclosure_id 6           30 days    notifier,  privacy (the ledger)
+                                                             orders,
+                                                             privacy
+allwan.breaches         breach_id     1           30 days    privacy    privacy (the register)
+allwan.breach-notices   notice_id     6           7 days     privacy    notifier (one email each)
+allwan.retention        case_id       6           30 days    privacy    notifier (the notice)
 allwan.dlq.<group>      original key  1           30 days    consumers  operators (replay,discard)
 ======================  ============  ==========  =========  =========  ============================
 
@@ -152,6 +158,38 @@ PRIVACY_REPLIES = TopicSpec(
     "applied, erasures confirmed.",
 )
 
+DISCLOSURES = TopicSpec(
+    name="allwan.disclosures",
+    partitions=6,
+    key="disclosure_id",
+    retention_ms=_THIRTY_DAYS_MS,
+    description="Each time a customer's personal data left allwan for a recipient (D1-D3), "
+    "for the privacy service's disclosure ledger.",
+)
+
+BREACHES = TopicSpec(
+    name="allwan.breaches",
+    partitions=1,
+    key="breach_id",
+    retention_ms=_THIRTY_DAYS_MS,
+    description="The breach register: each breach opened, notified and closed (S2).",
+)
+BREACH_NOTICES = TopicSpec(
+    name="allwan.breach-notices",
+    partitions=6,
+    key="notice_id",
+    retention_ms=_SEVEN_DAYS_MS,
+    description="One notice owed to each customer affected by a breach.",
+)
+RETENTION = TopicSpec(
+    name="allwan.retention",
+    partitions=6,
+    key="case_id",
+    retention_ms=_THIRTY_DAYS_MS,
+    description="The retention schedule acting on a customer: the notice, then the end of "
+    "the period.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     ORDERS,
     CONSENT,
@@ -165,6 +203,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     PRIVACY_INTAKE,
     PRIVACY,
     PRIVACY_REPLIES,
+    DISCLOSURES,
+    BREACHES,
+    BREACH_NOTICES,
+    RETENTION,
 )
 """The event topics; dead-letter topics are per consumer group (see ``dead_letter_topic``)."""
 

@@ -37,6 +37,24 @@ from allwan_contracts import (
     Sealed,
     SubscriptionActivated,
 )
+from allwan_contracts.breaches import (
+    AffectedCustomers,
+    BreachClosed,
+    BreachCustomersNotified,
+    BreachNotice,
+    BreachNoticeRequested,
+    BreachOpened,
+    BreachRegulatorNotified,
+    notice_id,
+    regulator_deadline,
+)
+from allwan_contracts.disclosures import (
+    DataCategory,
+    DataDisclosed,
+    LegalBasis,
+    RecipientRole,
+    disclosure_id,
+)
 from allwan_contracts.intake import (
     CancellationRequested,
     ConsentAction,
@@ -78,6 +96,7 @@ from allwan_contracts.privacy_replies import (
     ErasureConfirmed,
     reply_id,
 )
+from allwan_contracts.retention import RetentionNoticeRequested, RetentionPeriodEnded, case_id
 from allwan_contracts.sealed import (
     SealedDocument,
 )
@@ -208,6 +227,62 @@ def _privacy_samples() -> dict[type[Event], Event]:
         ),
         ErasureConfirmed: ErasureConfirmed(
             **ANSWER, reply_id=reply_id("cust-42", "orders"), confirmed_at=WHEN
+        ),
+    }
+
+
+def _accountability_samples() -> dict[type[Event], Event]:
+    breach = {"breach_id": "br-1"}
+    notice = BreachNotice(message_ar="تسرب بيانات", message_en="A data breach")
+    categories = [DataCategory.EMAIL, DataCategory.NAME]
+    case = {"case_id": case_id("cust-42", "customer_contact", WHEN), "customer_id": "cust-42"}
+    return {
+        DataDisclosed: DataDisclosed(
+            disclosure_id=disclosure_id("smtp", "receipt:ord-1"),
+            customer_id="cust-42",
+            recipient="smtp",
+            role=RecipientRole.PROCESSOR,
+            categories=categories,
+            purpose="order_receipts",
+            legal_basis=LegalBasis.PROCESSOR,
+            source="email:receipt:ord-1",
+            recorded_by="service:notifier",
+            at=WHEN,
+        ),
+        BreachOpened: BreachOpened(
+            **breach,
+            detected_at=WHEN,
+            regulator_deadline=regulator_deadline(WHEN),
+            description="A misdirected export",
+            categories=categories,
+            affected=AffectedCustomers(customer_ids=["cust-42"]),
+            affected_count=1,
+            likely_consequences="Phishing",
+            measures_taken="Link revoked",
+            opened_at=WHEN,
+            by="staff:7",
+        ),
+        BreachRegulatorNotified: BreachRegulatorNotified(
+            **breach, reference="SDAIA-1", notified_at=WHEN, at=WHEN, by="staff:7"
+        ),
+        BreachCustomersNotified: BreachCustomersNotified(
+            **breach, notice=notice, notified_count=1, at=WHEN, by="staff:7"
+        ),
+        BreachClosed: BreachClosed(**breach, summary="Contained", at=WHEN, by="staff:7"),
+        BreachNoticeRequested: BreachNoticeRequested(
+            notice_id=notice_id("br-1", "cust-42"),
+            breach_id="br-1",
+            customer_id="cust-42",
+            detected_at=WHEN,
+            categories=categories,
+            notice=notice,
+            at=WHEN,
+        ),
+        RetentionNoticeRequested: RetentionNoticeRequested(
+            **case, rule="customer_contact", last_activity=WHEN, erase_after=WHEN, at=WHEN
+        ),
+        RetentionPeriodEnded: RetentionPeriodEnded(
+            **case, rule="customer_contact", last_activity=WHEN, at=WHEN
         ),
     }
 
@@ -343,5 +418,6 @@ SAMPLES: dict[type[Event], Event] = {
     ),
     CatalogueUpdated: catalogue_updated("cd" * 32),
     **_privacy_samples(),
+    **_accountability_samples(),
 }
 """One valid instance of every event model."""

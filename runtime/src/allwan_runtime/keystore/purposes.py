@@ -17,6 +17,7 @@ class Purpose(StrEnum):
     SUPPORT = "support"  # staff answering the customer (C4)
     DATA_ACCESS = "data_access"  # the customer's own access request (PDPL)
     DATA_CORRECTION = "data_correction"  # old value and changes of a correction request (PDPL)
+    LEGAL_OBLIGATION = "legal_obligation"  # disclosures and notices the law requires (D2, S2)
 
 
 class PurposeNotGranted(PermissionError):
