@@ -62,6 +62,7 @@ def world() -> World:
         history=StoredLedgerHistory(store),
         recorder=EventRecorder(store, "consent"),
         service="consent",
+        privacy_producer="privacy",
         contact=CONTACT,
         url_for=url_for,
         country_code="966",

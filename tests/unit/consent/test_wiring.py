@@ -3,6 +3,7 @@ that owns it (S1), and recorded once after a lost race for its stream."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +23,10 @@ from allwan_contracts import (
     OrderPlaced,
     PrivacyRequestKind,
     PrivacyRequestStarted,
+    encode,
 )
-from allwan_contracts.intake import ConsentAction, ConsentChangeRequested
-from allwan_runtime.dispatch import TransientError
+from allwan_contracts.intake import ConsentAction, ConsentChangeRequested, ErasureRequested
+from allwan_runtime.dispatch import DeadLetter, Dispatcher, Outcome, TransientError
 from pymongo import AsyncMongoClient
 
 from tests.unit.consent.conftest import World
@@ -42,7 +44,8 @@ async def wired(world: World) -> AsyncIterator[Consumers]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient("mongodb://127.0.0.1:9")
     db = client["unused"]
     read_models = ReadModels(ConsentProjection(db, "consent"), PolicyProjection(db, "consent"))
-    yield consumers(SETTINGS, world.deps, read_models)
+    deps = dataclasses.replace(world.deps, privacy_producer=SETTINGS.privacy_producer)
+    yield consumers(SETTINGS, deps, read_models)
     await client.close()
 
 
@@ -71,6 +74,57 @@ async def test_s1_orders_are_obeyed_from_the_orders_service_only(
 
     await handle(envelope(order, producer="orders-a"), order)
     assert [type(e) for e in world.events("cust-1")] == [ConsentGranted]
+
+
+def erasure_requested(reason: ErasureReason, via: Channel | None = None) -> ErasureRequested:
+    return ErasureRequested(
+        customer_id="cust-1", requested_by="service:privacy", reason=reason, requested_via=via
+    )
+
+
+async def test_p3_a_retention_erasure_from_the_privacy_service_shreds_and_announces_it(
+    world: World, wired: Consumers
+) -> None:
+    request = erasure_requested(ErasureReason.RETENTION_ENDED)
+    handle = wired.intake.bound()[ErasureRequested]
+
+    await handle(envelope(request, producer="orders-a"), request)
+    assert world.secrets.shredded == set()
+
+    await handle(envelope(request, producer="privacy-a"), request)
+    assert world.secrets.shredded == {"cust-1"}
+    (erased,) = world.events("cust-1")
+    assert isinstance(erased, CustomerErased)
+    assert (erased.reason, erased.requested_via) == (ErasureReason.RETENTION_ENDED, None)
+
+
+async def test_s1_any_other_erasure_from_the_privacy_service_is_dead_lettered_not_obeyed(
+    world: World, wired: Consumers
+) -> None:
+    request = erasure_requested(ErasureReason.CUSTOMER_REQUEST, Channel.WEB)
+    letters: list[DeadLetter] = []
+
+    async def dead_letter(letter: DeadLetter) -> None:
+        letters.append(letter)
+
+    dispatcher = Dispatcher(wired.intake.bound())
+    raw = encode(envelope(request, producer="privacy-a"))
+
+    assert await dispatcher.dispatch(raw, dead_letter) is Outcome.DEAD_LETTERED
+    assert letters == [DeadLetter(reason="handler_error", detail="NotARetentionErasure")]
+    assert world.secrets.shredded == set()
+    assert world.events("cust-1") == []
+
+
+async def test_the_gateways_erasures_are_still_obeyed_whatever_their_reason(
+    world: World, wired: Consumers
+) -> None:
+    request = erasure_requested(ErasureReason.CUSTOMER_REQUEST, Channel.EMAIL)
+
+    await wired.intake.bound()[ErasureRequested](envelope(request, "gateway-a"), request)
+
+    assert world.secrets.shredded == {"cust-1"}
+    assert [e.reason for e in world.events("cust-1")] == [ErasureReason.CUSTOMER_REQUEST]
 
 
 async def test_a_change_that_lost_races_for_its_ledger_is_recorded_once_when_it_wins(

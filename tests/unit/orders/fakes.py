@@ -84,6 +84,10 @@ class Orders:
     def contact_events(self, customer_id: str) -> list[Any]:
         return self.store.events("customer_contact", customer_id)
 
+    def disclosures(self) -> list[Any]:
+        """Every disclosure recorded (``DataDisclosed``), stream by stream."""
+        return self.store.all_events("disclosure")
+
 
 def orders(store: InMemoryEventStore | None = None, **overrides: Any) -> Orders:
     """The orders handlers in memory; ``overrides`` replace fields of their ``Deps``."""
@@ -95,6 +99,7 @@ def orders(store: InMemoryEventStore | None = None, **overrides: Any) -> Orders:
         "keys": keys,
         "catalogue": CATALOGUE,
         "policies": FixedPolicy(3),
+        "disclosures": EventRecorder(store, "orders"),
         "clock": lambda: NOW,
     }
     deps = Deps(**(fields | overrides))

@@ -125,7 +125,8 @@ async def test_payment_activates_the_subscription_in_the_same_commit() -> None:
     assert (activated.starts_at, activated.ends_at) == (NOW, NOW.replace(month=6))
     paid = o.stream("o-1")[1:]
     assert paid[0].causation_id == paid[1].causation_id
-    assert o.store.appends == 2  # placed, then paid and activated as one commit
+    # Placed; then paid and activated as one commit; then its disclosure (D1).
+    assert o.store.appends == 3
 
 
 async def test_a_refused_payment_is_recorded_for_the_gateway() -> None:

@@ -22,6 +22,7 @@ from allwan_contracts import (
     PrivacyRequestStarted,
 )
 from allwan_contracts.base import Event
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_contracts.intake import (
     CancellationRequested,
     OrderRequested,
@@ -113,6 +114,7 @@ def test_the_asyncapi_document_names_what_orders_consumes_and_publishes() -> Non
         "allwan.catalogue",
         "allwan.privacy",
         "allwan.privacy.replies",
+        "allwan.disclosures",
     }
     published = by_address(document, "publish")["allwan.orders"]
     assert "OrderRejected" in published
@@ -158,6 +160,7 @@ def test_the_asyncapi_document_holds_the_schema_of_every_event_consumed_and_publ
         "allwan.customers": (CustomerContactChanged,),
         "allwan.catalogue": (CatalogueUpdated,),
         "allwan.privacy.replies": (CustomerDataExported, CorrectionApplied, ErasureConfirmed),
+        "allwan.disclosures": (DataDisclosed,),
     }
     for found, expected in ((consumed, expected_in), (published, expected_out)):
         assert set(found) == set(expected)

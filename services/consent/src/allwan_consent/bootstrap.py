@@ -76,13 +76,14 @@ class Consumers:
 def consumers(settings: ConsentSettings, deps: Deps, read_models: ReadModels) -> Consumers:
     """Every handler for its event class. Inputs are obeyed only from the service that owns
     them (S1: the gateway's intake, the orders service's orders and contact corrections, the
-    privacy service's requests, this service's own policy notices and erasures), and a
-    handler that lost a race for a stream runs again."""
+    privacy service's requests and retention erasures, this service's own policy notices and
+    erasures), and a handler that lost a race for a stream runs again."""
     gateway, orders_service = {settings.gateway_producer}, {settings.orders_producer}
     me = {settings.service_name}
     intake = Handlers(deps, producers=gateway, retry_conflicts=True)
     intake.on(ConsentChangeRequested, change_consent)
-    intake.on(ErasureRequested, erase_customer)
+    # The privacy service too, for retention only: ``erase_customer`` refuses anything else.
+    intake.on(ErasureRequested, erase_customer, producers=gateway | {settings.privacy_producer})
     intake.on(PolicyPublishRequested, publish_policy)
     orders = Handlers(deps, producers=orders_service, retry_conflicts=True)
     orders.on(OrderPlaced, record_purchase)
@@ -137,6 +138,7 @@ def bootstrap(runtime: ServiceRuntime, settings: ConsentSettings) -> ConsentServ
         history=StoredLedgerHistory(runtime.store),
         recorder=EventRecorder(runtime.store, me),
         service=me,
+        privacy_producer=settings.privacy_producer,
         contact=settings.contact(),
         url_for=settings.policy_url,
         country_code=settings.phone_country_code,

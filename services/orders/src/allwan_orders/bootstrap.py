@@ -91,6 +91,9 @@ def bootstrap(runtime: ServiceRuntime, settings: OrdersSettings) -> OrdersServic
         keys=keys,
         catalogue=load_catalogue(settings.catalogue_path),
         policies=policies,
+        disclosures=EventRecorder(runtime.store, name),
+        payment_recipient=settings.payment_recipient,
+        service=name,
         payment_timeout=timedelta(minutes=settings.payment_timeout_minutes),
         salla_checkout_attests_legal_age=settings.salla_checkout_attests_legal_age,
     )

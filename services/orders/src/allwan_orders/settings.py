@@ -16,7 +16,9 @@ class OrdersSettings(RuntimeSettings):
     it on, and what that states: ``services/orders/README.md``).
     ``ALLWAN_INTAKE_PRODUCERS`` (a JSON list) names the services whose intake records orders
     obeys: the gateway. ``ALLWAN_PRIVACY_PRODUCERS``: the services whose privacy requests
-    orders answers: the privacy service (S1).
+    orders answers: the privacy service (S1). ``ALLWAN_PAYMENT_RECIPIENT``: the payment
+    provider's id in the privacy service's recipient registry (``recipients.toml``), named in
+    each paid order's disclosure (D1, P2).
     """
 
     service_name: str = Field(default="orders", pattern=r"^[a-z][a-z0-9-]*$")
@@ -26,3 +28,6 @@ class OrdersSettings(RuntimeSettings):
     salla_checkout_attests_legal_age: bool = False
     intake_producers: frozenset[str] = frozenset({"gateway"})
     privacy_producers: frozenset[str] = frozenset({"privacy"})
+    payment_recipient: str = Field(
+        default="payment", max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"
+    )

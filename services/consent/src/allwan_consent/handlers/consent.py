@@ -96,8 +96,32 @@ async def index_phone(order: OrderPlaced, deps: Deps) -> None:
         await deps.phones.forget(order.customer_id)
 
 
+class NotARetentionErasure(Exception):
+    """The privacy service recorded an erasure other than at the end of retention.
+
+    It may ask for one only when a customer's retention period ended (P3). A customer's own
+    erasure reaches this service as a privacy request (``PrivacyRequestStarted``), with its
+    grace period and proof: one recorded here would skip both, so it is refused (the record
+    goes to the dead-letter topic under this name), never obeyed.
+    """
+
+
 async def erase_customer(request: ErasureRequested, envelope: Envelope, deps: Deps) -> None:
-    """Erasure (PDPL) recorded at the gateway's intake: see ``erase``."""
+    """Erasure (PDPL) recorded at the consent intake: by the gateway, or by the privacy
+    service when the customer's retention period ended (P3, reason ``retention_ended``);
+    anything else the privacy service records is refused (``NotARetentionErasure``). Then
+    see ``erase``."""
+    if (
+        envelope.producer == deps.privacy_producer
+        and request.reason is not ErasureReason.RETENTION_ENDED
+    ):
+        log.warning(
+            "consent.erasure_refused",
+            event_id=str(envelope.event_id),
+            reason="privacy_service_erasure_not_for_retention",
+            erasure_reason=request.reason.value,
+        )
+        raise NotARetentionErasure(f"erasure reason {request.reason.value} from privacy")
     await erase(request.customer_id, request.reason, request.requested_via, envelope, deps)
 
 

@@ -65,7 +65,9 @@ class Deps:
     ``contact`` (CT1) and ``url_for`` (PC1) go into every published policy version;
     ``country_code`` reads national phone numbers (K3). ``recorder`` records what no
     aggregate decides (privacy requests from WhatsApp, answers to privacy requests), as
-    ``service`` (the name the privacy service knows the answers by).
+    ``service`` (the name the privacy service knows the answers by). ``privacy_producer``
+    names the privacy service, whose intake records are obeyed only for what it may ask
+    (an erasure at the end of retention).
     """
 
     ledgers: Ledgers
@@ -75,6 +77,7 @@ class Deps:
     history: LedgerHistory
     recorder: EventRecorder
     service: str
+    privacy_producer: str
     contact: PolicyContact
     url_for: UrlFor
     country_code: str

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from allwan_contracts import CorrectionApplied, CustomerDataExported, ErasureConfirmed
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_contracts.topics import (
     CATALOGUE,
     CUSTOMERS,
+    DISCLOSURES,
     ORDER_INTAKE,
     ORDERS,
     POLICIES,
@@ -56,6 +58,7 @@ def build_service(settings: OrdersSettings) -> tuple[ServiceRuntime, OrdersServi
     runtime.publishes(CUSTOMERS, CustomerContactRecord.event_classes)
     runtime.publishes(CATALOGUE, PublishedCatalogue.event_classes)
     runtime.publishes(PRIVACY_REPLIES, [CustomerDataExported, CorrectionApplied, ErasureConfirmed])
+    runtime.publishes(DISCLOSURES, [DataDisclosed])
     return runtime, service
 
 

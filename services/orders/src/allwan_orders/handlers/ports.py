@@ -50,6 +50,15 @@ class Replies(Protocol):
     ) -> bool: ...
 
 
+class Disclosures(Protocol):
+    """``allwan_runtime.recorder.EventRecorder``: each disclosure is the first event of a
+    stream of its own (``disclosure_id``), so a disclosure recorded again is recorded once."""
+
+    async def first(
+        self, event: Event, correlation_id: UUID, *, surely_new: bool = False
+    ) -> bool: ...
+
+
 class CustomerOrderIds(Protocol):
     async def order_ids(self, customer_id: str) -> Sequence[str]:
         """The ids of the orders placed for the customer."""
@@ -86,13 +95,20 @@ def _utc_now() -> datetime:
 
 @dataclass
 class Deps:
-    """What the intake handlers (requests the gateway recorded, Salla webhooks) need."""
+    """What the intake handlers (requests the gateway recorded, Salla webhooks) need.
+
+    ``disclosures`` records what leaves for a recipient (D1-D3, P2): a paid order's details
+    for ``payment_recipient``, the payment provider's id in the privacy service's registry.
+    """
 
     orders: AggregateRepository[Order]
     contacts: AggregateRepository[CustomerContactRecord]
     keys: Keys
     catalogue: Catalogue
     policies: PolicyInForce
+    disclosures: Disclosures
+    payment_recipient: str = "payment"
+    service: str = "orders"
     clock: Callable[[], datetime] = _utc_now
     payment_timeout: timedelta = timedelta(hours=1)
     salla_checkout_attests_legal_age: bool = False
