@@ -99,8 +99,8 @@ class RetentionRule(_Shown):
     name: RuleName
     categories: list[DataCategory]
     ends_with: str
-    period_days: int
-    notice_days: int
+    period_days: float = Field(ge=0)
+    notice_days: float = Field(ge=0)
     action: Literal["erase_customer", "destroy", "keep_without_personal_data"]
     applied_by: str
     reason: str
