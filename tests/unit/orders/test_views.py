@@ -86,6 +86,7 @@ def service(views: Views | None = None, **parts: Any) -> OrdersService:
         service_name="orders",
         intake_producers=frozenset({"gateway"}),
         privacy_producers=frozenset({"privacy"}),
+        consent_producers=frozenset({"consent"}),
     )
     return cast(OrdersService, SimpleNamespace(settings=settings, views=views, **parts))
 
@@ -103,7 +104,7 @@ async def dispatch(handlers: Handlers[Any], event: Event, producer: str) -> Outc
     return outcome
 
 
-async def test_the_views_take_own_events_from_orders_only_and_erasures_and_policies_from_any() -> (
+async def test_the_views_take_own_events_from_orders_and_erasures_and_policies_from_consent() -> (
     None
 ):
     seen = Recorded()
@@ -118,6 +119,10 @@ async def test_the_views_take_own_events_from_orders_only_and_erasures_and_polic
 
     await dispatch(handlers, SAMPLES[OrderPlaced], "orders")
     await dispatch(handlers, SAMPLES[OrderPaid], "someone-else")
+    await dispatch(handlers, SAMPLES[CustomerErased], "someone-else")
+    await dispatch(handlers, SAMPLES[PolicyChanged], "someone-else")
+    assert seen.redacted == []  # a forged erasure redacts nobody (S1)
+    assert seen.policies == []
     await dispatch(handlers, SAMPLES[CustomerErased], "consent")
     await dispatch(handlers, SAMPLES[PolicyChanged], "consent")
 

@@ -138,14 +138,15 @@ def intake_handlers(service: OrdersService) -> Handlers[Deps]:
 
 
 def view_handlers(service: OrdersService) -> Handlers[Views]:
-    """Read models: this service's own events (its own only), erasures, and the policy version
-    in force."""
+    """Read models: this service's own events (its own only), erasures and the policy version
+    in force (the consent service's only: a forged erasure redacts nobody)."""
     views = Handlers(service.views)
     own = {service.settings.service_name}
     views.on_each(Order.event_classes, project, producers=own)
     views.on(CustomerContactChanged, show_contact, producers=own)
-    views.on(CustomerErased, forget_customer)
-    views.on(PolicyChanged, follow_policy)
+    consent = service.settings.consent_producers
+    views.on(CustomerErased, forget_customer, producers=consent)
+    views.on(PolicyChanged, follow_policy, producers=consent)
     return views
 
 

@@ -28,6 +28,8 @@ class OrdersSettings(RuntimeSettings):
     salla_checkout_attests_legal_age: bool = False
     intake_producers: frozenset[str] = frozenset({"gateway"})
     privacy_producers: frozenset[str] = frozenset({"privacy"})
+    consent_producers: frozenset[str] = frozenset({"consent"})
+    """Erasures and policy versions are obeyed only from the consent service (S1)."""
     payment_recipient: str = Field(
         default="payment", max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"
     )
