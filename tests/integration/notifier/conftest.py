@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from aiosmtpd import smtp as aiosmtpd_smtp
 from allwan_contracts import (
     AgeAttestation,
@@ -154,9 +155,10 @@ class Producers:
         await self.resend(envelope)
         return envelope
 
-    async def resend(self, envelope: Envelope) -> None:
-        """The same envelope again: at-least-once delivery redelivers records."""
-        await self._producer.send_and_wait(
+    async def resend(self, envelope: Envelope) -> RecordMetadata:
+        """The same envelope again: at-least-once delivery redelivers records. Where it landed
+        (to wait for a consumer group to be past it)."""
+        return await self._producer.send_and_wait(
             f"{self.run.prefix}{topic_for(envelope)}",
             value=message_value(envelope),
             key=envelope.aggregate_id.encode(),

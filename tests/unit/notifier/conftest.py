@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 import pytest
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_notifier.adapters.templates import Templates
 from allwan_notifier.domain.fanout import FanoutJob
 from allwan_notifier.domain.messages import Withdrawal
@@ -14,12 +15,12 @@ from allwan_notifier.handlers.fanout import Fanout, run_job
 from allwan_notifier.handlers.marketing import Refusal
 from allwan_notifier.handlers.ports import Deps
 from allwan_runtime.dispatch import RetryPolicy
-from allwan_runtime.memory import InMemoryEventStore
 from allwan_runtime.recorder import EventRecorder
 
 from tests.unit.notifier.fakes import (
     CONTACT,
     WHEN,
+    EventStoreSpy,
     FakeBook,
     FakeJobs,
     FakeLease,
@@ -55,13 +56,18 @@ class World:
     lease: FakeLease
     metrics: FakeMetrics
     bell: Bell
-    store: InMemoryEventStore
+    store: EventStoreSpy
     deps: Deps
     fanout: Fanout
 
     @property
     def woken(self) -> int:
         return self.bell.rung
+
+    @property
+    def disclosures(self) -> list[DataDisclosed]:
+        """What the notifier recorded for the relay to publish on ``allwan.disclosures``."""
+        return list(self.store.all_events("disclosure"))
 
     async def customer(self, customer_id: str, locale: Locale | None = "ar") -> str:
         """A customer in the address book; their email is ``<id>@example.com``."""
@@ -79,7 +85,7 @@ class World:
 def world() -> World:
     secrets, ledger, book, sender = KeyStoreSpy(), FakeLedger(), FakeBook(), FakeSender()
     jobs, lease, metrics, bell = FakeJobs(), FakeLease(), FakeMetrics(), Bell()
-    store = InMemoryEventStore()
+    store = EventStoreSpy()
     deps = Deps(
         book=book,
         ledger=ledger,

@@ -40,6 +40,7 @@ from allwan_notifier.domain.recipients import (
 )
 from allwan_notifier.handlers.ports import SendDeferred, SendRefused
 from allwan_runtime.keystore import InMemoryKeyStore, Purpose
+from allwan_runtime.memory import InMemoryEventStore
 
 from tests.builders import order_placed as build_order_placed
 
@@ -52,6 +53,7 @@ NOTIFIER_PURPOSES = frozenset(
         Purpose.CONSENT_NOTICES,
         Purpose.MARKETING,
         Purpose.DATA_ACCESS,
+        Purpose.LEGAL_OBLIGATION,
     }
 )
 
@@ -67,6 +69,25 @@ class KeyStoreSpy(InMemoryKeyStore):
         opened = await super().open(sealed, field=field, purpose=purpose)
         self.opened.append(purpose)
         return opened
+
+
+class EventStoreSpy(InMemoryEventStore):
+    """The runtime's in-memory event store, noting each stream it reads (a round trip on
+    MongoDB) and failing the next appends with ``append_failures``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.append_failures: list[Exception] = []
+
+    async def load(self, stream_id: str) -> list[Envelope]:
+        self.loads.append(stream_id)
+        return await super().load(stream_id)
+
+    async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int:
+        if self.append_failures:
+            raise self.append_failures.pop(0)
+        return await super().append(events, expected_version=expected_version)
 
 
 class FakeLedger:

@@ -28,7 +28,20 @@ from allwan_contracts import (
     PrivacyRequestStarted,
     SubscriptionActivated,
 )
-from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES, PRIVACY, PRIVACY_REPLIES
+from allwan_contracts.breaches import BreachNoticeRequested
+from allwan_contracts.disclosures import DataDisclosed
+from allwan_contracts.retention import RetentionNoticeRequested
+from allwan_contracts.topics import (
+    BREACH_NOTICES,
+    CONSENT,
+    CUSTOMERS,
+    DISCLOSURES,
+    ORDERS,
+    POLICIES,
+    PRIVACY,
+    PRIVACY_REPLIES,
+    RETENTION,
+)
 from allwan_notifier.adapters.metrics import EMAILS, EmailMetrics
 from allwan_notifier.bootstrap import bootstrap
 from allwan_notifier.domain.deliveries import Kind, State
@@ -77,6 +90,21 @@ def test_smtp_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert settings.mail_from == "Store <mail@example.com>"
 
 
+def test_p2_the_smtp_provider_is_the_registrys_smtp_unless_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert NotifierSettings().smtp_recipient == "smtp"
+
+    monkeypatch.setenv("ALLWAN_SMTP_RECIPIENT", "smtp.mailgun")
+
+    assert NotifierSettings().smtp_recipient == "smtp.mailgun"
+
+
+def test_p2_an_smtp_provider_that_is_no_registry_id_stops_the_service_at_start() -> None:
+    with pytest.raises(ValueError, match="smtp_recipient"):
+        NotifierSettings(smtp_recipient="Mail Provider")
+
+
 def test_ct1_k3_contact_and_withdrawal_channels_default_to_the_policys() -> None:
     settings = NotifierSettings()
     withdrawal = Withdrawal.of(settings.contact(), settings.withdraw_url)
@@ -94,7 +122,17 @@ def test_asyncapi_lists_every_topic_the_notifier_consumes() -> None:
     document = asyncapi_document(create_app(NotifierSettings(service_name="notifier-doc")))
 
     channels = json.dumps(json.loads(document)["channels"])
-    for topic in (ORDERS, CONSENT, CUSTOMERS, POLICIES, PRIVACY, PRIVACY_REPLIES):
+    for topic in (
+        ORDERS,
+        CONSENT,
+        CUSTOMERS,
+        POLICIES,
+        PRIVACY,
+        PRIVACY_REPLIES,
+        BREACH_NOTICES,
+        RETENTION,
+        DISCLOSURES,
+    ):
         assert topic.name in channels
 
 
@@ -117,11 +155,14 @@ CONSUMED: dict[str, set[type[Event]]] = {
         PrivacyRequestStarted,
         PrivacyRequestCompleted,
         PrivacyRequestDenied,
+        BreachNoticeRequested,
+        RetentionNoticeRequested,
     },
     "privacy": {PrivacyRequestStarted},
 }
 PUBLISHED: dict[str, set[type[Event]]] = {
     PRIVACY_REPLIES.name: {CustomerDataExported, CorrectionApplied, ErasureConfirmed},
+    DISCLOSURES.name: {DataDisclosed},
 }
 
 

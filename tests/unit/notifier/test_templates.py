@@ -16,6 +16,7 @@ from allwan_notifier.domain.messages import (
     Receipt,
     WithdrawalConfirmation,
 )
+from allwan_notifier.domain.notices import BreachLetter, RetentionLetter
 from allwan_notifier.domain.privacy import (
     ErasureStarting,
     RequestCompleted,
@@ -36,6 +37,7 @@ from tests.unit.notifier.fakes import (
     policy_changed,
     withdrawn,
 )
+from tests.unit.notifier.notice_events import breach_notice, retention_notice
 
 TEMPLATES = Templates()
 LOCALES: tuple[Locale, ...] = ("ar", "en")
@@ -68,6 +70,8 @@ def every_letter() -> list[Letter]:
             contact=CONTACT,
         ),
         *privacy_letters(),
+        BreachLetter.of(breach_notice("c-1"), CONTACT),
+        RetentionLetter.of(retention_notice("c-1"), CONTACT, PRIVACY_URL),
     ]
 
 

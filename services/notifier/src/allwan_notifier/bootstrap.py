@@ -21,7 +21,9 @@ from allwan_contracts import (
     PrivacyRequestStarted,
     SubscriptionActivated,
 )
+from allwan_contracts.breaches import BreachNoticeRequested
 from allwan_contracts.fields import utc_now
+from allwan_contracts.retention import RetentionNoticeRequested
 from allwan_runtime.dispatch import RetryPolicy
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.keystore import LazyKeyStore, Purpose
@@ -48,6 +50,7 @@ from allwan_notifier.handlers.book import (
 )
 from allwan_notifier.handlers.fanout import Fanout, run_fanouts
 from allwan_notifier.handlers.marketing import Refusal, request_campaign
+from allwan_notifier.handlers.notices import notify_breach, warn_of_retention
 from allwan_notifier.handlers.policies import keep_policy_contact, schedule_policy_notice
 from allwan_notifier.handlers.ports import Deps
 from allwan_notifier.handlers.privacy_mail import (
@@ -71,6 +74,9 @@ PURPOSES = (
     Purpose.CONSENT_NOTICES,
     Purpose.MARKETING,
     Purpose.DATA_ACCESS,
+    # Breach notices (S2) and retention notices (PDPL): the law, not the customer's order or
+    # consent, is why these reach them.
+    Purpose.LEGAL_OBLIGATION,
 )
 """C4: the notifier opens an email only to send a message of one of these purposes
 (``DATA_ACCESS``: the emails about the customer's own privacy requests)."""
@@ -145,6 +151,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         service=settings.service_name,
         mail_domain=settings.message_id_domain,
         default_locale=settings.default_locale,
+        smtp_recipient=settings.smtp_recipient,
         clock=utc_now,
         wake=worker.wake,
     )
@@ -201,8 +208,8 @@ def policies(deps: Deps, *, consent: set[str]) -> Handlers[Deps]:
 
 
 def mail(deps: Deps, *, orders: set[str], consent: set[str], privacy: set[str]) -> Handlers[Deps]:
-    """Transactional mail: receipts, activations, withdrawal confirmations (K3), and each
-    step of a privacy request (PDPL)."""
+    """Transactional mail: receipts, activations, withdrawal confirmations (K3), each step
+    of a privacy request (PDPL), breach notices (S2) and retention notices (PDPL)."""
     handlers = Handlers(deps)
     handlers.on(OrderPlaced, send_receipt, producers=orders)
     handlers.on(SubscriptionActivated, send_activation, producers=orders)
@@ -212,6 +219,8 @@ def mail(deps: Deps, *, orders: set[str], consent: set[str], privacy: set[str]) 
     handlers.on(PrivacyRequestStarted, announce_erasure, producers=privacy)
     handlers.on(PrivacyRequestCompleted, announce_completion, producers=privacy)
     handlers.on(PrivacyRequestDenied, announce_denial, producers=privacy)
+    handlers.on(BreachNoticeRequested, notify_breach, producers=privacy)
+    handlers.on(RetentionNoticeRequested, warn_of_retention, producers=privacy)
     return handlers
 
 

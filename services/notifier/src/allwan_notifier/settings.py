@@ -6,6 +6,7 @@ from email.utils import parseaddr
 from typing import Literal, Self
 
 from allwan_contracts import PolicyContact
+from allwan_contracts.disclosures import RecipientId
 from allwan_runtime.settings import RuntimeSettings
 from pydantic import Field, SecretStr, model_validator
 
@@ -36,6 +37,9 @@ class NotifierSettings(RuntimeSettings):
     """SMTP connections kept open, and messages of a fan-out in flight at once."""
     mail_from: str = "ALLWANSTORES <no-reply@allwanstores.com>"
     message_id_domain: str = Field(default="allwanstores.com", pattern=r"^[A-Za-z0-9.-]+$")
+    smtp_recipient: RecipientId = "smtp"
+    """The SMTP provider's id in the privacy service's recipient registry (``recipients.toml``):
+    every email it accepts is recorded as a disclosure to it (P2, D3)."""
     default_locale: Literal["ar", "en"] = "ar"
 
     send_rate_per_s: float = Field(default=20.0, gt=0)

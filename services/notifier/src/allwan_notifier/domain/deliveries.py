@@ -44,6 +44,8 @@ class Kind(StrEnum):
     PRIVACY_ERASING = "privacy_erasing"
     PRIVACY_COMPLETED = "privacy_completed"
     PRIVACY_DENIED = "privacy_denied"
+    BREACH = "breach"
+    RETENTION = "retention"
 
 
 class State(StrEnum):

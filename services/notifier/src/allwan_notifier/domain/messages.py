@@ -1,9 +1,11 @@
 """What each message says and how it is addressed: the composition rules, free of I/O.
 
 A ``Letter`` names its kind, the purpose the customer's email is opened for (C4), its
-template (``templates/<template>.<locale>.{txt,html}``), what the template is given, and its
-extra headers. Every privacy email carries the contact details (CT1) and the ways to withdraw
-consent (K3). Marketing has its own module (``domain.marketing``).
+template (``templates/<template>.<locale>.{txt,html}``), what the template is given, its
+extra headers, and the categories of the customer's data it hands the SMTP provider (P2,
+D3). Every privacy email carries the contact details (CT1) and the ways to withdraw consent
+(K3). Marketing has its own module (``domain.marketing``); notices the law requires,
+``domain.notices``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from allwan_contracts import (
     PolicyContact,
     SubscriptionActivated,
 )
+from allwan_contracts.disclosures import DataCategory
 from allwan_runtime.keystore import Purpose
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -82,6 +85,12 @@ class Letter(BaseModel):
     kind: ClassVar[Kind]
     purpose: ClassVar[Purpose]
     template: ClassVar[str]
+    disclosed: ClassVar[tuple[DataCategory, ...]] = (
+        DataCategory.EMAIL,
+        DataCategory.MESSAGE_CONTENT,
+    )
+    """What of the customer the message hands the SMTP provider: their address and what the
+    letter says. A letter that names the customer adds ``NAME`` (none does today)."""
 
     def context(self, locale: Locale) -> dict[str, Any]:
         raise NotImplementedError

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from allwan_contracts import CorrectionApplied, CustomerDataExported, ErasureConfirmed
-from allwan_contracts.topics import CONSENT, CUSTOMERS, ORDERS, POLICIES, PRIVACY, PRIVACY_REPLIES
+from allwan_contracts.disclosures import DataDisclosed
+from allwan_contracts.topics import (
+    BREACH_NOTICES,
+    CONSENT,
+    CUSTOMERS,
+    DISCLOSURES,
+    ORDERS,
+    POLICIES,
+    PRIVACY,
+    PRIVACY_REPLIES,
+    RETENTION,
+)
 from allwan_runtime.service import ServiceRuntime
 from faststream.asgi import AsgiFastStream
 from faststream.specification import AsyncAPI
@@ -16,7 +27,7 @@ from allwan_notifier.settings import NotifierSettings
 def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> None:
     """One group per concern: an SMTP outage holds up mail, never the address book nor an
     answer to a privacy request. Each group's AsyncAPI entry lists the schemas of the events
-    its registry handles; the relay publishes the answers."""
+    its registry handles; the relay publishes the answers and the disclosures."""
     runtime.consume(
         "book",
         [ORDERS.name, CUSTOMERS.name, CONSENT.name],
@@ -31,10 +42,10 @@ def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> Non
     )
     runtime.consume(
         "mail",
-        [ORDERS.name, CONSENT.name, PRIVACY.name],
+        [ORDERS.name, CONSENT.name, PRIVACY.name, BREACH_NOTICES.name, RETENTION.name],
         service.mail_handlers,
-        "Transactional mail: receipts, activations, withdrawal confirmations (K3), and each "
-        "step of a privacy request (PDPL).",
+        "Transactional mail: receipts, activations, withdrawal confirmations (K3), each step "
+        "of a privacy request (PDPL), breach notices (S2) and retention notices (PDPL).",
     )
     runtime.consume(
         "privacy",
@@ -43,11 +54,13 @@ def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> Non
         "PDPL access: the customer's emails (kind, time, outcome), sealed, as an export part.",
     )
     runtime.publishes(PRIVACY_REPLIES, [CustomerDataExported, CorrectionApplied, ErasureConfirmed])
+    # P2, D3: every email the SMTP provider accepted, for the privacy service's ledger.
+    runtime.publishes(DISCLOSURES, [DataDisclosed])
 
 
 def build(settings: NotifierSettings) -> tuple[ServiceRuntime, NotifierService]:
     """The runtime with every consumer registered, and the bound service. The relay publishes
-    the notifier's answers to privacy requests from its event store."""
+    the notifier's answers to privacy requests and its disclosures from its event store."""
     runtime = ServiceRuntime(settings)
     service = bootstrap(runtime, settings)
     register_consumers(runtime, service)
@@ -61,8 +74,9 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
     if isinstance(app.schema, AsyncAPI):
         app.schema.title = "allwan notifier"
         app.schema.description = (
-            "Policy-change, transactional, privacy-request and marketing email (PC2, K2, K3, "
-            "PDPL); the notifier's answers to privacy requests."
+            "Policy-change, transactional, privacy-request, breach, retention and marketing "
+            "email (PC2, K2, K3, S2, PDPL); the notifier's answers to privacy requests and its "
+            "disclosures to the SMTP provider (P2, D3)."
         )
     # After the runtime's start (storage ready), before the consumers join their groups: a
     # restarted notifier resumes an interrupted fan-out without waiting for Kafka.

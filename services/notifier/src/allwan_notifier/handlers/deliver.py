@@ -1,11 +1,14 @@
 """Sending one message owed by a ledger entry: the state machine of ``domain.deliveries``
-carried out against the key store, the templates and the SMTP server."""
+carried out against the key store, the templates and the SMTP server, and the disclosure to
+the SMTP provider each accepted message is (P2, D3; ``domain.disclosures``)."""
 
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 import structlog
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_runtime.dispatch import is_transient
 from allwan_runtime.keystore import ERASED
 
@@ -18,6 +21,7 @@ from allwan_notifier.domain.deliveries import (
     message_id,
     must_send,
 )
+from allwan_notifier.domain.disclosures import correlation, email_disclosure
 from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.messages import Letter
 from allwan_notifier.domain.recipients import Address, Locale, Recipient, language
@@ -49,7 +53,14 @@ async def owed(deps: Deps, kind: Kind, customer_id: str, *key: str | int) -> Del
     return await claimed(deps.ledger, entry)
 
 
-async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, deps: Deps) -> Delivery:
+async def deliver(
+    entry: Delivery,
+    letter: Letter,
+    recipient: Recipient,
+    deps: Deps,
+    *,
+    cause: UUID | None = None,
+) -> Delivery:
     """Send ``letter`` to ``recipient`` for a claimed ledger entry; the entry as it ends up.
 
     An entry in a final state is left alone (a redelivered event, a resumed fan-out). The
@@ -59,6 +70,9 @@ async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, deps: D
     address is used, and ``AddressSuperseded`` (transient) while the book still holds the old
     one. ``SendDeferred`` leaves the entry in ``sending`` and propagates, so the caller
     retries later with the same Message-ID.
+
+    A message the server accepted is recorded as a disclosure to the SMTP provider before it
+    counts as sent (``disclose``); ``cause`` is the correlation id of the event that owed it.
     """
     if not must_send(entry.state):
         return entry
@@ -74,6 +88,14 @@ async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, deps: D
         attempts=entry.attempts + 1,
         sending_at=deps.clock(),
     )
+    # Built before the message leaves: one that does not validate stops it here, not after 250.
+    disclosed = email_disclosure(
+        sending,
+        letter,
+        recipient=deps.smtp_recipient,
+        recorded_by=f"service:{deps.service}",
+        at=deps.clock(),
+    )
     if not await deps.ledger.begin_attempt(sending):
         return entry  # another worker makes this attempt (a lease hand-over): it records it
     try:
@@ -85,7 +107,37 @@ async def deliver(entry: Delivery, letter: Letter, recipient: Recipient, deps: D
         if is_transient(error):
             deps.metrics.counted(entry.kind, "deferred")
         raise
+    accepted = disclosed.model_copy(update={"at": deps.clock()})
+    await disclose(accepted, sending, deps, cause or correlation(sending))
     return await finish(deps, sending, State.SENT, None)
+
+
+async def disclose(disclosed: DataDisclosed, sending: Delivery, deps: Deps, cause: UUID) -> None:
+    """P2, D3: record that the SMTP provider took the message, before it counts as sent.
+
+    In this order a crash between the two leaves the entry ``sending``: it is sent again (the
+    one duplicate window, now up to this record) and ``first`` records nothing twice; the
+    other order could lose the disclosure for good. A transient failure to record defers the
+    message as a deferred send does: the entry stays ``sending`` and the caller retries it.
+
+    One round trip on a first attempt: attempt n is begun by one worker only (its insert in
+    the ledger), and a disclosure is recorded only after an attempt's 250, so before attempt
+    1 none can exist and the stream is not read first. A later attempt reads it: an earlier
+    one may have recorded it before a crash or a failed outcome write. (A worker at attempt 2
+    while attempt 1 still runs, at a lease hand-over, makes one of the two appends lose its
+    race: recorded once, at worst published twice, which the ledger's consumer absorbs.)
+    """
+    try:
+        await deps.replies.first(disclosed, cause, surely_new=sending.attempts == 1)
+    except Exception as error:
+        if is_transient(error):
+            log.warning(
+                "notifier.disclosure_deferred",
+                kind=sending.kind.value,
+                error=type(error).__name__,
+            )
+            deps.metrics.counted(sending.kind, "deferred")
+        raise
 
 
 async def _open(

@@ -68,8 +68,10 @@ class Secrets(Protocol):
 
 
 class Replies(Protocol):
-    """The notifier's answers to privacy requests, recorded in its own event store for the
-    relay to publish on ``allwan.privacy.replies`` (``allwan_runtime.recorder.EventRecorder``)."""
+    """What the notifier records in its own event store for the relay to publish
+    (``allwan_runtime.recorder.EventRecorder``): its answers to privacy requests
+    (``allwan.privacy.replies``) and its disclosures to the SMTP provider
+    (``allwan.disclosures``)."""
 
     async def first(self, event: Event, correlation_id: UUID, *, surely_new: bool = False) -> bool:
         """Record ``event`` as its stream's first; False if it was recorded already."""
@@ -109,8 +111,9 @@ class Deps:
     ``contact`` is the store's privacy contact (CT1), used for a policy version that published
     none; ``withdraw_url`` the web page every privacy email names (K3); ``privacy_url`` the
     page where customers follow their privacy requests and download their copy; ``service``
-    the name the notifier answers privacy requests under; ``wake`` tells the fan-out worker
-    that a job is waiting.
+    the name the notifier answers privacy requests and records disclosures under;
+    ``smtp_recipient`` the SMTP provider's id in the privacy service's recipient registry
+    (P2, D3); ``wake`` tells the fan-out worker that a job is waiting.
     """
 
     book: AddressBook
@@ -127,6 +130,7 @@ class Deps:
     service: str
     mail_domain: str
     default_locale: Locale
+    smtp_recipient: str = "smtp"
     clock: Callable[[], datetime] = utc_now
     wake: Callable[[], None] = _no_worker
 

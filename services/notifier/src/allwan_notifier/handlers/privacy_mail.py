@@ -35,14 +35,15 @@ async def acknowledge_request(
     """The request is on record and answered by its due date; an erasure asked for on
     WhatsApp says how to confirm it."""
     letter = RequestReceived.of(received, deps.contact, deps.privacy_url)
-    await _send(letter, received.customer_id, deps)
+    await _send(letter, received.customer_id, envelope, deps)
 
 
 async def announce_extension(
     extended: PrivacyRequestExtended, envelope: Envelope, deps: Deps
 ) -> None:
     """PDPL: the one extension is notified, with its new date and reason."""
-    await _send(RequestExtended.of(extended, deps.contact), extended.customer_id, deps)
+    letter = RequestExtended.of(extended, deps.contact)
+    await _send(letter, extended.customer_id, envelope, deps)
 
 
 async def announce_erasure(started: PrivacyRequestStarted, envelope: Envelope, deps: Deps) -> None:
@@ -51,7 +52,7 @@ async def announce_erasure(started: PrivacyRequestStarted, envelope: Envelope, d
     if started.kind is not PrivacyRequestKind.ERASURE:
         return
     letter = ErasureStarting(request_id=started.request_id, contact=deps.contact)
-    await _send(letter, started.customer_id, deps)
+    await _send(letter, started.customer_id, envelope, deps)
 
 
 async def announce_completion(
@@ -61,14 +62,16 @@ async def announce_completion(
     an erasure gets nothing (the customer was told as it started)."""
     letter = RequestCompleted.of(completed, deps.contact, deps.privacy_url)
     if letter is not None:
-        await _send(letter, completed.customer_id, deps)
+        await _send(letter, completed.customer_id, envelope, deps)
 
 
 async def announce_denial(denied: PrivacyRequestDenied, envelope: Envelope, deps: Deps) -> None:
     """The request is refused: the legal reason, in the customer's language."""
-    await _send(RequestDenied.of(denied, deps.contact), denied.customer_id, deps)
+    letter = RequestDenied.of(denied, deps.contact)
+    await _send(letter, denied.customer_id, envelope, deps)
 
 
-async def _send(letter: PrivacyLetter, customer_id: str, deps: Deps) -> None:
+async def _send(letter: PrivacyLetter, customer_id: str, envelope: Envelope, deps: Deps) -> None:
     entry = await owed(deps, letter.kind, customer_id, letter.request_id)
-    await deliver(entry, letter, await deps.book.recipient(customer_id), deps)
+    recipient = await deps.book.recipient(customer_id)
+    await deliver(entry, letter, recipient, deps, cause=envelope.correlation_id)

@@ -26,14 +26,16 @@ async def send_receipt(placed: OrderPlaced, envelope: Envelope, deps: Deps) -> N
     await deps.book.remember(placed.customer_id, address, envelope.occurred_at)
     entry = await owed(deps, Kind.RECEIPT, placed.customer_id, placed.order_id)
     letter = Receipt.of(placed, envelope.occurred_at, deps.contact)
-    await deliver(entry, letter, Recipient(placed.customer_id, address), deps)
+    recipient = Recipient(placed.customer_id, address)
+    await deliver(entry, letter, recipient, deps, cause=envelope.correlation_id)
 
 
 async def send_activation(activated: SubscriptionActivated, envelope: Envelope, deps: Deps) -> None:
     """The subscription is delivered: its period, to the customer's current address."""
     entry = await owed(deps, Kind.ACTIVATION, activated.customer_id, activated.order_id)
     recipient = await deps.book.recipient(activated.customer_id)
-    await deliver(entry, Activation.of(activated, deps.contact), recipient, deps)
+    letter = Activation.of(activated, deps.contact)
+    await deliver(entry, letter, recipient, deps, cause=envelope.correlation_id)
 
 
 async def confirm_withdrawal(withdrawn: ConsentWithdrawn, envelope: Envelope, deps: Deps) -> None:
@@ -49,4 +51,4 @@ async def confirm_withdrawal(withdrawn: ConsentWithdrawn, envelope: Envelope, de
         withdrawn, envelope.occurred_at, deps.contact, deps.withdrawal()
     )
     recipient = await deps.book.recipient(withdrawn.customer_id)
-    await deliver(entry, letter, recipient, deps)
+    await deliver(entry, letter, recipient, deps, cause=envelope.correlation_id)
