@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from allwan_contracts import Envelope, Event
 from allwan_devstack import Endpoints
 from allwan_privacy.bootstrap import PrivacyService
-from allwan_privacy.entrypoints.app import build, export_route
+from allwan_privacy.entrypoints.app import build, export_route, internal_api
 from allwan_privacy.settings import PrivacySettings
 from allwan_runtime.kafka import idempotent_producer
 from allwan_runtime.keystore import KeyStore, generate_master_key
@@ -64,6 +64,11 @@ class RunningPrivacy:
         transport = httpx.ASGITransport(app=export_route(self.service))
         return httpx.AsyncClient(transport=transport, base_url="http://privacy")
 
+    def internal(self) -> httpx.AsyncClient:
+        """The service's internal accountability API, in process, on its real stores."""
+        transport = httpx.ASGITransport(app=internal_api(self.service))
+        return httpx.AsyncClient(transport=transport, base_url="http://privacy")
+
 
 @pytest.fixture
 async def privacy(servers: Endpoints) -> AsyncIterator[RunningPrivacy]:
@@ -82,6 +87,7 @@ async def privacy(servers: Endpoints) -> AsyncIterator[RunningPrivacy]:
         access_services=holders,
         correction_services=holders,
         erasure_services=holders,
+        disclosing_services=[f"notifier-{suffix}", f"orders-{suffix}"],
         relay_poll_interval_s=0.05,
         consumer_backoff_initial_s=0.05,
         consumer_backoff_max_s=0.2,

@@ -4,10 +4,12 @@ not these), a clock the tests move, and builders of the service's inputs."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from allwan_contracts import Channel, Envelope, Event, new_envelope
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_contracts.privacy import (
     ContactChanges,
     IdentityCheck,
@@ -38,10 +40,14 @@ from allwan_contracts.privacy_replies import (
 from allwan_contracts.sealed import (
     SealedDocument,
 )
+from allwan_privacy.domain.breach import Breach
+from allwan_privacy.domain.breach_rules import RegisteredBreach
+from allwan_privacy.domain.disclosures import Page, id_at, page, position
 from allwan_privacy.domain.request import PrivacyRequest
 from allwan_privacy.handlers.ports import Slot, StoredExport, StoredPart
 from allwan_runtime.keystore import InMemoryKeyStore
 from allwan_runtime.memory import InMemoryEventStore
+from allwan_runtime.recorder import EventRecorder
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CUSTOMER = "cust-1"
@@ -156,6 +162,33 @@ class StoredRequests:
                 if envelope.payload.get("customer_id") == customer_id
             }
         )
+
+
+class FakeLedger:
+    """``accountability_ports.Ledger`` in dicts, first kept wins; pages as the real one does
+    (``domain.disclosures.page``)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, DataDisclosed] = {}
+
+    async def keep(self, disclosure: DataDisclosed) -> bool:
+        if disclosure.disclosure_id in self.kept:
+            return False
+        self.kept[disclosure.disclosure_id] = disclosure
+        return True
+
+    async def positions(self, customer_id: str) -> list[str]:
+        return [
+            position(kept.at, kept.disclosure_id)
+            for kept in self.kept.values()
+            if kept.customer_id == customer_id
+        ]
+
+    async def page(self, customer_id: str, limit: int, cursor: str | None) -> Page:
+        return page(await self.positions(customer_id), limit, cursor)
+
+    async def at(self, positions: Sequence[str]) -> list[DataDisclosed]:
+        return [self.kept[id_at(entry)] for entry in positions if id_at(entry) in self.kept]
 
 
 class FakeOverdueLog:
@@ -319,3 +352,67 @@ def erasure_confirmed(
         service=service,
         confirmed_at=at,
     )
+
+
+class FakeAffected:
+    """``accountability_ports.AffectedCustomers`` in a dict of sets."""
+
+    def __init__(self) -> None:
+        self.affected: dict[str, set[str]] = {}
+
+    async def keep(self, breach_id: str, customer_ids: Sequence[str]) -> int:
+        kept = self.affected.setdefault(breach_id, set())
+        kept.update(customer_ids)
+        return len(kept)
+
+    async def of(self, breach_id: str) -> list[str]:
+        return sorted(self.affected.get(breach_id, set()))
+
+
+class FakeActivity:
+    """``handlers.ports.Activity``: orders placed, by customer and instant."""
+
+    def __init__(self, orders: Sequence[tuple[str, datetime]] = ()) -> None:
+        self.orders = list(orders)
+
+    async def ordered_between(self, start: datetime, end: datetime) -> list[str]:
+        return sorted({customer for customer, at in self.orders if start <= at < end})
+
+
+class StoredRegister:
+    """``accountability_ports.Register`` read straight from the event store (the read model
+    is projected from the same events)."""
+
+    def __init__(self, store: InMemoryEventStore) -> None:
+        self._store = store
+
+    async def breaches(self) -> list[RegisteredBreach]:
+        found = []
+        for breach_id in await self._store.stream_ids(Breach.aggregate_type):
+            breach = Breach.rehydrate(breach_id, self._store.events("breach", breach_id))
+            if breach.opened is not None and breach.state is not None:
+                found.append(
+                    RegisteredBreach(
+                        breach_id,
+                        breach.state,
+                        breach.opened.detected_at,
+                        breach.opened.regulator_deadline,
+                    )
+                )
+        return found
+
+
+class CrashingRecorder:
+    """An ``EventRecorder`` whose process dies after recording ``survives`` events."""
+
+    def __init__(self, inner: EventRecorder, survives: int) -> None:
+        self.inner = inner
+        self.survives = survives
+
+    async def first(
+        self, event: Event, correlation_id: uuid.UUID, *, surely_new: bool = False
+    ) -> bool:
+        if self.survives <= 0:
+            raise ConnectionError("the process died")
+        self.survives -= 1
+        return await self.inner.first(event, correlation_id, surely_new=surely_new)

@@ -9,6 +9,8 @@ from typing import Any, Literal
 import httpx
 import pytest
 from allwan_contracts import Event
+from allwan_contracts.breaches import BREACH_EVENTS, BreachNoticeRequested
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_contracts.privacy import (
     PRIVACY_REQUEST_EVENTS,
     PrivacyRequestKind,
@@ -26,7 +28,18 @@ from allwan_contracts.privacy_replies import (
     CustomerDataExported,
     ErasureConfirmed,
 )
-from allwan_contracts.topics import PRIVACY, PRIVACY_INTAKE, PRIVACY_REPLIES
+from allwan_contracts.topics import (
+    BREACH_NOTICES,
+    BREACHES,
+    CONSENT_INTAKE,
+    CUSTOMERS,
+    DISCLOSURES,
+    ORDERS,
+    PRIVACY,
+    PRIVACY_INTAKE,
+    PRIVACY_REPLIES,
+    RETENTION,
+)
 from allwan_privacy.entrypoints.app import create_app
 from allwan_privacy.entrypoints.cli import main
 from allwan_privacy.entrypoints.exports_api import export_route, wants_html
@@ -49,6 +62,14 @@ CONSUMED: dict[str, set[type[Event]]] = {
     },
     "replies": {CustomerDataExported, CorrectionApplied, ErasureConfirmed},
     "read-models": set(PRIVACY_REQUEST_EVENTS),
+    "disclosures": {DataDisclosed},
+    "breach-views": set(BREACH_EVENTS),
+}
+PUBLISHED: dict[str, set[type[Event]]] = {
+    PRIVACY.name: set(PRIVACY_REQUEST_EVENTS),
+    DISCLOSURES.name: {DataDisclosed},
+    BREACHES.name: set(BREACH_EVENTS),
+    BREACH_NOTICES.name: {BreachNoticeRequested},
 }
 OFFLINE = SecretStr("mongodb://127.0.0.1:1/")  # nothing listens on port 1
 
@@ -68,12 +89,22 @@ def test_asyncapi_lists_every_event_consumed_and_published_with_its_schema() -> 
     for group, events in CONSUMED.items():
         [channel] = [c for name, c in channels.items() if name.startswith(f"privacy-doc.{group}:")]
         assert payloads(document, channel) == {f"{e.event_type}:Payload" for e in events}
-    [published] = [c for name, c in channels.items() if name.endswith(f"publish:{PRIVACY.name}")]
-    assert payloads(document, published) == {
-        f"{e.event_type}:Payload" for e in PRIVACY_REQUEST_EVENTS
-    }
+    for topic, events in PUBLISHED.items():
+        [published] = [c for name, c in channels.items() if name.endswith(f"publish:{topic}")]
+        assert payloads(document, published) == {f"{e.event_type}:Payload" for e in events}
     addresses = {channel["address"] for channel in channels.values()}
-    assert addresses == {PRIVACY_INTAKE.name, PRIVACY_REPLIES.name, PRIVACY.name}
+    assert addresses == {
+        PRIVACY_INTAKE.name,
+        PRIVACY_REPLIES.name,
+        PRIVACY.name,
+        DISCLOSURES.name,
+        BREACHES.name,
+        BREACH_NOTICES.name,
+        ORDERS.name,
+        CUSTOMERS.name,
+        RETENTION.name,
+        CONSENT_INTAKE.name,
+    }
     schemas = document["components"]["schemas"]
     for event in set[type[Event]]().union(*CONSUMED.values()):
         properties = schemas[f"{event.event_type}:Payload"]["properties"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from allwan_contracts.privacy import (
     EXPORT_DAYS,
@@ -13,6 +14,9 @@ from allwan_runtime.settings import RuntimeSettings
 from pydantic import Field
 
 _HOLDERS = ["orders", "consent", "notifier"]
+SCHEDULE = Path(__file__).parent / "schedule"
+"""The packaged configuration: the recipient registry, the retention schedule and the record
+of processing generated from the services' declarations."""
 
 
 class PrivacySettings(RuntimeSettings):
@@ -44,6 +48,30 @@ class PrivacySettings(RuntimeSettings):
     unconfirmed for 24 hours, requests past due (logged once a day) and the metrics."""
     deadline_lease_s: float = Field(default=30.0, gt=0)
     """The lease that lets one replica at a time look at the deadlines."""
+    recipients_file: Path = SCHEDULE / "recipients.toml"
+    """The recipient registry (D1-D3): who receives customers' data, what and why. A file
+    that does not validate stops the service at start."""
+    disclosing_services: list[ServiceName] = Field(
+        default=["notifier", "orders", "privacy"], min_length=1
+    )
+    """The services whose ``DataDisclosed`` the ledger takes (P2); this service's own legal
+    disclosures are always taken."""
+    controller_name: str = Field(default="ALLWANSTORES", min_length=1)
+    """The controller named in a breach report to the regulator."""
+    privacy_contact_email: str = Field(
+        default="privacy@allwanstores.com", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
+    """The privacy contact named in a breach report (CT1)."""
+    records_of_processing_file: Path = SCHEDULE / "records_of_processing.json"
+    """The record of processing generated from the services' declarations, served to staff."""
+    orders_producer: str = "orders"
+    """The service whose order events count as customers' activity for retention."""
+    retention_schedule: Path = SCHEDULE / "retention.toml"
+    """The retention schedule (P3). A file that does not validate stops the service at start."""
+    retention_check_interval_s: float = Field(default=3600.0, gt=0)
+    """How often the retention job looks for customers past their period."""
+    retention_lease_s: float = Field(default=3600.0, gt=0)
+    """The retention job's lease: one run per slot among replicas (it matches the interval)."""
 
     def expected_services(self) -> Mapping[PrivacyRequestKind, frozenset[str]]:
         """The services whose answers complete a request, by kind."""
@@ -60,3 +88,7 @@ class PrivacySettings(RuntimeSettings):
     def requesting_services(self) -> frozenset[str]:
         """The services whose requests (submissions, WhatsApp confirmations) are obeyed."""
         return frozenset({self.gateway_producer, self.consent_producer})
+
+    def disclosing_producers(self) -> frozenset[str]:
+        """Whose disclosures the ledger takes: the disclosing services and this one."""
+        return frozenset({*self.disclosing_services, self.service_name})

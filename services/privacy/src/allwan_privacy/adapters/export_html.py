@@ -22,6 +22,12 @@ LANGUAGES: tuple[dict[str, Any], ...] = (
         "code": "ar",
         "dir": "rtl",
         "statement": STATEMENT_AR,
+        "roles": {"platform": "منصة المتجر", "processor": "مزوّد خدمة", "authority": "جهة رسمية"},
+        "bases": {
+            "contract": "لتنفيذ طلبك (D1)",
+            "law": "بموجب النظام (D2)",
+            "processor": "مزوّد موثوق يعمل لحسابنا (D3)",
+        },
         "t": {
             "title": "نسخة من بياناتك",
             "customer": "رقم العميل",
@@ -68,6 +74,8 @@ LANGUAGES: tuple[dict[str, Any], ...] = (
             "recipient": "الجهة",
             "role": "الصفة",
             "data": "البيانات",
+            "legal_basis": "السند",
+            "reference": "المرجع النظامي",
             "none": "لا يوجد",
         },
     },
@@ -75,6 +83,16 @@ LANGUAGES: tuple[dict[str, Any], ...] = (
         "code": "en",
         "dir": "ltr",
         "statement": STATEMENT_EN,
+        "roles": {
+            "platform": "Store platform",
+            "processor": "Service provider",
+            "authority": "Authority",
+        },
+        "bases": {
+            "contract": "To deliver your order (D1)",
+            "law": "Required by law (D2)",
+            "processor": "A trusted provider acting for us (D3)",
+        },
         "t": {
             "title": "A copy of your data",
             "customer": "Customer",
@@ -121,6 +139,8 @@ LANGUAGES: tuple[dict[str, Any], ...] = (
             "recipient": "Recipient",
             "role": "Role",
             "data": "Data",
+            "legal_basis": "Basis",
+            "reference": "Legal reference",
             "none": "None",
         },
     },

@@ -1,6 +1,7 @@
 """The copy of a customer's data an access request produces (PDPL: the right to know and to
 obtain a copy): one ``PrivacyExport`` from the parts the holding services sent, the customer's
-own privacy requests, and the disclosures (none are recorded yet).
+own privacy requests, and their disclosure ledger (D3: who received their data, what and why),
+newest first.
 
 A customer who was erased, or whom no service knows, gets an export that says so: no personal
 data is held (``personal_data_held`` false, every section empty, a statement in English and
@@ -9,13 +10,14 @@ Arabic).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from allwan_contracts.privacy_export import (
     ConsentsPart,
     EmailsPart,
+    ExportDisclosure,
     ExportHistoryEntry,
     ExportPrivacyRequest,
     OrdersPart,
@@ -98,9 +100,10 @@ def assemble(
     generated_at: datetime,
     parts: ExportParts,
     requests: Iterable[RequestState],
+    disclosures: Sequence[ExportDisclosure] = (),
 ) -> PrivacyExport:
-    """Everything held about the customer at ``generated_at``; the nothing-held export when no
-    service sent a part."""
+    """Everything held about the customer at ``generated_at``, their ledger newest first;
+    the nothing-held export when no service sent a part."""
     if parts.empty:
         return nothing_held(customer_id=customer_id, request_id=request_id, at=generated_at)
     orders, consents, emails = parts.orders, parts.consents, parts.emails
@@ -119,7 +122,7 @@ def assemble(
         cookie_preferences=consents.cookie_preferences if consents else [],
         emails=emails.emails if emails else [],
         privacy_requests=entries,
-        disclosures=[],
+        disclosures=sorted(disclosures, key=lambda entry: entry.at, reverse=True),
     )
 
 

@@ -1,19 +1,35 @@
-"""The privacy service's app: its consumers, what its relay publishes, the export route,
-health routes and ``/asyncapi``."""
+"""The privacy service's app: its consumers, what its relay publishes, the export route, the
+internal accountability API, health routes and ``/asyncapi``."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from allwan_contracts.breaches import BREACH_EVENTS, BreachNoticeRequested
+from allwan_contracts.disclosures import DataDisclosed
+from allwan_contracts.intake import ErasureRequested
 from allwan_contracts.privacy import (
     PRIVACY_REQUEST_EVENTS,
 )
-from allwan_contracts.topics import PRIVACY, PRIVACY_INTAKE, PRIVACY_REPLIES
+from allwan_contracts.retention import RETENTION_EVENTS
+from allwan_contracts.topics import (
+    BREACH_NOTICES,
+    BREACHES,
+    CONSENT_INTAKE,
+    CUSTOMERS,
+    DISCLOSURES,
+    ORDERS,
+    PRIVACY,
+    PRIVACY_INTAKE,
+    PRIVACY_REPLIES,
+    RETENTION,
+)
 from allwan_runtime.service import ServiceRuntime
 from faststream.asgi import AsgiFastStream
 from faststream.specification import AsyncAPI
 
 from allwan_privacy.bootstrap import PrivacyService, bootstrap
+from allwan_privacy.entrypoints import accountability_api
 from allwan_privacy.entrypoints.exports_api import PREFIX, ASGIApp, Receive, Scope, Send
 from allwan_privacy.entrypoints.exports_api import export_route as make_export_route
 from allwan_privacy.handlers.exporting import Download, download
@@ -44,6 +60,37 @@ def register_consumers(runtime: ServiceRuntime, service: PrivacyService) -> None
         "This service's own events into its read model of requests.",
     )
     runtime.publishes(PRIVACY, PRIVACY_REQUEST_EVENTS)
+    runtime.consume(
+        "activity",
+        [ORDERS.name, CUSTOMERS.name],
+        service.retention_job.consumer,
+        "Customers' activity for the retention schedule: each order's phase (orders service) "
+        "and who is erased (consent service); ids and instants only.",
+    )
+    runtime.publishes(RETENTION, RETENTION_EVENTS)
+    runtime.publishes(CONSENT_INTAKE, [ErasureRequested])
+    register_accountability(runtime, service)
+
+
+def register_accountability(runtime: ServiceRuntime, service: PrivacyService) -> None:
+    """The disclosure ledger and the breach register: their consumers, and what the relay
+    publishes for them (legal disclosures, breaches, one notice per affected customer)."""
+    registers = service.registers
+    runtime.consume(
+        "disclosures",
+        [DISCLOSURES.name],
+        registers.disclosures,
+        "Every disclosure of a customer's data to a recipient (D1-D3), into the ledger.",
+    )
+    runtime.consume(
+        "breach-views",
+        [BREACHES.name],
+        registers.breach_views,
+        "This service's own breach events into the register's read model.",
+    )
+    runtime.publishes(DISCLOSURES, [DataDisclosed])
+    runtime.publishes(BREACHES, BREACH_EVENTS)
+    runtime.publishes(BREACH_NOTICES, [BreachNoticeRequested])
 
 
 def build(settings: PrivacySettings) -> tuple[ServiceRuntime, PrivacyService]:
@@ -61,6 +108,19 @@ def export_route(service: PrivacyService) -> ASGIApp:
         return await download(request_id, customer_id, form, service.deps)
 
     return make_export_route(fetch)
+
+
+def internal_api(service: PrivacyService) -> ASGIApp:
+    """The internal accountability API (``/internal/...``) on the service's registers."""
+    registers = service.registers
+    return accountability_api.accountability_api(
+        accountability_api.Accountability(
+            ledger=registers.ledger,
+            breaches=registers.breaches,
+            retention=service.retention,
+            records_file=service.settings.records_of_processing_file,
+        )
+    )
 
 
 def serve_under(app: AsgiFastStream, prefix: str, route: ASGIApp) -> None:
@@ -86,6 +146,7 @@ def create_app(settings: PrivacySettings | None = None) -> AsgiFastStream:
     runtime, service = build(settings or PrivacySettings())
     app = runtime.asgi_app()
     serve_under(app, PREFIX, export_route(service))
+    serve_under(app, accountability_api.PREFIX, internal_api(service))
     if isinstance(app.schema, AsyncAPI):
         app.schema.title = "allwan privacy"
         app.schema.description = (

@@ -21,6 +21,7 @@ from allwan_runtime.keystore import ERASED, Purpose
 from pydantic import ValidationError
 
 from allwan_privacy.domain import deadlines
+from allwan_privacy.domain.disclosures import export_entry
 from allwan_privacy.domain.export import Part, assemble, nothing_held, parts_of, read_part
 from allwan_privacy.domain.request import ExportStatus, PrivacyRequest
 from allwan_privacy.domain.request_state import RequestState
@@ -59,6 +60,7 @@ async def make_export(
             generated_at=now,
             parts=parts_of(await _opened_parts(request, deps)),
             requests=await _customer_requests(request, deps),
+            disclosures=[export_entry(entry) for entry in await deps.disclosures.of(customer)],
         )
     json_text, html_text = export.model_dump_json(), deps.renderer.render(export)
     json, html = StoredText(plain=json_text), StoredText(plain=html_text)

@@ -3,7 +3,10 @@ the real adapters and by the unit tests from the runtime's in-memory stores and 
 
 The stores here are the service's own records, outside its event store: the sealed parts the
 services sent, the sealed exports, the erasure confirmations that arrived before their
-request, and which request holds a customer's one open request of each kind.
+request, and which request holds a customer's one open request of each kind. The ports of
+the disclosure ledger and the breach register are in ``accountability_ports``; those other
+modules of the service implement (the customer-activity read model, the retention preview)
+are declared here.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from allwan_contracts import Sealed
+from allwan_contracts.accountability import Disclosure, RetentionView
 from allwan_contracts.fields import utc_now
 from allwan_contracts.privacy import (
     EXPORT_DAYS,
@@ -153,15 +157,38 @@ class Renderer(Protocol):
         ...
 
 
+class CustomerDisclosures(Protocol):
+    """The customer's disclosure ledger, for the access export (D3)."""
+
+    async def of(self, customer_id: str) -> list[Disclosure]:
+        """Every disclosure of the customer's data, newest first."""
+        ...
+
+
+class Activity(Protocol):
+    """Who ordered when: the customer-activity read model."""
+
+    async def ordered_between(self, start: datetime, end: datetime) -> list[str]:
+        """The customers (not erased) with an order placed in [``start``, ``end``), sorted."""
+        ...
+
+
+class RetentionPreview(Protocol):
+    """The retention schedule and what its next run would do, in counts (no one named)."""
+
+    async def view(self, now: datetime) -> RetentionView: ...
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything a privacy handler may use.
 
-    ``expected``: the services whose answers complete a request, by kind; ``export_days``:
-    how long an export can be downloaded; ``erasure_grace``: how long a verified erasure
-    waits before it starts (0: at once); ``contact_owner``: the service that owns the
-    customer's contact details (its "nothing held" ends a correction); ``clock``: the time,
-    injected so that tests move it.
+    ``disclosures``: the customer's ledger, for the access export; ``expected``: the
+    services whose answers complete a request, by kind; ``export_days``: how long an export
+    can be downloaded; ``erasure_grace``: how long a verified erasure waits before it
+    starts (0: at once); ``contact_owner``: the service that owns the customer's contact
+    details (its "nothing held" ends a correction); ``clock``: the time, injected so that
+    tests move it.
     """
 
     requests: Requests
@@ -172,6 +199,7 @@ class Deps:
     confirmations: Confirmations
     customers: CustomerRequests
     renderer: Renderer
+    disclosures: CustomerDisclosures
     expected: Mapping[PrivacyRequestKind, frozenset[str]]
     export_days: int = EXPORT_DAYS
     erasure_grace: timedelta = timedelta(0)
