@@ -20,10 +20,10 @@ from allwan_privacy.adapters.recorded import StoredEvents
 from allwan_privacy.adapters.registry import load_registry
 from allwan_privacy.bootstrap import (
     PURPOSES,
-    disclosure_handlers,
     intake_handlers,
     reply_handlers,
 )
+from allwan_privacy.bootstrap.accountability import disclosure_handlers
 from allwan_privacy.domain.breach import Breach
 from allwan_privacy.domain.request import PrivacyRequest
 from allwan_privacy.handlers.accountability_ports import BreachDeps, LedgerDeps
