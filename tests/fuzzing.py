@@ -2,11 +2,13 @@
 ``tests/e2e/test_fuzz.py`` against the running system): every check schemathesis has, the
 credentials each operation is called with, and the few ways generated data is steered.
 
-Nothing here widens what counts as right, but for two answers the document states in words
+Nothing here widens what counts as right, but for answers the document states in words
 because no JSON Schema can: 413 for a body over the gateway's size limit (a schema cannot
-count a whole body's bytes), and the orders service's refusal of a well-formed order (422
+count a whole body's bytes), the orders service's refusal of a well-formed order (422
 ``order-rejected``: an unknown or retired plan, too many of it, no age attestation, A1),
-which it decides after the gateway recorded the request; and for one check whose premise
+which it decides after the gateway recorded the request, a recipient that is not in the
+privacy service's registry (422 ``unknown-recipient``), and a page cursor the disclosure
+ledger did not give (400); and for one check whose premise
 the API does not share: a privacy request's ``DELETE`` asks to cancel it, and the request
 stays readable (``cancelled``) as proof, so a read after it is not a use after free.
 """
@@ -40,6 +42,15 @@ ASK_FOR_PRIVACY = "POST /v1/customers/{customer_id}/privacy-requests"
 PRIVACY_REQUEST = "/v1/customers/{customer_id}/privacy-requests/{request_id}"
 RECORD_PRIVACY = "POST /v1/staff/privacy-requests"
 ORDER_REJECTED = "urn:allwan:problem:order-rejected"
+# The privacy service's refusals of well-formed data (stated in the document's words).
+IN_WORDS = {ORDER_REJECTED, "urn:allwan:problem:unknown-recipient"}
+# Instants that may not be in the future (a breach detected, a disclosure made, the
+# regulator told): a well-formed one drawn from the whole calendar mostly is.
+PAST_ONLY = {
+    "POST /v1/staff/breaches": "detected_at",
+    "POST /v1/staff/disclosures": "disclosed_at",
+    "POST /v1/staff/breaches/{breach_id}/regulator-notification": "notified_at",
+}
 _DATE_TIME: TypeAdapter[datetime] = TypeAdapter(DateTimeText)
 
 
@@ -139,6 +150,33 @@ def _in_publishing_window(body: Any) -> Any:
     return body | {"effective_at": soon.isoformat()}
 
 
+def _well_formed(value: Any) -> bool:
+    try:
+        _DATE_TIME.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _in_the_past(body: Any, field: str) -> Any:
+    # Moved to a minute ago, and a breach's order window (which starts before it ends, a rule
+    # in words) to the month before; anything malformed is kept.
+    if not isinstance(body, dict):
+        return body
+    now = datetime.now(UTC)
+    if _well_formed(body.get(field)):
+        body = body | {field: (now - timedelta(minutes=1)).isoformat()}
+    window = body.get("affected")
+    if isinstance(window, dict) and all(
+        _well_formed(window.get(end)) for end in ("ordered_from", "ordered_until")
+    ):
+        start = (now - timedelta(days=30)).isoformat()
+        body = body | {
+            "affected": window | {"ordered_from": start, "ordered_until": now.isoformat()}
+        }
+    return body
+
+
 def _not_material(body: Any) -> Any:
     # PC2: a material version emails every customer. Fuzzing publishes non-material ones.
     if isinstance(body, dict) and body.get("material") is True:
@@ -150,8 +188,9 @@ def steer(schema: BaseSchema, *, material_policies: bool) -> None:
     """Register the hooks on ``schema``: a well-formed order the orders service refused is
     not a schema-valid request the gateway rejected, nor is a cancelled privacy request
     still readable a use after free (see above); policies are published within their
-    window, and each privacy request a staff member records is for a customer of its own
-    (a case hook sees every phase's cases, the coverage phase's too);
+    window, breaches are detected, disclosures made and regulators told a minute ago (not
+    in the future), and each privacy request a staff member records is for a customer of
+    its own (a case hook sees every phase's cases, the coverage phase's too);
     ``material_policies=False`` where a material version would email real inboxes (the
     running system's Mailpit)."""
 
@@ -165,17 +204,21 @@ def steer(schema: BaseSchema, *, material_policies: bool) -> None:
             return not case.operation.path.startswith(PRIVACY_REQUEST)
         if not isinstance(failure, RejectedPositiveData):
             return True
+        if response.status_code == 400 and "cursor" in (case.query or {}):
+            return False  # a cursor the ledger did not give (the document says so)
         try:
             problem = response.json()
         except ValueError:
             return True
-        return not (isinstance(problem, dict) and problem.get("type") == ORDER_REJECTED)
+        return not (isinstance(problem, dict) and problem.get("type") in IN_WORDS)
 
     @schema.hook("map_case")
     def publishable(context: HookContext, case: Case[Any]) -> Case[Any]:
         if case.operation.label == PUBLISH_POLICY:
             body = _in_publishing_window(case.body)
             case.body = body if material_policies else _not_material(body)
+        if case.operation.label in PAST_ONLY:
+            case.body = _in_the_past(case.body, PAST_ONLY[case.operation.label])
         if (
             case.operation.label == RECORD_PRIVACY
             and isinstance(case.body, dict)

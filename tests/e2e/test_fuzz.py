@@ -30,6 +30,9 @@ SYSTEM_ENV = {
     "ALLWAN_DECISION_WAIT_S": "0.5",
 }
 PHASES = {"examples", "coverage", "fuzzing", "stateful"}
+# Its POST emails every affected customer of a breach (through the running system's Mailpit,
+# as real inboxes would be): fuzzed in process only (tests/unit/gateway/test_openapi_fuzz.py).
+EMAILS_CUSTOMERS = "/v1/staff/breaches/{breach_id}/notifications"
 
 
 def _failures(recorder: ScenarioRecorder) -> list[str]:
@@ -49,7 +52,7 @@ def test_the_running_system_answers_every_fuzzed_request_as_documented(
     statuses: collections.Counter[int] = collections.Counter()
     phases: dict[str, Status] = {}
     took: dict[str, float] = {}
-    for event in from_schema(openapi).execute():
+    for event in from_schema(openapi.exclude(method="POST", path=EMAILS_CUSTOMERS)).execute():
         if isinstance(event, ScenarioFinished):
             failures.extend(_failures(event.recorder))
             statuses.update(

@@ -10,17 +10,15 @@ from typing import Any
 
 import httpx
 from allwan_contracts import Sealed, read_event
-from allwan_contracts.privacy_export import ExportEmail, PrivacyExport
 from allwan_gateway.adapters.notifier import NotifierLedger
-from allwan_gateway.adapters.privacy_exports import PrivacyExports
+from allwan_gateway.adapters.privacy_api import PrivacyApi
 from allwan_gateway.bootstrap import Gateway, assemble
 from allwan_gateway.domain.auth import Role
 from allwan_gateway.entrypoints.app import create_app
 from allwan_gateway.settings import GatewaySettings
 from allwan_runtime.keystore import InMemoryKeyStore, Purpose
 from allwan_runtime.memory import InMemoryEventStore
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, HTTPException
 from pydantic import SecretStr
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -140,7 +138,7 @@ class Harness:
 
 def harness(
     notifier: NotifierLedger | None = None,
-    exports: PrivacyExports | None = None,
+    privacy_api: PrivacyApi | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     **overrides: Any,
 ) -> Harness:
@@ -151,7 +149,7 @@ def harness(
         keys=keys,
         documents=documents,
         notifier=notifier or NotifierLedger(None),
-        exports=exports,
+        privacy_api=privacy_api,
         clock=clock,
     )
     return Harness(gateway, create_app(gateway), store, keys, documents)
@@ -182,28 +180,3 @@ def stub_notifier() -> NotifierLedger:
         return {"jobs": [{"version": 2, "done": True}]}
 
     return NotifierLedger("http://notifier.test", httpx.ASGITransport(app=notifier))
-
-
-def export_of(request_id: str, customer_id: str) -> PrivacyExport:
-    """An export as the privacy service makes it (``allwan_contracts.privacy_export``)."""
-    return PrivacyExport(
-        customer_id=customer_id,
-        request_id=request_id,
-        generated_at=NOW,
-        personal_data_held=True,
-        emails=[ExportEmail(kind="order_placed", at=NOW, outcome="sent")],
-    )
-
-
-def stub_privacy() -> PrivacyExports:
-    """The privacy service's export interface (``GET /exports/{request_id}?customer_id=``)
-    as a tiny ASGI app: every request's export exists, for its own customer only."""
-    privacy = FastAPI()
-
-    @privacy.get("/exports/{request_id}")
-    async def export(request_id: str, customer_id: str, request: Request) -> Any:
-        if "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(f"<!doctype html><html lang=ar dir=rtl><p>{request_id}</p>")
-        return export_of(request_id, customer_id).model_dump(mode="json")
-
-    return PrivacyExports("http://privacy.test", httpx.ASGITransport(app=privacy))

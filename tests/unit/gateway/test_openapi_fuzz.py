@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
 from tests import fuzzing
-from tests.unit.gateway.fakes import SECRETS, harness, stub_notifier, stub_privacy
+from tests.unit.gateway.fakes import SECRETS, harness, stub_notifier
+from tests.unit.gateway.privacy_fake import stub_privacy
 from tests.unit.gateway.seed import everything
 
-HARNESS = harness(notifier=stub_notifier(), exports=stub_privacy())
+HARNESS = harness(notifier=stub_notifier(), privacy_api=stub_privacy())
 asyncio.run(everything(HARNESS.gateway))
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", HARNESS.app, config=fuzzing.config(max_examples=10, max_steps=6)

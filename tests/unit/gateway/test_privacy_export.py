@@ -15,10 +15,11 @@ from allwan_contracts.privacy import (
     PrivacyRequestKind,
 )
 from allwan_contracts.privacy_export import PrivacyExport
-from allwan_gateway.adapters.privacy_exports import PrivacyExports
+from allwan_gateway.adapters.privacy_api import PrivacyApi
 from allwan_gateway.entrypoints.routes.privacy_export import wants_html
 
-from tests.unit.gateway.fakes import NOW, Harness, export_of, harness
+from tests.unit.gateway.fakes import NOW, Harness, harness
+from tests.unit.gateway.privacy_samples import export_of
 from tests.unit.gateway.seed import (
     access_completed,
     completed,
@@ -55,8 +56,8 @@ class Privacy:
         return httpx.Response(200, json=export_of("r-1", customer).model_dump(mode="json"))
 
     def gateway(self, clock_days: float = 1) -> Harness:
-        exports = PrivacyExports("http://privacy.internal", httpx.MockTransport(self))
-        return harness(exports=exports, clock=lambda: NOW + timedelta(days=clock_days))
+        privacy = PrivacyApi("http://privacy.internal", httpx.MockTransport(self))
+        return harness(privacy_api=privacy, clock=lambda: NOW + timedelta(days=clock_days))
 
 
 async def download(

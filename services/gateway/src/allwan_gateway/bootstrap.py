@@ -30,7 +30,7 @@ from allwan_gateway.adapters.order_views import (
     OrderViews,
     project_order,
 )
-from allwan_gateway.adapters.privacy_exports import PrivacyExports
+from allwan_gateway.adapters.privacy_api import PrivacyApi
 from allwan_gateway.adapters.privacy_views import PrivacyViews, project_privacy_request
 from allwan_gateway.adapters.queries import Queries
 from allwan_gateway.adapters.views import (
@@ -70,7 +70,8 @@ class Gateway:
     decisions: Decisions
     audit: AuditLog
     notifier: NotifierLedger
-    exports: PrivacyExports
+    privacy_api: PrivacyApi
+    """The privacy service over HTTP: exports and accountability."""
     tokens: Tokens
     limits: TokenBuckets
     health: Health
@@ -98,7 +99,7 @@ def assemble(
     keys: Sealer,
     documents: Documents,
     notifier: NotifierLedger,
-    exports: PrivacyExports | None = None,
+    privacy_api: PrivacyApi | None = None,
     health: Health | None = None,
     clock: Callable[[], datetime] = utc_now,
     lifespan: Lifespan = _nothing,
@@ -126,7 +127,7 @@ def assemble(
         decisions=decisions,
         audit=AuditLog(documents, clock),
         notifier=notifier,
-        exports=exports or PrivacyExports(None),
+        privacy_api=privacy_api or PrivacyApi(None),
         tokens=Tokens(
             secret=settings.gateway_jwt_secret.get_secret_value(),
             issuer=settings.jwt_issuer,
@@ -160,15 +161,20 @@ def handlers(gateway: Gateway) -> Consumers:
 def bootstrap(runtime: ServiceRuntime, settings: GatewaySettings) -> Gateway:
     """The real gateway over ``runtime``: its event store and read models in MongoDB, a key
     store that seals and opens nothing (C4: no purpose), the notifier's ledger and the
-    privacy service's exports over HTTP.
-    Its lifespan runs the relay and the consumers, once the master keys are found."""
+    privacy service's API over HTTP.
+    Its lifespan runs the relay and the consumers, once the master keys are found, and
+    closes the privacy service's connections at the end."""
     keys = runtime.keystore(())
+    privacy_api = PrivacyApi(settings.privacy_url, timeout_s=settings.privacy_timeout_s)
 
     @contextlib.asynccontextmanager
     async def running() -> AsyncIterator[None]:
         keys.check()  # no master keys, no start: not the first request that seals
-        async with runtime.running():
-            yield
+        try:
+            async with runtime.running():
+                yield
+        finally:
+            await privacy_api.aclose()
 
     return assemble(
         settings,
@@ -176,7 +182,7 @@ def bootstrap(runtime: ServiceRuntime, settings: GatewaySettings) -> Gateway:
         keys=keys,
         documents=MongoDocuments(runtime.db),
         notifier=NotifierLedger(settings.notifier_url),
-        exports=PrivacyExports(settings.privacy_url),
+        privacy_api=privacy_api,
         health=runtime.health,
         lifespan=running,
     )

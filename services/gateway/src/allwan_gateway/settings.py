@@ -40,7 +40,10 @@ class GatewaySettings(RuntimeSettings):
     """Proxies (the TLS-terminating ingress, T2) whose X-Forwarded-For uvicorn trusts."""
     notifier_url: str | None = None
     privacy_url: str | None = None
-    """The privacy service's internal API, whose exports the gateway proxies to customers."""
+    """The privacy service's HTTP API: the exports and the accountability routes (disclosures,
+    retention, breaches, the record of processing) the gateway proxies."""
+    privacy_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    """How long a call to the privacy service may take before the answer is a 503."""
     orders_producer: str = "orders"
     consent_producer: str = "consent"
     privacy_producer: str = "privacy"

@@ -33,6 +33,11 @@ def _checked(key: str) -> str:
     return key
 
 
+def checked_key(key: str) -> str:
+    """``key``, if it is 8 to 200 printable ASCII characters; ``InvalidIdempotencyKey`` if not."""
+    return _checked(key)
+
+
 def order_id_for(client_id: str, customer_id: str, key: str) -> str:
     """The order id a keyed request of this client and customer always maps to."""
     return str(uuid.uuid5(ORDER_IDS, f"{client_id}\n{customer_id}\n{_checked(key)}"))

@@ -28,10 +28,19 @@ def problem_response(problem: ProblemError, instance: str) -> JSONResponse:
     )
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    # Field names come from our models; a key the client invented is not echoed.
+_PARAMETERS = frozenset({"header", "query", "path", "cookie"})
+
+
+def location(loc: tuple[Any, ...]) -> str:
+    """Where a validation error is (``body.contact.name``, ``header.idempotency-key``), by
+    our models' field names and our parameters' names: a key the client invented is not
+    echoed."""
+    declared = len(loc) >= 2 and loc[0] in _PARAMETERS  # only declared parameters are named
     return ".".join(
-        str(part) if isinstance(part, int) or str(part).isidentifier() else "<key>" for part in loc
+        str(part)
+        if isinstance(part, int) or str(part).isidentifier() or (declared and index == 1)
+        else "<key>"
+        for index, part in enumerate(loc)
     )
 
 
@@ -80,7 +89,7 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
 async def _on_invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {"location": _location(tuple(item.get("loc", ()))), "kind": str(item.get("type"))}
+        {"location": location(tuple(item.get("loc", ()))), "kind": str(item.get("type"))}
         for item in error.errors()
     ]
     return problem_response(validation_failed(errors), request.url.path)

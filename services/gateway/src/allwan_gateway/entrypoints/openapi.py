@@ -37,11 +37,13 @@ ERROR_HEADERS: dict[str, dict[str, Any]] = {
     "429": _RETRY_AFTER,
     "503": _RETRY_AFTER,
 }
+_FASTAPI_422 = "Validation Error"
 DESCRIPTION = """\
 The public HTTP API of ALLWANSTORES: the storefront (catalogue, orders, consents, cookies,
-the privacy policy, privacy requests), staff (policy versions, consent proof, withdrawals
-by email or phone, the notification ledger, the privacy-request queue) and signed webhooks
-(Salla, WhatsApp).
+the privacy policy, privacy requests, the customer's disclosure ledger), staff (policy
+versions, consent proof, withdrawals by email or phone, the notification ledger, the
+privacy-request queue, disclosures, the retention schedule, the breach register, the record
+of processing) and signed webhooks (Salla, WhatsApp).
 
 Requests enter as events: the gateway records them and the owning service decides, so
 commands answer `202 Accepted` with a status URL, or the decision itself when it arrives
@@ -88,8 +90,10 @@ def document(app: FastAPI) -> dict[str, Any]:
             for status, description in ERROR_STATUSES.items():
                 if path.startswith("/health/") and status != "500":
                     continue
-                # A route may say what its own 404 or 409 means; FastAPI's 422 is generic.
-                declared = answers.get(status, {}) if status != "422" else {}
+                # A route may say what its own 404, 409 or 422 means; FastAPI's 422 is generic.
+                declared = answers.get(status, {})
+                if status == "422" and declared.get("description") == _FASTAPI_422:
+                    declared = {}
                 answer = {
                     "description": declared.get(
                         "description", description.format(max_body_bytes=max_body_bytes)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from allwan_gateway.entrypoints.routes import (
+    accountability,
     auth,
+    breaches,
     catalogue,
     consents,
+    disclosures,
     orders,
     policy,
     privacy,
@@ -27,5 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     privacy_export.router,
     staff.router,
     privacy_staff.router,
+    disclosures.router,
+    breaches.router,
+    accountability.router,
     webhooks.router,
 )

@@ -9,7 +9,7 @@ from allwan_contracts.privacy_export import PrivacyExport
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from allwan_gateway.adapters.privacy_exports import PrivacyUnavailable
+from allwan_gateway.adapters.privacy_api import PrivacyUnavailable
 from allwan_gateway.adapters.privacy_views import request_view
 from allwan_gateway.domain.privacy import ExportExpired, NoExport, Refused, check_export
 from allwan_gateway.entrypoints.routes.privacy import PROBLEM, own, refusal
@@ -108,7 +108,7 @@ async def export(
         raise refusal(refused) from None
     html = wants_html(request.headers.get("accept"))
     try:
-        answer = await gw.exports.get(request_id, customer_id, html=html)
+        answer = await gw.privacy_api.export(request_id, customer_id, html=html)
     except PrivacyUnavailable:
         raise problems.unavailable("The privacy service cannot be reached; retry later.") from None
     if answer.status == 404:

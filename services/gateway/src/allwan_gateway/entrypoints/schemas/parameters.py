@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Path
+from fastapi import Header, Path, Query
 
 from allwan_gateway.domain.idempotency import KEY_PATTERN
 
@@ -34,5 +34,35 @@ PrivacyIdempotencyKey = Annotated[
             "invalid-idempotency-key)."
         ),
         json_schema_extra={"pattern": KEY_PATTERN.pattern, "minLength": 8, "maxLength": 200},
+    ),
+]
+BreachId = Annotated[str, Path(pattern=ID_PATTERN, description="The breach's id.")]
+# Required, and checked by hand (``domain.idempotency.checked_key``) as the other keys are:
+# a missing header is a 422 naming it, a malformed one a 400 invalid-idempotency-key.
+CreationKey = Annotated[
+    str,
+    Header(
+        description=(
+            "Required. Makes retries safe: the same key with the same body is the same "
+            "record, answered as the first time; with another body, 409 "
+            "idempotency-key-reused. 8 to 200 printable ASCII characters; any other key is "
+            "refused (400 invalid-idempotency-key)."
+        ),
+        json_schema_extra={"pattern": KEY_PATTERN.pattern, "minLength": 8, "maxLength": 200},
+    ),
+]
+PAGE_SIZE = 20
+PageSize = Annotated[
+    int, Query(ge=1, le=100, description=f"Entries per page, 1 to 100 ({PAGE_SIZE} if absent).")
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[\x21-\x7E]{1,500}$",
+        description=(
+            "Where the page starts: the ``next_cursor`` of the page before (also in its "
+            "``Link: rel=next`` header); the newest entries if absent. A cursor the ledger did "
+            "not give is refused (400)."
+        ),
     ),
 ]

@@ -26,13 +26,16 @@ class ProblemError(Exception):
     detail: str
     headers: Mapping[str, str] = field(default_factory=dict)
     extensions: Mapping[str, Any] = field(default_factory=dict)
+    given_title: str | None = None
+    """A title another service gave the problem this one passes on; the status's phrase
+    otherwise."""
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
 
     @property
     def title(self) -> str:
-        return HTTPStatus(self.status).phrase
+        return self.given_title or HTTPStatus(self.status).phrase
 
     def body(self, instance: str) -> dict[str, Any]:
         """The problem document for the request at ``instance`` (its path)."""
