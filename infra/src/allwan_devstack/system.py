@@ -159,7 +159,8 @@ class SystemRunner:
         """Start every service (of ``services``) not yet running and wait until each is ready.
 
         The gateway is told where the notifier's ledger answers (``ALLWAN_NOTIFIER_URL``) and
-        where the privacy service serves exports and its accountability API (``ALLWAN_PRIVACY_URL``).
+        where the privacy service serves exports and its accountability API
+        (``ALLWAN_PRIVACY_URL``).
         """
         # A service left running keeps the address recorded when it was started.
         earlier = self.running()
