@@ -1,8 +1,10 @@
 """The breach register in MongoDB:
 
-- ``privacy_breach_customers`` (``_id`` = ``<breach id>/<customer id>``): the customers a
-  breach affects, resolved when it was opened, each written by an insert (a retry adds
-  nothing). Read back by breach (a scan: staff's notification, once per breach);
+- ``privacy_breach_customers`` (``_id`` = breach id): the customers a breach affects, resolved
+  when it was opened, in one document written by one insert: whoever inserts first fixes the
+  set (a retry, even one whose order window would resolve more customers now, keeps it), and
+  both the write and the read are ``_id`` operations, whatever the number of breaches (at most
+  ``MAX_LISTED_CUSTOMERS`` listed ids; a window's few thousand ids fit a document easily);
 - ``privacy_breaches`` (``_id`` = breach id): the register's read model (state, detection,
   deadline), built from this service's own events on ``allwan.breaches`` with ``apply_once``,
   read whole (a register of a few breaches) for the list and the metrics.
@@ -23,18 +25,15 @@ from allwan_contracts.breaches import (
 from allwan_contracts.envelope import Envelope
 from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once
-from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import DuplicateKeyError
 
 from allwan_privacy.domain.breach import Breach
 from allwan_privacy.domain.breach_rules import RegisteredBreach
 
 AFFECTED = "privacy_breach_customers"
 BREACHES = "privacy_breaches"
-_INSERT_AT_ONCE = 1000
-_DUPLICATE_KEY = 11000
 
 
 class MongoAffected:
@@ -44,27 +43,20 @@ class MongoAffected:
         self._affected: AsyncCollection[Document] = db[AFFECTED]
 
     async def ensure_indexes(self) -> None:
-        """On MongoDB the read of a breach's customers uses it; FerretDB scans either way."""
-        await self._affected.create_index([("breach_id", ASCENDING)], name="by_breach")
+        """Nothing beyond ``_id``: every read and write is by breach id."""
 
     async def keep(self, breach_id: str, customer_ids: Sequence[str]) -> int:
-        for start in range(0, len(customer_ids), _INSERT_AT_ONCE):
-            chunk = customer_ids[start : start + _INSERT_AT_ONCE]
-            documents = [
-                {"_id": f"{breach_id}/{customer}", "breach_id": breach_id, "customer_id": customer}
-                for customer in chunk
-            ]
-            try:
-                await self._affected.insert_many(documents, ordered=False)
-            except BulkWriteError as error:
-                failures = error.details.get("writeErrors", [])
-                if any(failure.get("code") != _DUPLICATE_KEY for failure in failures):
-                    raise
-        return await self._affected.count_documents({"breach_id": breach_id})
+        try:
+            await self._affected.insert_one(
+                {"_id": breach_id, "customers": sorted(set(customer_ids))}
+            )
+        except DuplicateKeyError:
+            return len(await self.of(breach_id))
+        return len(set(customer_ids))
 
     async def of(self, breach_id: str) -> list[str]:
-        cursor = self._affected.find({"breach_id": breach_id}, projection={"customer_id": 1})
-        return sorted([document["customer_id"] async for document in cursor])
+        found = await self._affected.find_one({"_id": breach_id})
+        return list(found["customers"]) if found is not None else []
 
 
 def update_for(event: Any) -> Document | None:
