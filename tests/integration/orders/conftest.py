@@ -31,6 +31,7 @@ class Running:
     gateway: Gateway
     outsider: KeyStore  # the consent service's view of the keys: it shreds
     privacy: Gateway  # puts events on Kafka as the privacy service of this run
+    consent: Gateway  # ... and as its consent service (erasures, S1)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ async def orders(servers: Endpoints) -> AsyncIterator[Running]:
         blind_index_key=SecretStr(index),
         intake_producers=frozenset({f"gateway-{run}"}),
         privacy_producers=frozenset({f"privacy-{run}"}),
+        consent_producers=frozenset({f"consent-{run}"}),
         salla_checkout_attests_legal_age=True,
         relay_poll_interval_s=0.05,
         consumer_backoff_initial_s=0.05,
@@ -67,8 +69,9 @@ async def orders(servers: Endpoints) -> AsyncIterator[Running]:
         async with (
             Gateway(servers.kafka_bootstrap, gateway_keys, f"gateway-{run}", f"t{run}.") as gateway,
             Gateway(servers.kafka_bootstrap, outsider, f"privacy-{run}", f"t{run}.") as privacy,
+            Gateway(servers.kafka_bootstrap, outsider, f"consent-{run}", f"t{run}.") as consent,
         ):
-            yield Running(run, settings, runtime, service, gateway, outsider, privacy)
+            yield Running(run, settings, runtime, service, gateway, outsider, privacy, consent)
         await service.stop()
     # Once the relay and the consumers have stopped: dropped while they still ran, the
     # database came back with their next write (the relay's lease, at least).

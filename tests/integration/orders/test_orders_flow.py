@@ -192,7 +192,7 @@ async def erase(run: Running, customer_id: str) -> None:
         reason=ErasureReason.CUSTOMER_REQUEST,
         requested_via="email",
     )
-    await run.gateway.send(erased)
+    await run.consent.send(erased)
 
 
 async def test_pdpl_shredding_one_customer_leaves_placeholders_and_the_others_intact(

@@ -134,7 +134,7 @@ async def test_an_erasure_is_confirmed_once_the_customers_record_is_redacted(
     await settle(run, {order_id: "placed"})
     await run.outsider.shred(person.customer_id)
 
-    await run.gateway.send(
+    await run.consent.send(
         CustomerErased(
             customer_id=person.customer_id,
             erased_at=datetime.now(UTC),
