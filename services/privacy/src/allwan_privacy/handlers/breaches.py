@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,47 +51,39 @@ _NOTICES_AT_ONCE = 50
 async def open_breach(request: BreachRequest, *, key: str, by: str, deps: BreachDeps) -> Breach:
     """Register a breach under ``key`` (its id derives from it), the affected customers
     resolved once, now: by id, or every customer with an order placed in the window."""
-    breach_id = breach_id_for(key)
-    for attempt in range(1, _ATTEMPTS + 1):
-        breach = await deps.breaches.get(breach_id)
-        if breach.opened is not None:
+
+    async def opening(breach: Breach, now: datetime) -> bool:
+        if breach.opened is not None:  # the same request sent again
             breach.check_retry_of_opening(request)
-            return breach
-        now = deps.clock()
+            return False
         check_detection(request, now)
-        count = await deps.affected.keep(breach_id, await _affected(request.affected, deps))
+        count = await deps.affected.keep(breach.id, await _affected(request.affected, deps))
         breach.open(request, affected_count=count, by=by, now=now)
-        try:
-            await deps.breaches.save(breach, correlation_id=uuid.uuid4())
-        except ConcurrencyConflict:
-            if attempt == _ATTEMPTS:
-                raise
-            continue  # opened meanwhile by the same request sent twice: answer that one
-        log.info("privacy.breach_opened", breach_id=breach_id, affected_count=count)
-        return breach
-    raise AssertionError("unreachable")  # pragma: no cover
+        return True
+
+    return await _transition(breach_id_for(key), opening, deps)
 
 
 async def notify_regulator(
     breach_id: str, request: RegulatorNotificationRequest, *, by: str, deps: BreachDeps
 ) -> Breach:
     """The regulator was told of the breach (its acknowledgement as ``reference``)."""
-    return await _transition(
-        breach_id,
-        lambda breach, now: breach.notify_regulator(
-            request.reference, request.notified_at, by=by, now=now
-        ),
-        deps,
-    )
+
+    async def notifying(breach: Breach, now: datetime) -> bool:
+        return breach.notify_regulator(request.reference, request.notified_at, by=by, now=now)
+
+    return await _transition(breach_id, notifying, deps)
 
 
 async def close_breach(
     breach_id: str, request: ClosureRequest, *, by: str, deps: BreachDeps
 ) -> Breach:
     """Close the breach, once the regulator knows (and the customers, if they were told)."""
-    return await _transition(
-        breach_id, lambda breach, now: breach.close(request.summary, by=by, now=now), deps
-    )
+
+    async def closing(breach: Breach, now: datetime) -> bool:
+        return breach.close(request.summary, by=by, now=now)
+
+    return await _transition(breach_id, closing, deps)
 
 
 async def notify_customers(
@@ -100,23 +92,16 @@ async def notify_customers(
     """Have every affected customer told ``request.notice``, in their language, once: the
     notifier emails each ``BreachNoticeRequested``."""
     notice = request.notice
-    for attempt in range(1, _ATTEMPTS + 1):
-        breach = await deps.breaches.get(breach_id)
+
+    async def notifying(breach: Breach, now: datetime) -> bool:
         if not breach.customers_to_notify(notice):
-            return breach
+            return False
         customers = await deps.affected.of(breach_id)
-        now = deps.clock()
         await _record_notices(breach, customers, notice, now, deps)
         breach.notify_customers(notice, len(customers), by=by, now=now)
-        try:
-            await deps.breaches.save(breach, correlation_id=uuid.uuid4())
-        except ConcurrencyConflict:
-            if attempt == _ATTEMPTS:
-                raise
-            continue
-        log.info("privacy.breach_customers_notified", breach_id=breach_id, count=len(customers))
-        return breach
-    raise AssertionError("unreachable")  # pragma: no cover
+        return True
+
+    return await _transition(breach_id, notifying, deps)
 
 
 async def breach_now(breach_id: str, deps: BreachDeps) -> BreachView:
@@ -176,11 +161,14 @@ async def watch_breaches(watch: BreachWatch) -> BreachStats | None:
 
 
 async def _transition(
-    breach_id: str, command: Callable[[Breach, datetime], bool], deps: BreachDeps
+    breach_id: str, command: Callable[[Breach, datetime], Awaitable[bool]], deps: BreachDeps
 ) -> Breach:
+    """Run ``command`` on the breach as stored and save what it recorded; again on a fresh
+    load if another request moved the breach meanwhile (the same command sent twice: the
+    second finds it done and records nothing)."""
     for attempt in range(1, _ATTEMPTS + 1):
         breach = await deps.breaches.get(breach_id)
-        if not command(breach, deps.clock()):
+        if not await command(breach, deps.clock()):
             return breach
         try:
             await deps.breaches.save(breach, correlation_id=uuid.uuid4())
