@@ -1,0 +1,5 @@
+"""The pages, by area."""
+
+from allwan_web.entrypoints.routes import common
+
+ROUTERS = [common.router]
