@@ -34,5 +34,9 @@ class WebSettings(BaseSettings):
     again)."""
     web_sessions_max: int = Field(default=100_000, ge=100)
     """Sessions kept in memory at most; the least recently used go first."""
+    web_test_payments: bool = False
+    """Show a "pay" button that reports a test payment through the storefront's payment call
+    (``POST /v1/orders/{id}/payments``), standing in for the payment provider: for the dev
+    stack and the browser tests only; a real store takes payment with its provider."""
     web_customer_remember_days: int = Field(default=365, ge=1, le=730)
     """How long this browser remembers its customer (an essential cookie, sealed)."""
