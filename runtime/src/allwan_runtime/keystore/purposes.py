@@ -18,6 +18,7 @@ class Purpose(StrEnum):
     DATA_ACCESS = "data_access"  # the customer's own access request (PDPL)
     DATA_CORRECTION = "data_correction"  # old value and changes of a correction request (PDPL)
     LEGAL_OBLIGATION = "legal_obligation"  # disclosures and notices the law requires (D2, S2)
+    ANALYTICS = "analytics"  # counting visits, only with analytics-cookie consent (CK1, CK2)
 
 
 class PurposeNotGranted(PermissionError):

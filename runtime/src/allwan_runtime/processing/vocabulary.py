@@ -14,7 +14,7 @@ from allwan_contracts.disclosures import DataCategory
 
 from allwan_runtime.keystore.purposes import Purpose
 
-SERVICES: Final = ("gateway", "orders", "consent", "notifier", "privacy")
+SERVICES: Final = ("gateway", "orders", "consent", "notifier", "privacy", "web")
 """Every service that declares what it processes, each in ``allwan_<service>/processing.toml``."""
 
 
@@ -93,6 +93,14 @@ PURPOSES: Final[dict[Purpose, PurposeInfo]] = {
         ),
         "legal_obligation",
         "D2, S2, K3, PDPL",
+    ),
+    Purpose.ANALYTICS: PurposeInfo(
+        Label(
+            "عدّ الزيارات والصفحات المشاهدة (بموافقة على ملفات التحليلات)",
+            "Counting visits and pages viewed (with analytics-cookie consent)",
+        ),
+        "consent",
+        "CK1, CK2",
     ),
 }
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 from allwan_web.adapters.analytics import Analytics
-from allwan_web.adapters.gateway import GatewayClient
+from allwan_web.adapters.gateway import GatewayClient, Transport
 from allwan_web.adapters.sealing import Sealer
 from allwan_web.adapters.sessions import Sessions
 from allwan_web.messages import Messages
@@ -28,7 +26,7 @@ class Web:
     sessions: Sessions
     sealer: Sealer
     messages: Messages
-    analytics: Analytics = field(default_factory=Analytics)
+    analytics: Analytics
     clock: Callable[[], datetime] = utc_now
 
     @contextlib.asynccontextmanager
@@ -41,7 +39,7 @@ class Web:
 
 def bootstrap(
     settings: WebSettings,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Web:
     """The pages over the gateway at ``settings.gateway_url`` (or over ``transport``: tests
@@ -59,5 +57,6 @@ def bootstrap(
         ),
         sealer=Sealer(settings.web_session_key.get_secret_value()),
         messages=Messages.load(),
+        analytics=Analytics(clock),
         clock=clock,
     )

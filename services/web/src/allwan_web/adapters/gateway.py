@@ -16,6 +16,9 @@ from typing import Any
 
 import httpx
 
+Transport = httpx.AsyncBaseTransport
+"""How calls reach the gateway: the network, or (in tests) the gateway's own app in process."""
+
 
 @dataclass(frozen=True)
 class Browser:
@@ -50,6 +53,10 @@ class GatewayProblem(Exception):
     title: str = ""
     detail: str = ""
     errors: list[dict[str, Any]] = field(default_factory=list)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    """The problem's other members (``order_id`` and ``reason`` of a refused order...)."""
+    retry_after_s: int | None = None
+    """The answer's ``Retry-After`` (a 429 says when to try again)."""
 
     def __str__(self) -> str:
         return f"{self.status} {self.type}"
@@ -76,7 +83,7 @@ class GatewayClient:
         base_url: str,
         storefront_key: str,
         timeout_s: float,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self._key = storefront_key
         self._http = httpx.AsyncClient(
@@ -100,9 +107,13 @@ class GatewayClient:
         params: Mapping[str, str | int] | None = None,
         browser: Browser | None = None,
         idempotency_key: str | None = None,
+        accept: str | None = None,
     ) -> Answer:
-        """``method path`` with the caller's credentials; the answer when it is 2xx."""
+        """``method path`` with the caller's credentials; the answer when it is 2xx.
+        ``accept`` asks for another representation than JSON (an export's page)."""
         headers: dict[str, str] = {}
+        if accept is not None:
+            headers["Accept"] = f"{accept}, application/problem+json"
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if client_key:
@@ -140,6 +151,9 @@ def _retry_after(answer: httpx.Response) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+_PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
+
+
 def _problem(answer: httpx.Response) -> GatewayProblem:
     try:
         body = answer.json()
@@ -154,4 +168,6 @@ def _problem(answer: httpx.Response) -> GatewayProblem:
         title=str(body.get("title", "")),
         detail=str(body.get("detail", "")),
         errors=errors if isinstance(errors, list) else [],
+        extensions={k: v for k, v in body.items() if k not in _PROBLEM_MEMBERS},
+        retry_after_s=_retry_after(answer),
     )
