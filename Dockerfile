@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# One image for the four services; the command picks the service:
+# One image for every service and the web pages; the command picks what runs:
 #   docker run IMAGE allwan_orders.entrypoints.cli serve       (the default is the gateway)
+#   docker run IMAGE allwan_web.entrypoints.cli serve          (the store's web pages)
 #   docker run IMAGE allwan_consent.entrypoints.cli rebuild
 #   docker run IMAGE allwan_runtime.keys_cli rewrap
 # Configuration comes only from ALLWAN_* environment variables (deploy/README.md).
@@ -31,6 +32,7 @@ COPY services/consent/pyproject.toml services/consent/
 COPY services/notifier/pyproject.toml services/notifier/
 COPY services/gateway/pyproject.toml services/gateway/
 COPY services/privacy/pyproject.toml services/privacy/
+COPY services/web/pyproject.toml services/web/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --all-packages --no-install-workspace
 

@@ -7,6 +7,8 @@ from that venv alone (no source tree), as it would in the final stage.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import re
 import shlex
@@ -24,6 +26,8 @@ from tests.deploy.conftest import REPO, load_script
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(600)]
 SERVICES = ("gateway", "orders", "consent", "notifier", "privacy")
+"""The back end: Kafka and MongoDB clients."""
+WEB = "web"
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +65,44 @@ def test_compose_runs_everything_with_healthchecks_and_ordered_start(
         name: [p.rsplit(":", 1)[0] for p in s.get("ports", [])] for name, s in services.items()
     }
     assert ports["gateway"] == ["127.0.0.1:8000"]
+    assert ports[WEB] == ["127.0.0.1:8005"]
     assert ports["mailpit"] == ["127.0.0.1:8025"]
     assert ports["jaeger"] == ["127.0.0.1:16686"]
     for published in ports.values():
         assert all(p.startswith("127.0.0.1:") for p in published), published
+
+
+def test_compose_runs_the_web_pages_after_the_gateway_and_as_its_client_only(
+    compose: dict[str, Any],
+) -> None:
+    web = compose["services"][WEB]
+    assert web["command"] == ["allwan_web.entrypoints.cli", "serve"]
+    assert web["depends_on"]["gateway"]["condition"] == "service_healthy"
+    assert not {"kafka-topics", "mongo"} & set(web["depends_on"])
+    assert web["read_only"] is True
+    assert web["cap_drop"] == ["ALL"]
+    assert "/health/ready" in " ".join(web["healthcheck"]["test"])
+    env = web["environment"]
+    assert env["ALLWAN_SERVICE_NAME"] == WEB
+    assert env["ALLWAN_GATEWAY_URL"] == "http://gateway:8080"
+    assert not {k for k in env if k.startswith(("ALLWAN_KAFKA", "ALLWAN_MONGO", "ALLWAN_MASTER"))}
+
+
+def test_the_gateway_trusts_the_forwarded_address_of_the_web_pages_alone(
+    compose: dict[str, Any],
+) -> None:
+    """The pages forward the browser's address (consent proof, C2); any other peer's
+    X-Forwarded-For, the host's through the published port included, is not believed."""
+    web_address = compose["services"][WEB]["networks"]["default"]["ipv4_address"]
+    trusted = compose["services"]["gateway"]["environment"]["ALLWAN_FORWARDED_ALLOW_IPS"]
+    assert trusted == web_address
+    (pool,) = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(pool["subnet"])
+    assert ipaddress.ip_address(web_address) in subnet
+    assert ipaddress.ip_address(web_address) != next(subnet.hosts())  # not the bridge's own
+    # Docker's default pools (172.17-31.x.x, 192.168.x.x) give other networks' subnets.
+    for pool_default in ("172.16.0.0/12", "192.168.0.0/16"):
+        assert not subnet.overlaps(ipaddress.ip_network(pool_default))
 
 
 def test_compose_takes_every_secret_from_env_and_example_env_names_them(
@@ -75,15 +113,27 @@ def test_compose_takes_every_secret_from_env_and_example_env_names_them(
     referenced = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
     listed = set(re.findall(r"^([A-Z0-9_]+)=", example, re.MULTILINE))
     assert referenced <= listed, referenced - listed
-    from allwan_devstack.system import DEV_SECRETS
+    from allwan_devstack.system import DEV_SECRETS, STAFF_ACCOUNTS, WEB_SECRETS
 
     assert set(DEV_SECRETS) <= listed
     gateway = compose["services"]["gateway"]["environment"]
-    assert set(DEV_SECRETS) <= set(gateway)
+    web = compose["services"][WEB]["environment"]
+    web_only = set(WEB_SECRETS) - {"ALLWAN_GATEWAY_STOREFRONT_API_KEY"}
+    assert set(DEV_SECRETS) - web_only | {STAFF_ACCOUNTS} <= set(gateway)
+    assert not web_only & set(gateway)
+    secrets_of_web = {name for name in web if name in {*DEV_SECRETS, STAFF_ACCOUNTS}}
+    assert secrets_of_web == set(WEB_SECRETS)
     for line in example.splitlines():
         if "=" in line and not line.startswith("#"):
             value = line.split("=", 1)[1]
             assert "change-me" in value or value in {"allwan", "dev1"}, f"not a placeholder: {line}"
+
+
+def staff_dev_hash(values: dict[str, str]) -> str:
+    accounts = json.loads(values["ALLWAN_STAFF_ACCOUNTS"])
+    assert set(accounts) == {"staff-dev"}
+    hashed: str = accounts["staff-dev"]["password_hash"]
+    return hashed
 
 
 def test_make_env_writes_every_variable_once_and_privately(
@@ -110,6 +160,35 @@ def test_make_env_writes_every_variable_once_and_privately(
     assert again["ALLWAN_IP_HASH_KEY"] != first["ALLWAN_IP_HASH_KEY"]
 
 
+def test_make_env_gives_the_gateway_only_the_hash_of_the_dev_staff_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allwan_runtime.passwords import verify_password
+
+    make_env = load_script(REPO / "deploy" / "compose" / "make-env", "allwan_make_env")
+    target = tmp_path / ".env"
+    monkeypatch.setattr(make_env, "ENV_FILE", target)
+    assert make_env.main([]) == 0
+    values = make_env.read(target)
+    password = values["ALLWAN_DEV_STAFF_PASSWORD"]
+    assert verify_password(password, staff_dev_hash(values))
+    assert password not in values["ALLWAN_STAFF_ACCOUNTS"]
+    # Single-quoted in .env: compose reads it literally, the hash's `$` included.
+    (line,) = [line for line in target.read_text().splitlines() if line.startswith("ALLWAN_STAFF_")]
+    assert line == f"ALLWAN_STAFF_ACCOUNTS='{values['ALLWAN_STAFF_ACCOUNTS']}'"
+    # A .env from before the staff console: the accounts are made for the password it holds.
+    target.write_text(
+        "".join(f"{k}={v}\n" for k, v in values.items() if k != "ALLWAN_STAFF_ACCOUNTS")
+    )
+    assert make_env.main([]) == 0
+    assert verify_password(password, staff_dev_hash(make_env.read(target)))
+    # Accounts of one's own and no development password: both left alone.
+    own = {k: v for k, v in values.items() if k != "ALLWAN_DEV_STAFF_PASSWORD"}
+    target.write_text("".join(f"{k}='{v}'\n" for k, v in own.items()))
+    assert make_env.main([]) == 0
+    assert make_env.read(target) == own
+
+
 def test_make_secrets_fills_an_overlay_that_then_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deploy_tools: Any
 ) -> None:
@@ -130,10 +209,43 @@ def test_make_secrets_fills_an_overlay_that_then_builds(
         assert not any(v.endswith("\n") for v in values.values())
         MasterKeyring.parse(values["master-keys"], values["blind-index-key"])  # well-formed
         assert values["mongo-root-password"] in values["mongo-url"]
+        assert values["staff-accounts"] == "{}"  # nobody signs in until added
         built = kustomize_build(deploy_tools, tree / "overlays" / overlay)
         assert built.returncode == 0, built.stderr
         assert make_secrets.main([overlay]) == 0  # idempotent
         assert {p.stem: p.read_text() for p in secrets.glob("*.txt")} == values
+
+
+def test_make_secrets_adds_a_staff_account_by_its_hash_and_keeps_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allwan_runtime.passwords import verify_password
+
+    from tests.deploy.conftest import K8S
+
+    tree = tmp_path / "k8s"
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("*.txt"))
+    make_secrets = load_script(K8S / "make-secrets", "allwan_make_secrets")
+    monkeypatch.setattr(make_secrets, "OVERLAYS", tree / "overlays")
+    path = tree / "overlays" / "prod" / "secrets" / "staff-accounts.txt"
+    assert make_secrets.main(["prod"]) == 0
+
+    make_secrets.add_staff("prod", "nora", "Nora O'Neil", "a long pass phrase 1")
+    make_secrets.add_staff("prod", "sami", "سامي", "another pass phrase 2")
+    make_secrets.add_staff("prod", "nora", "Nora O'Neil", "a new pass phrase 3")
+
+    accounts = json.loads(path.read_text())
+    assert set(accounts) == {"nora", "sami"}
+    assert accounts["sami"]["name"] == "سامي"
+    assert verify_password("a new pass phrase 3", accounts["nora"]["password_hash"])
+    assert not verify_password("a long pass phrase 1", accounts["nora"]["password_hash"])
+    assert "pass phrase" not in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(SystemExit, match="shorter than"):
+        make_secrets.add_staff("prod", "omar", "Omar", "short")
+    with pytest.raises(SystemExit, match="staff id"):
+        make_secrets.add_staff("prod", "omar@store", "Omar", "a long pass phrase 4")
+    assert set(json.loads(path.read_text())) == {"nora", "sami"}
 
 
 def test_create_topics_creates_each_listed_topic_and_fails_if_one_fails(tmp_path: Path) -> None:
@@ -259,7 +371,7 @@ def test_the_builder_stage_installs_a_venv_every_service_runs_from(tmp_path: Pat
     shutil.rmtree(context)  # the final stage has no source tree
     python = venv / "bin" / "python"
     clean = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    for service in SERVICES:
+    for service in (*SERVICES, WEB):
         done = subprocess.run(
             [str(python), "-m", f"allwan_{service}.entrypoints.cli", "--help"],
             env=clean,

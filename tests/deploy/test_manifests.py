@@ -23,7 +23,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 from allwan_devstack.deploytools import DeployTools
-from allwan_devstack.system import DEV_SECRETS
+from allwan_devstack.system import DEV_SECRETS, STAFF_ACCOUNTS, WEB_SECRETS
 from allwan_runtime.settings import RuntimeSettings
 
 from tests.deploy.conftest import K8S, OVERLAYS, REPO, Manifest, Rendered, load_script
@@ -33,6 +33,9 @@ pytestmark = [pytest.mark.deploy, pytest.mark.timeout(600)]
 KUBERNETES_VERSION = "1.33"
 """The oldest Kubernetes the manifests target (native sidecar-free, preStop ``sleep`` GA)."""
 SERVICES = ("gateway", "orders", "consent", "notifier", "privacy")
+"""The back end: Kafka and MongoDB clients."""
+WEB = "web"
+"""The web pages: a client of the gateway's HTTP API only."""
 KEDA_SCALED = ("orders", "consent", "notifier", "privacy")
 CUSTOM_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic", "ScaledObject"}
 POD_OWNERS = ("Deployment", "StatefulSet", "Job")
@@ -94,7 +97,7 @@ def test_every_overlay_builds_with_the_whole_system(
         *CUSTOM_KINDS,
     } <= kinds
     deployments = {m["metadata"]["name"] for m in rendered[overlay].of_kind("Deployment")}
-    assert {*SERVICES, "otel-collector"} <= deployments
+    assert {*SERVICES, WEB, "otel-collector"} <= deployments
     namespaces = {m["metadata"].get("namespace") for m in rendered[overlay].manifests}
     namespaces.discard(None)  # the Namespace itself
     assert len(namespaces) == 1, f"everything in one namespace, not {namespaces}"
@@ -246,7 +249,7 @@ def test_kube_linter_passes(
 def test_services_run_their_own_module_with_probes_and_a_locked_down_pod(
     rendered: dict[str, Rendered], overlay: str
 ) -> None:
-    for service in SERVICES:
+    for service in (*SERVICES, WEB):
         deployment = rendered[overlay].named("Deployment", service)
         spec = pod_spec(deployment)
         (container,) = spec["containers"]
@@ -275,7 +278,48 @@ def test_services_run_their_own_module_with_probes_and_a_locked_down_pod(
             assert {"cpu", "memory"} <= set(container["resources"][kind])
         env = env_of(rendered[overlay], container)
         assert env["ALLWAN_SERVICE_NAME"] == service
-        assert {"ALLWAN_MONGO_URL", "ALLWAN_MASTER_KEYS", "ALLWAN_BLIND_INDEX_KEY"} <= set(env)
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+        back_end = {"ALLWAN_MONGO_URL", "ALLWAN_MASTER_KEYS", "ALLWAN_BLIND_INDEX_KEY"}
+        if service == WEB:
+            assert not back_end & set(env)
+        else:
+            assert back_end <= set(env)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_web_pages_reach_only_the_gateway_with_only_their_own_secrets(
+    rendered: dict[str, Rendered], overlay: str
+) -> None:
+    r = rendered[overlay]
+    (container,) = pod_spec(r.named("Deployment", WEB))["containers"]
+    env = env_of(r, container)
+    assert env["ALLWAN_GATEWAY_URL"] == "http://gateway"
+    assert r.named("Service", "gateway")["spec"]["ports"][0]["port"] == 80
+    secret_names = {name for name, value in env.items() if value == "<secret>"}
+    assert secret_names == set(WEB_SECRETS)
+    assert not {k for k in env if k.startswith(("ALLWAN_KAFKA", "ALLWAN_MONGO", "ALLWAN_SMTP"))}
+    labels = pod_spec_labels(r, WEB)
+    assert "allwan.io/kafka-client" not in labels
+    assert "allwan.io/mongo-client" not in labels
+    # Only the ingress controller reaches the pages (web-ingress): they take the browser's
+    # address from its X-Forwarded-For.
+    assert env["ALLWAN_FORWARDED_ALLOW_IPS"] == "*"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_a_browser_keeps_reaching_the_web_pod_that_holds_its_session(
+    rendered: dict[str, Rendered], overlay: str
+) -> None:
+    """Sessions live in a pod's memory: the Service pins by client address, and so does the
+    Ingress (the controller balances to the pods past the Service)."""
+    r = rendered[overlay]
+    service = r.named("Service", WEB)["spec"]
+    assert service["sessionAffinity"] == "ClientIP"
+    assert service["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] >= 3600
+    ingress = r.named("Ingress", WEB)
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$remote_addr"
+    assert "nginx.ingress.kubernetes.io/affinity" not in annotations  # no routing cookie
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -357,6 +401,25 @@ def test_network_policies_deny_by_default_and_allow_what_each_part_needs(
     for service in SERVICES:
         labels = pod_spec_labels(rendered[overlay], service)
         assert {9092, 27017, 4318, 53} <= egress_ports(labels), service
+    web = egress_ports(pod_spec_labels(rendered[overlay], WEB))
+    assert {8080, 4318, 53} <= web
+    assert not {9092, 27017} & web
+
+    def ingress_from(target: str) -> list[dict[str, Any]]:
+        labels = pod_spec_labels(rendered[overlay], target)
+        return [
+            peer
+            for spec in policies.values()
+            if "Ingress" in spec["policyTypes"]
+            and labels_match(spec["podSelector"].get("matchLabels", {}), labels)
+            for rule in spec.get("ingress", [])
+            for peer in rule.get("from", [])
+        ]
+
+    web_peer = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": WEB}}}
+    assert web_peer in ingress_from("gateway")
+    assert [peer for peer in ingress_from(WEB) if "namespaceSelector" in peer]
+    assert [peer for peer in ingress_from(WEB) if "podSelector" in peer] == []
     notifier = egress_ports(pod_spec_labels(rendered[overlay], "notifier"))
     assert notifier & {587, 465, 1025}, "the notifier reaches no SMTP server"
     gateway_in = policies["gateway-ingress"]["ingress"][0]
@@ -388,11 +451,15 @@ def test_every_workload_has_a_disruption_budget_and_the_gateway_an_ingress_with_
                 continue  # dev tool, one instance on purpose
             labels = manifest["spec"]["template"]["metadata"]["labels"]
             assert any(labels_match(b, labels) for b in budgets), manifest["metadata"]["name"]
-    ingress = r.named("Ingress", "gateway")["spec"]
-    assert ingress["tls"]
-    assert ingress["tls"][0]["hosts"] == [ingress["rules"][0]["host"]]
-    backend = ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend["name"] == "gateway"
+    hosts = set()
+    for name in ("gateway", WEB):
+        ingress = r.named("Ingress", name)["spec"]
+        assert ingress["tls"]
+        assert ingress["tls"][0]["hosts"] == [ingress["rules"][0]["host"]]
+        backend = ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]
+        assert backend["name"] == name
+        hosts.add(ingress["rules"][0]["host"])
+    assert len(hosts) == 2, "the pages and the API on hosts of their own"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -400,12 +467,15 @@ def test_secrets_come_only_from_generated_secrets(
     rendered: dict[str, Rendered], overlay: str
 ) -> None:
     """Every Secret is a secretGenerator's (name-hash suffixed), and every secret the dev
-    launcher knows of (``DEV_SECRETS``) reaches the gateway; the others get only theirs."""
+    launcher knows of (``DEV_SECRETS``) reaches the gateway but the web pages' own, which
+    reach only the pages; the others get only theirs."""
     r = rendered[overlay]
     for secret in r.of_kind("Secret"):
         assert re.search(r"-[a-z0-9]{10}$", secret["metadata"]["name"]), secret["metadata"]
     gateway = env_of(r, pod_spec(r.named("Deployment", "gateway"))["containers"][0])
-    assert set(DEV_SECRETS) <= set(gateway)
+    web_only = set(WEB_SECRETS) - {"ALLWAN_GATEWAY_STOREFRONT_API_KEY"}
+    assert set(DEV_SECRETS) - web_only | {STAFF_ACCOUNTS} <= set(gateway)
+    assert not web_only & set(gateway)
     for service in ("orders", "consent", "notifier"):
         env = env_of(r, pod_spec(r.named("Deployment", service))["containers"][0])
         assert not {"ALLWAN_GATEWAY_JWT_SECRET", "ALLWAN_SALLA_WEBHOOK_SECRET"} & set(env)

@@ -1,7 +1,8 @@
 """The running system: consent, orders, privacy, notifier and gateway as processes
 (``SystemRunner``) on the real servers, with a topic prefix of their own and every span
 exported to a collector in this process. One system for the whole module: starting it is
-most of the cost."""
+most of the cost. ``running_system`` starts one for any test package (``tests/browser`` adds
+the web pages)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 import schemathesis
 from allwan_devstack import Endpoints
 from allwan_devstack.errors import ServerStartError
-from allwan_devstack.system import SERVICES, SystemRunner, dev_secrets
+from allwan_devstack.system import ALL_SERVICES, SERVICES, WEB, SystemRunner, dev_secrets
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from schemathesis.schemas import BaseSchema
@@ -63,6 +64,11 @@ class RunningSystem:
     @property
     def gateway(self) -> str:
         return self.urls["gateway"]
+
+    @property
+    def web(self) -> str:
+        """The store's web pages (only where the system was started with them)."""
+        return self.urls[WEB]
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.gateway, timeout=10.0)
@@ -122,13 +128,17 @@ class RunningSystem:
             await client.close()
 
 
-@pytest.fixture(scope="module")
-def system(
-    servers: Endpoints, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+@contextlib.contextmanager
+def running_system(
+    servers: Endpoints,
+    state: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    web: bool = False,
 ) -> Iterator[RunningSystem]:
-    """The system for one test module; a module's ``SYSTEM_ENV`` adds to (or overrides) the
-    services' environment."""
-    state = tmp_path_factory.mktemp("system")
+    """The system on ``servers``, with databases, topics and a state directory (``state``) of
+    its own; ``env`` adds to (or overrides) the services' environment, ``web`` starts the web
+    pages too, after the gateway. Everything is stopped and the databases dropped after."""
     collector = Collector()
     collector.start()
     run = uuid.uuid4().hex[:10]
@@ -148,11 +158,11 @@ def system(
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_METRICS_EXPORTER": "none",
         "ALLWAN_SMTP_TLS": "none",  # the dev stack's Mailpit speaks plain SMTP
-    } | getattr(request.module, "SYSTEM_ENV", {})
+    } | dict(env or {})
     pending: dict[str, str] = {}
     # Held until the services stop: a port picked free and let go before a service (seconds
     # later, after its imports) binds it may meanwhile be taken by any other socket.
-    reserved = {service: ReservedPort() for service in SERVICES}
+    reserved = {service: ReservedPort() for service in ALL_SERVICES}
     ports = {service: port.port for service, port in reserved.items()}
     try:
         runner.start(ports, extra, services=("consent", "orders", "privacy"), timeout=120)
@@ -161,6 +171,8 @@ def system(
         except ServerStartError as error:
             pending["notifier"] = str(error).splitlines()[0][:300]
         system = runner.start(ports, extra, services=("gateway",), timeout=120)
+        if web:
+            system = runner.start(ports, extra, services=(WEB,), timeout=120)
         running = runner.running()
         assert running is not None
         yield RunningSystem(
@@ -184,13 +196,26 @@ def system(
 
 
 @pytest.fixture(scope="module")
+def system(
+    servers: Endpoints, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningSystem]:
+    """The system for one test module; a module's ``SYSTEM_ENV`` adds to (or overrides) the
+    services' environment."""
+    env = getattr(request.module, "SYSTEM_ENV", {})
+    with running_system(servers, tmp_path_factory.mktemp("system"), env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
 def openapi(system: RunningSystem) -> BaseSchema:
     """The running gateway's OpenAPI document as schemathesis runs it (``tests/fuzzing.py``):
     all checks, staff's and the storefront's keys, customers' tokens from the gateway, and
     no material policy version (it would email every customer, PC2)."""
-    # Compact: the in-process run tries every method on every path; here two are enough to
-    # see that the running gateway answers 405 with Allow, and to read its Allow (OPTIONS).
-    run = fuzzing.config(max_examples=5, max_steps=4, unexpected_methods=["delete", "options"])
+    # Short: the in-process run (tests/unit/gateway/test_openapi_fuzz.py) has every phase,
+    # coverage too, on every operation; here what needs the running system, within a budget.
+    run = fuzzing.config(
+        max_examples=1, max_steps=4, coverage=False, max_time_s=fuzzing.RUNNING_SYSTEM_BUDGET_S
+    )
     schema = schemathesis.openapi.from_url(f"{system.gateway}/openapi.json", config=run)
     schema.auth(refresh_interval=None)(
         fuzzing.credentials(

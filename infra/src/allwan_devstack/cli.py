@@ -9,12 +9,19 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from allwan_devstack.browser import provision_browser
 from allwan_devstack.deploytools import provision_deploy_tools
 from allwan_devstack.errors import AlreadyRunningError, DevStackError
 from allwan_devstack.procs import log_tail
 from allwan_devstack.provision import provision
 from allwan_devstack.stack import SERVERS, DevStack
-from allwan_devstack.system import SERVICES, SystemRunner, ensure_dev_secrets
+from allwan_devstack.system import (
+    ALL_SERVICES,
+    DEV_STAFF_ID,
+    WEB,
+    SystemRunner,
+    ensure_dev_secrets,
+)
 
 # Fixed ports for `devstack up`: the ones a developer's tools expect by default.
 DEFAULT_PORTS = {
@@ -87,6 +94,16 @@ def cmd_provision_deploy_tools(_: argparse.Namespace) -> int:
     print(f"deploy tools ready in {time.monotonic() - began:.1f}s under {result.cache_dir}")
     for name, binary in result.binaries.items():
         print(f"{name:11} {binary}")
+    return 0
+
+
+def cmd_provision_browser(_: argparse.Namespace) -> int:
+    """Install Chromium and an Arabic font where missing; fetch axe-core into the cache."""
+    began = time.monotonic()
+    result = provision_browser(progress=lambda line: print(line, flush=True))
+    print(f"browser tooling ready in {time.monotonic() - began:.1f}s")
+    print(f"chromium   {result.chromium}")
+    print(f"axe-core   {result.axe}")
     return 0
 
 
@@ -182,6 +199,7 @@ SERVICE_PORTS = {
     "consent": 8002,
     "notifier": 8003,
     "privacy": 8004,
+    "web": 8005,
 }
 
 
@@ -193,12 +211,17 @@ def cmd_services(args: argparse.Namespace) -> int:
         if not all(stack.status().values()):
             print("the servers are not running; start them with `devstack up`", file=sys.stderr)
             return 1
-        ports = {name: _service_port(name) for name in SERVICES}
+        ports = {name: _service_port(name) for name in ALL_SERVICES}
         # Before the services start: the first of them would otherwise generate them silently.
         secrets = ensure_dev_secrets(args.state_dir)
         system = runner.start(ports)
         for name, url in system.urls.items():
             print(f"{name:9} {url}")
+        if WEB in system.urls:
+            print(
+                f"staff console {system.web_url}/staff (sign in as {DEV_STAFF_ID}, "
+                f"password in {secrets.path})"
+            )
         print(f"secrets: {secrets.path} ({secrets.describe()})")
     elif args.action == "down":
         runner.stop()
@@ -241,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         "provision-deploy-tools",
         help="build kustomize, kube-score and kube-linter into the cache (deploy validation)",
     ).set_defaults(func=cmd_provision_deploy_tools)
+    sub.add_parser(
+        "provision-browser",
+        help="install Chromium and an Arabic font (apt-get) where missing, and fetch axe-core "
+        "into the cache (browser tests)",
+    ).set_defaults(func=cmd_provision_browser)
     up = sub.add_parser("up", help="start the servers in the background")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for them")
     up.set_defaults(func=cmd_up)
@@ -255,8 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="print the ALLWAN_* endpoint variables")
     env.add_argument("--export", action="store_true", help="prefix each line with `export `")
     env.set_defaults(func=cmd_env)
-    services = sub.add_parser("services", help="the four allwan services, as local processes")
-    services.add_argument("action", choices=("up", "down", "status", *SERVICES))
+    services = sub.add_parser(
+        "services",
+        help=f"the allwan services ({', '.join(ALL_SERVICES)}), as local processes",
+    )
+    services.add_argument("action", choices=("up", "down", "status", *ALL_SERVICES))
     services.add_argument("-n", "--lines", type=int, default=50, help="log lines (default 50)")
     services.set_defaults(func=cmd_services)
     return parser

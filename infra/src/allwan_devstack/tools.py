@@ -15,6 +15,7 @@ _HINTS = {
     "or set JAVA_HOME.",
     "mvn": "Install Apache Maven 3.8+ (Debian: apt-get install maven).",
     "go": "Install Go 1.24 or newer (https://go.dev/dl/, or Debian backports' golang).",
+    "npm": "Install Node.js with npm (Debian: apt-get install npm).",
 }
 
 

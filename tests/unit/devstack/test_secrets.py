@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from allwan_devstack.system import DEV_SECRETS, ensure_dev_secrets
+from allwan_devstack.system import MANAGED_SECRETS, ensure_dev_secrets
 
 
 def test_the_first_run_generates_every_secret(tmp_path: Path) -> None:
     secrets = ensure_dev_secrets(tmp_path)
 
-    assert secrets.generated == DEV_SECRETS
+    assert secrets.generated == MANAGED_SECRETS
     assert secrets.describe() == "generated, local only"
     assert (tmp_path / "secrets.env").stat().st_mode & 0o777 == 0o600
 
@@ -42,5 +42,5 @@ def test_only_the_missing_ones_are_generated_and_named(tmp_path: Path) -> None:
     assert again.values["ALLWAN_MASTER_KEYS"] == first.values["ALLWAN_MASTER_KEYS"]
     assert again.values["ALLWAN_IP_HASH_KEY"] != first.values["ALLWAN_IP_HASH_KEY"]
     described = again.describe()
-    assert described.startswith("generated ALLWAN_IP_HASH_KEY; reused the other 8")
+    assert described.startswith("generated ALLWAN_IP_HASH_KEY; reused the other 11")
     assert first.values["ALLWAN_IP_HASH_KEY"] not in described
