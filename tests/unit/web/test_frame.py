@@ -108,3 +108,12 @@ async def test_an_unknown_page_is_a_404_page_in_the_visitors_language() -> None:
         answer = await browser.get("/no-such-page")
         assert answer.status_code == 404
         assert "الصفحة غير موجودة" in answer.text
+
+
+async def test_rejecting_functional_cookies_deletes_the_recent_plans_cookie_at_once() -> None:
+    h = web_harness()
+    async with h.browser() as browser:
+        await h.post_form(browser, "/cookies", {"choice": "accept", "next": "/cookies"})
+        browser.cookies.set("allwan_recent", "plan-a", domain="web.test")
+        await h.post_form(browser, "/cookies", {"choice": "reject", "next": "/cookies"})
+        assert browser.cookies.get("allwan_recent") is None

@@ -113,7 +113,7 @@ def create_app(web: Web) -> FastAPI:
         issued = session.id
         request.state.session = session
         response = await call_next(request)
-        if found is None or session.id != issued or request.state.__dict__.get("renew"):
+        if found is None or session.id != issued or getattr(request.state, "renew", False):
             response.set_cookie(
                 session_cookie(web),
                 session.id,
@@ -122,7 +122,7 @@ def create_app(web: Web) -> FastAPI:
                 samesite="lax",
                 path="/",
             )
-        if request.state.__dict__.get("remember_customer") and session.customer_id:
+        if getattr(request.state, "remember_customer", False) and session.customer_id:
             response.set_cookie(
                 customer_cookie(web),
                 web.sealer.seal(customer_cookie(web), session.customer_id),

@@ -24,6 +24,8 @@ from allwan_web.handlers.notices import Reconfirm, reconfirmation
 LANGUAGE_COOKIE = "allwan_lang"
 CHOICE_COOKIE = "allwan_cookies"
 ANALYTICS_COOKIE = "allwan_analytics"
+RECENT_COOKIE = "allwan_recent"
+"""Functional (CK1): the plans viewed recently; set only while functional cookies are allowed."""
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 templates.env.undefined = StrictUndefined

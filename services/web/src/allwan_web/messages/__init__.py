@@ -6,8 +6,9 @@
     en = "Checkout"
 
 Placeholders are ``{name}``. A key is a text or a group of keys, never both
-(``cookies.why.analytics``, not ``cookies.analytics.why`` beside ``cookies.analytics``). A key known in one language only, or in two files, is refused at
-load, so a page can never fall back to the other language or to a key's name.
+(``cookies.why.analytics``, not ``cookies.analytics.why`` beside ``cookies.analytics``).
+A key known in one language only, or in two files, is refused at load, so a page can never
+fall back to the other language or to a key's name.
 """
 
 from __future__ import annotations

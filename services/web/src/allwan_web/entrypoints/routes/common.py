@@ -15,6 +15,7 @@ from allwan_web.entrypoints.pages import (
     ANALYTICS_COOKIE,
     CHOICE_COOKIE,
     LANGUAGE_COOKIE,
+    RECENT_COOKIE,
     Page,
     page,
     render,
@@ -83,4 +84,6 @@ async def choose_cookies(visitor: Visitor, form: Form) -> RedirectResponse:
             )  # fmt: skip
     else:
         response.delete_cookie(ANALYTICS_COOKIE, path="/", secure=secure, httponly=True)
+    if not choice.functional:
+        response.delete_cookie(RECENT_COOKIE, path="/", secure=secure, httponly=True)
     return response
