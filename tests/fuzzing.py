@@ -52,21 +52,46 @@ PAST_ONLY = {
     "POST /v1/staff/breaches/{breach_id}/regulator-notification": "notified_at",
 }
 _DATE_TIME: TypeAdapter[datetime] = TypeAdapter(DateTimeText)
+GATEWAY_CHECKS = ("ignored_auth",)
+"""Checks of what the gateway decides alone, the same code in process as running: whether an
+operation refuses a request without credentials or with wrong ones (two more requests per
+case, S1)."""
+RUNNING_SYSTEM_BUDGET_S = 20
+"""The running system's fuzz (``tests/e2e/test_fuzz.py``), all phases together: it repeats
+what the in-process run covers but for the services behind the gateway, so a budget, not a
+number of examples, bounds it."""
 
 
 def config(
-    *, max_examples: int, max_steps: int, unexpected_methods: list[str] | None = None
+    *,
+    max_examples: int,
+    max_steps: int,
+    unexpected_methods: list[str] | None = None,
+    coverage: bool = True,
+    gateway_checks: bool = True,
+    max_time_s: int | None = None,
 ) -> SchemathesisConfig:
     """All checks, in every phase (examples, coverage, fuzzing, stateful), positive and
-    negative data, reproducible: the same run on every machine. One worker: Hypothesis's
+    negative data, reproducible: the same cases on every machine. One worker: Hypothesis's
     deterministic mode is not thread-safe. ``unexpected_methods`` narrows the methods the
-    coverage phase tries where the document has none (405 with ``Allow``)."""
-    coverage = {} if unexpected_methods is None else {"unexpected-methods": unexpected_methods}
+    coverage phase tries where the document has none (405 with ``Allow``); ``coverage=False``
+    leaves that phase out, ``gateway_checks=False`` the checks of what the gateway alone
+    decides (``GATEWAY_CHECKS``).
+
+    ``max_time_s`` is a hard budget: schemathesis gives every operation its share of it in
+    each phase (each is still called at least once), then repeats fuzzing and chains of calls
+    with new data until it is spent: a run takes the budget, a faster machine gets further."""
+    phase = {} if unexpected_methods is None else {"unexpected-methods": unexpected_methods}
     return SchemathesisConfig.from_dict(
         {
+            **({} if max_time_s is None else {"max-time": max_time_s}),
             "generation": {"max-examples": max_examples, "deterministic": True},
-            "phases": {"coverage": coverage, "stateful": {"max-steps": max_steps}},
+            "phases": {
+                "coverage": phase | {"enabled": coverage},
+                "stateful": {"max-steps": max_steps},
+            },
             "checks": {
+                **{name: {"enabled": gateway_checks} for name in GATEWAY_CHECKS},
                 "positive_data_acceptance": {
                     "expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "413"]
                 },

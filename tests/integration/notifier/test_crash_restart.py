@@ -5,8 +5,9 @@ The test's SMTP server lets eight messages through and then holds the next ones 
 the kill lands while each lane waits for the server's answer: every message the server
 accepted was recorded ``sent`` (a lane records one before it takes the next), the held ones
 are ``sending``, never accepted (their client died before any 250), and must go out again.
-What no test can make safe is a kill between the server's 250 and the ``sent`` write: that
-window is documented in ``allwan_notifier.domain.deliveries``.
+What no test can make safe is a kill between the server's 250 and the record of its
+disclosure: that window is documented in ``allwan_notifier.domain.deliveries`` (a kill after
+the record is marked sent on restart, never resent: ``tests/unit/notifier/test_disclosures``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from allwan_contracts.disclosures import DataDisclosed
+from allwan_notifier.adapters.records import Records
 from allwan_notifier.adapters.templates import Templates
 from allwan_notifier.domain.fanout import FanoutJob
 from allwan_notifier.domain.messages import Withdrawal
@@ -15,7 +16,6 @@ from allwan_notifier.handlers.fanout import Fanout, run_job
 from allwan_notifier.handlers.marketing import Refusal
 from allwan_notifier.handlers.ports import Deps
 from allwan_runtime.dispatch import RetryPolicy
-from allwan_runtime.recorder import EventRecorder
 
 from tests.unit.notifier.fakes import (
     CONTACT,
@@ -91,7 +91,7 @@ def world() -> World:
         ledger=ledger,
         jobs=jobs,
         secrets=secrets,
-        replies=EventRecorder(store, "notifier"),
+        replies=Records(store, "notifier"),
         renderer=Templates(),
         sender=sender,
         metrics=metrics,

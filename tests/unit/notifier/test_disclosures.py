@@ -15,7 +15,10 @@ from allwan_contracts.disclosures import (
     disclosure_id,
 )
 from allwan_notifier.domain.deliveries import Kind, SkipReason, State
-from allwan_notifier.handlers.fanout import run_job
+from allwan_notifier.domain.marketing import Campaign
+from allwan_notifier.domain.recipients import ConsentStatus
+from allwan_notifier.handlers.fanout import run_job, send_entry
+from allwan_notifier.handlers.marketing import request_campaign
 from allwan_notifier.handlers.policies import schedule_policy_notice
 from allwan_notifier.handlers.transactional import send_receipt
 from allwan_runtime.dispatch import is_transient
@@ -23,6 +26,14 @@ from allwan_runtime.eventstore import stream_id
 
 from tests.unit.notifier.conftest import World
 from tests.unit.notifier.fakes import WHEN, deferred, envelope, order_placed, policy_changed
+
+CAMPAIGN = Campaign(
+    campaign_id="autumn-26",
+    subject_ar="عروض الخريف",
+    subject_en="Autumn offers",
+    body_ar="خصم على الباقات السنوية",
+    body_en="Yearly plans on offer",
+)
 
 
 def placed(world: World, customer: str = "c-1") -> OrderPlaced:
@@ -75,7 +86,7 @@ async def test_p2_a_first_attempt_records_its_disclosure_without_reading_the_str
     assert stream_id("disclosure", disclosed.disclosure_id) not in world.store.loads
 
 
-async def test_p2_an_email_sent_again_after_a_crash_in_sending_is_disclosed_once(
+async def test_an_email_accepted_before_a_crash_is_marked_sent_on_the_retry_not_sent_again(
     world: World,
 ) -> None:
     order = placed(world)
@@ -88,14 +99,78 @@ async def test_p2_an_email_sent_again_after_a_crash_in_sending_is_disclosed_once
     assert len(world.disclosures) == 1  # recorded before the outcome: never lost
 
     world.ledger.fail_outcome = None
-    await receipt(world, order)  # redelivered: sent again, the one duplicate window
+    await receipt(world, order)  # redelivered: the disclosure says the server took it
 
-    assert len(world.sender.sent) == 2
+    assert len(world.sender.sent) == 1
     (entry,) = world.ledger.of_kind(Kind.RECEIPT)
-    assert (entry.state, entry.attempts) == (State.SENT, 2)
+    assert (entry.state, entry.attempts) == (State.SENT, 1)
+    assert entry.message_id == f"<receipt.{order.order_id}@allwanstores.com>"
     (disclosed,) = world.disclosures
     # A later attempt reads the stream: an earlier one may have recorded the disclosure.
     assert stream_id("disclosure", disclosed.disclosure_id) in world.store.loads
+    assert world.metrics.counts[("receipt", "sent")] == 1
+
+
+async def test_an_email_the_server_never_accepted_is_sent_again_on_the_retry(
+    world: World,
+) -> None:
+    order = placed(world)
+    world.sender.failures = [ConnectionResetError("dropped before the 250")]
+
+    with pytest.raises(ConnectionResetError):
+        await receipt(world, order)
+    await receipt(world, order)
+
+    assert len(world.sender.sent) == 1
+    (entry,) = world.ledger.of_kind(Kind.RECEIPT)
+    assert (entry.state, entry.attempts) == (State.SENT, 2)
+    assert len(world.disclosures) == 1
+
+
+async def test_a_policy_notice_accepted_before_a_crash_is_marked_sent_by_the_resumed_fanout(
+    world: World,
+) -> None:
+    await world.customer("c-1")
+    changed = policy_changed(7, material=True)
+    await schedule_policy_notice(changed, envelope(changed, version=7), world.deps)
+    job = world.jobs.jobs["policy:7"]
+    entry = job.entry_for("c-1", WHEN)
+    await world.ledger.claim(entry)
+    world.ledger.fail_outcome = State.SENT  # the crash between the 250 and the outcome
+    with pytest.raises(ConnectionError):
+        await send_entry(job, entry, world.fanout)
+    world.ledger.fail_outcome = None
+
+    resumed = await world.run("policy:7")  # the restarted worker resumes the job
+
+    assert resumed.sent == 1
+    assert len(world.sender.sent) == 1
+    (sent,) = world.ledger.of_kind(Kind.POLICY)
+    assert (sent.state, sent.attempts) == (State.SENT, 1)
+    assert len(world.disclosures) == 1
+
+
+async def test_a_campaign_email_accepted_before_a_crash_is_marked_sent_though_consent_went_since(
+    world: World,
+) -> None:
+    await world.customer("c-1", "en")
+    await world.book.record_consent("c-1", "marketing", ConsentStatus.GRANTED, 1)
+    await request_campaign(CAMPAIGN, world.deps)
+    job = world.jobs.jobs["marketing:autumn-26"]
+    entry = job.entry_for("c-1", WHEN)
+    await world.ledger.claim(entry)
+    world.ledger.fail_outcome = State.SENT
+    with pytest.raises(ConnectionError):
+        await send_entry(job, entry, world.fanout)
+    world.ledger.fail_outcome = None
+    await world.book.record_consent("c-1", "marketing", ConsentStatus.WITHDRAWN, 2)
+
+    await world.run("marketing:autumn-26")
+
+    # The message went before the withdrawal: the ledger says so, as its disclosure does.
+    assert len(world.sender.sent) == 1
+    (sent,) = world.ledger.of_kind(Kind.MARKETING)
+    assert (sent.state, sent.reason) == (State.SENT, None)
 
 
 async def test_p2_a_failure_to_record_the_disclosure_defers_the_message_never_marks_it_sent(

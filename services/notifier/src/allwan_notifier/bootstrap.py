@@ -30,7 +30,6 @@ from allwan_runtime.keystore import LazyKeyStore, Purpose
 from allwan_runtime.lease import SlotLease
 from allwan_runtime.metrics import setup_metrics
 from allwan_runtime.periodic import PeriodicTask
-from allwan_runtime.recorder import EventRecorder
 from allwan_runtime.service import ServiceRuntime
 
 from allwan_notifier.adapters.address_book import MongoAddressBook
@@ -38,6 +37,7 @@ from allwan_notifier.adapters.jobs import MongoJobs
 from allwan_notifier.adapters.ledger import MongoLedger
 from allwan_notifier.adapters.metrics import EmailMetrics
 from allwan_notifier.adapters.queries import LedgerQueries
+from allwan_notifier.adapters.records import Records
 from allwan_notifier.adapters.smtp import Pacer, SmtpConfig, SmtpSender
 from allwan_notifier.adapters.templates import Templates
 from allwan_notifier.domain.marketing import Campaign
@@ -141,7 +141,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         ledger=ledger,
         jobs=jobs,
         secrets=secrets,
-        replies=EventRecorder(runtime.store, settings.service_name),
+        replies=Records(runtime.store, settings.service_name),
         renderer=Templates(),
         sender=sender,
         metrics=EmailMetrics(),

@@ -16,11 +16,14 @@ same id fails, so one event or one fan-out never owes a customer two messages (P
 
 An entry found in ``pending`` or ``sending`` (after a crash, a restart, or a deferral by the
 server) is sent again, with the same Message-ID: ``pending`` was never handed to the server;
-``sending`` may or may not have been accepted. That is the only window for a duplicate: from
-the server's acceptance of the DATA until MongoDB acknowledges ``sent`` (a few milliseconds per
-message, at most ``smtp_connections`` messages per crash). The deterministic Message-ID lets
-mail clients and the store's own outbound MTA recognise such a duplicate. Losing a notice is
-worse than repeating one (PC2), hence resending rather than giving up on ``sending``.
+``sending`` may or may not have been accepted. The server's 250 is followed by the message's
+disclosure record (``domain.disclosures``) and then ``sent``: a ``sending`` entry whose
+disclosure is recorded was accepted, and is marked ``sent`` without sending again. That leaves
+one window for a duplicate: from the server's acceptance of the DATA until the event store
+acknowledges the disclosure (a few milliseconds per message, at most ``smtp_connections``
+messages per crash). The deterministic Message-ID lets mail clients and the store's own
+outbound MTA recognise such a duplicate. Losing a notice is worse than repeating one (PC2),
+hence resending rather than giving up on ``sending``.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 and what the letter says leave allwan for a processor that delivers them on the store's behalf.
 
 One disclosure per ledger entry, whatever the number of attempts: its id is derived from the
-recipient and the entry (``disclosure_id(recipient, "email:<delivery id>")``), so an entry
-sent again after a crash finds its disclosure recorded and records none twice. A message the
-server refused or that was never sent (skipped, failed before SMTP) discloses nothing.
+recipient and the entry (``disclosure_id(recipient, "email:<delivery id>")``), so a later
+attempt finds the disclosure an earlier one recorded: the server accepted that message, and it
+is not sent again. A message the server refused or that was never sent (skipped, failed
+before SMTP) discloses nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def email_source(entry: Delivery) -> str:
     return f"email:{entry.id}"
 
 
+def email_disclosure_id(entry: Delivery, recipient: str) -> str:
+    """The id of the disclosure of ``entry``'s message to ``recipient``, whichever attempt
+    the server accepted."""
+    return disclosure_id(recipient, email_source(entry))
+
+
 def email_disclosure(
     entry: Delivery, letter: Letter, *, recipient: str, recorded_by: str, at: datetime
 ) -> DataDisclosed:
@@ -37,7 +44,7 @@ def email_disclosure(
     privacy service's recipient registry), for the purpose the address was opened for."""
     source = email_source(entry)
     return DataDisclosed(
-        disclosure_id=disclosure_id(recipient, source),
+        disclosure_id=email_disclosure_id(entry, recipient),
         customer_id=entry.customer_id,
         recipient=recipient,
         role=RecipientRole.PROCESSOR,

@@ -21,7 +21,11 @@ from allwan_notifier.domain.deliveries import (
     message_id,
     must_send,
 )
-from allwan_notifier.domain.disclosures import correlation, email_disclosure
+from allwan_notifier.domain.disclosures import (
+    correlation,
+    email_disclosure,
+    email_disclosure_id,
+)
 from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.messages import Letter
 from allwan_notifier.domain.recipients import Address, Locale, Recipient, language
@@ -31,7 +35,8 @@ from allwan_notifier.handlers.stores import Ledger
 log = structlog.get_logger(__name__)
 UNREADABLE = "address_unreadable"
 RECORD_ATTEMPTS = 3
-"""Tries at writing an outcome: after a send, a lost write is the one way to send twice."""
+"""Tries at writing an outcome before the entry is left ``sending`` (its disclosure, recorded
+before a ``sent``, keeps the next attempt from sending again)."""
 
 
 async def claimed(ledger: Ledger, entry: Delivery) -> Delivery:
@@ -73,9 +78,13 @@ async def deliver(
 
     A message the server accepted is recorded as a disclosure to the SMTP provider before it
     counts as sent (``disclose``); ``cause`` is the correlation id of the event that owed it.
+    An entry whose earlier attempt got that far is marked sent, not sent again
+    (``accepted_before``).
     """
     if not must_send(entry.state):
         return entry
+    if (sent := await accepted_before(entry, deps)) is not None:
+        return sent
     opened = await _open(entry, letter, recipient, deps)
     if isinstance(opened, Delivery):
         return opened
@@ -112,20 +121,39 @@ async def deliver(
     return await finish(deps, sending, State.SENT, None)
 
 
+async def accepted_before(entry: Delivery, deps: Deps) -> Delivery | None:
+    """``entry`` recorded as sent if an earlier attempt's message was accepted; else None.
+
+    The disclosure is recorded after the server's 250 and before the ``sent`` outcome
+    (``disclose``): an entry left ``sending`` with its disclosure recorded had its message
+    accepted, and a crash or a lost outcome write came between the two. Sending it again would
+    be a duplicate, so an email goes at most once after a 250 (P2, D3: the disclosure is the
+    proof). An entry never tried costs no read: no attempt, no 250, no disclosure.
+    """
+    if entry.attempts == 0:
+        return None
+    disclosed = email_disclosure_id(entry, deps.smtp_recipient)
+    if not await deps.replies.recorded(DataDisclosed.aggregate_type, disclosed):
+        return None
+    log.info("notifier.accepted_before", kind=entry.kind.value, attempts=entry.attempts)
+    return await finish(deps, entry, State.SENT, None)
+
+
 async def disclose(disclosed: DataDisclosed, sending: Delivery, deps: Deps, cause: UUID) -> None:
     """P2, D3: record that the SMTP provider took the message, before it counts as sent.
 
-    In this order a crash between the two leaves the entry ``sending``: it is sent again (the
-    one duplicate window, now up to this record) and ``first`` records nothing twice; the
+    In this order a crash between the two leaves the entry ``sending`` with its disclosure
+    recorded, and the next attempt marks it sent without sending (``accepted_before``); the
     other order could lose the disclosure for good. A transient failure to record defers the
-    message as a deferred send does: the entry stays ``sending`` and the caller retries it.
+    message as a deferred send does: the entry stays ``sending`` and the caller retries it,
+    sending again (the one duplicate window: from the 250 until this record).
 
     One round trip on a first attempt: attempt n is begun by one worker only (its insert in
     the ledger), and a disclosure is recorded only after an attempt's 250, so before attempt
-    1 none can exist and the stream is not read first. A later attempt reads it: an earlier
-    one may have recorded it before a crash or a failed outcome write. (A worker at attempt 2
-    while attempt 1 still runs, at a lease hand-over, makes one of the two appends lose its
-    race: recorded once, at worst published twice, which the ledger's consumer absorbs.)
+    1 none can exist and the stream is not read first. A later attempt reads it again: a
+    worker still at an earlier attempt, at a lease hand-over, may have recorded it since
+    ``accepted_before`` looked. (Should both append at once, one loses its race: recorded
+    once, at worst published twice, which the ledger's consumer absorbs.)
     """
     try:
         await deps.replies.first(disclosed, cause, surely_new=sending.attempts == 1)

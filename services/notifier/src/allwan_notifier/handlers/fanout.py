@@ -27,7 +27,7 @@ from allwan_notifier.domain.deliveries import (
 )
 from allwan_notifier.domain.fanout import FanoutJob, Phase
 from allwan_notifier.domain.messages import Letter
-from allwan_notifier.handlers.deliver import deliver, finish
+from allwan_notifier.handlers.deliver import accepted_before, deliver, finish
 from allwan_notifier.handlers.marketing import Refusal, marketing_message
 from allwan_notifier.handlers.ports import Deps, Lease
 
@@ -192,7 +192,9 @@ async def send_entry(job: FanoutJob, entry: Delivery, fanout: Fanout) -> Deliver
     if job.kind is Kind.MARKETING:
         assert job.marketing is not None
         if not (await deps.book.marketing_consent(entry.customer_id)).allows_marketing():
-            return await finish(deps, entry, State.SKIPPED, SkipReason.NOT_CONSENTED)  # K3
+            # An earlier attempt's message may have gone before the withdrawal: then it is sent.
+            sent = await accepted_before(entry, deps)
+            return sent or await finish(deps, entry, State.SKIPPED, SkipReason.NOT_CONSENTED)  # K3
         letter = marketing_message(job.marketing, entry.customer_id, fanout.refusal, deps.secrets)
     else:
         assert job.notice is not None

@@ -69,12 +69,16 @@ class Secrets(Protocol):
 
 class Replies(Protocol):
     """What the notifier records in its own event store for the relay to publish
-    (``allwan_runtime.recorder.EventRecorder``): its answers to privacy requests
-    (``allwan.privacy.replies``) and its disclosures to the SMTP provider
+    (``adapters.records.Records``, the runtime's ``EventRecorder``): its answers to privacy
+    requests (``allwan.privacy.replies``) and its disclosures to the SMTP provider
     (``allwan.disclosures``)."""
 
     async def first(self, event: Event, correlation_id: UUID, *, surely_new: bool = False) -> bool:
         """Record ``event`` as its stream's first; False if it was recorded already."""
+        ...
+
+    async def recorded(self, aggregate_type: str, aggregate_id: str) -> bool:
+        """Whether the stream of ``aggregate_type`` ``aggregate_id`` holds an event."""
         ...
 
 
