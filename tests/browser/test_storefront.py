@@ -97,7 +97,7 @@ def test_a_customer_orders_in_arabic_pays_and_sees_the_subscription_active(
 
     page.get_by_role("button", name="ادفع (تجريبي)").click()
 
-    # The page follows the payment by itself (meta refresh) until orders activates it.
+    # The page follows the payment by itself (static/follow.js) until orders activates it.
     expect(page.locator(".order-state .status-active")).to_be_visible(timeout=DECIDED_S)
     expect(page.locator(".order-state")).to_contain_text("نشط")
     expect(page.locator("main")).to_contain_text("نهاية الاشتراك")

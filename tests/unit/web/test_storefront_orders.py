@@ -12,7 +12,7 @@ from allwan_contracts.intake import CancellationRequested, PaymentReported
 from tests.unit.web.harness import WebHarness, csrf_of
 from tests.unit.web.storefront_seed import Clock, customer_of, decide, main_of, order, store
 
-REFRESH = '<meta http-equiv="refresh" content="2">'
+REFRESH = '<meta name="allwan-follow" content="2">'
 
 
 async def pay(h: WebHarness, browser: object, order_id: str) -> int:
