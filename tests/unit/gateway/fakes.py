@@ -46,6 +46,34 @@ def _set(document: dict[str, Any], path: str, value: Any) -> None:
     document[last] = value
 
 
+_RANGES: dict[str, Callable[[Any, Any], bool]] = {
+    "$gt": lambda value, bound: value > bound,
+    "$gte": lambda value, bound: value >= bound,
+    "$lt": lambda value, bound: value < bound,
+    "$lte": lambda value, bound: value <= bound,
+}
+
+
+def _matches(document: dict[str, Any], where: dict[str, Any]) -> bool:
+    """MongoDB's meaning of a filter of equalities and ranges (the port's promise); any
+    other operator fails the test that uses it."""
+    for name, condition in where.items():
+        value = document.get(name)
+        if not isinstance(condition, dict):
+            if value != condition:
+                return False
+            continue
+        for operator, bound in condition.items():
+            if operator not in _RANGES:
+                raise AssertionError(f"the Documents port takes no {operator}")
+            # MongoDB compares values of one type only: a missing field matches no range.
+            if value is None or type(value) is not type(bound):
+                return False
+            if not _RANGES[operator](value, bound):
+                return False
+    return True
+
+
 class MemoryDocuments:
     """Collections of documents by ``_id``, with ``apply_once``'s version guard."""
 
@@ -83,6 +111,18 @@ class MemoryDocuments:
 
     async def scan(self, collection: str) -> list[dict[str, Any]]:
         return [dict(document) for document in self.collection(collection).values()]
+
+    async def page(
+        self, collection: str, where: dict[str, Any], *, before: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        assert "_id" not in where
+        found = [
+            dict(document)
+            for doc_id, document in self.collection(collection).items()
+            if (before is None or doc_id < before) and _matches(document, where)
+        ]
+        found.sort(key=lambda document: document["_id"], reverse=True)
+        return found[:limit]
 
     async def insert(self, collection: str, document: dict[str, Any]) -> bool:
         if collection in self.fail_inserts_into:

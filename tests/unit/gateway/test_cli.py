@@ -38,3 +38,15 @@ def test_openapi_prints_the_document(
 def test_the_command_line_knows_only_its_commands() -> None:
     with pytest.raises(SystemExit):
         main(["migrate"])
+
+
+def test_settings_refused_as_a_whole_are_named_with_the_reason_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(f"ALLWAN_{name.upper()}", value)
+    monkeypatch.setenv("ALLWAN_KAFKA_HEARTBEAT_INTERVAL_S", "10")
+
+    assert main(["openapi"]) == 2
+    error = capsys.readouterr().err
+    assert "ALLWAN_KAFKA_HEARTBEAT_INTERVAL_S must be below ALLWAN_KAFKA_SESSION_TIMEOUT_S" in error

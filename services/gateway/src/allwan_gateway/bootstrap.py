@@ -42,6 +42,7 @@ from allwan_gateway.adapters.views import (
 )
 from allwan_gateway.domain.auth import Tokens
 from allwan_gateway.domain.ratelimit import TokenBuckets
+from allwan_gateway.domain.staff_sign_in import SignInThrottle, StaffDirectory
 from allwan_gateway.handlers.ports import Documents, IntakeDeps, Sealer
 from allwan_gateway.settings import GatewaySettings
 
@@ -75,6 +76,9 @@ class Gateway:
     tokens: Tokens
     limits: TokenBuckets
     health: Health
+    staff: StaffDirectory = field(default_factory=StaffDirectory)
+    """Who signs in to the staff API as themselves (``ALLWAN_STAFF_ACCOUNTS``)."""
+    sign_ins: SignInThrottle = field(default_factory=SignInThrottle)
     clock: Callable[[], datetime] = utc_now
     lifespan: Lifespan = field(default=_nothing)
 
@@ -136,8 +140,20 @@ def assemble(
         ),
         limits=TokenBuckets(rate=settings.rate_limit_per_s, burst=settings.rate_limit_burst),
         health=health or Health(),
+        staff=staff_directory(settings),
         clock=clock,
         lifespan=lifespan,
+    )
+
+
+def staff_directory(settings: GatewaySettings) -> StaffDirectory:
+    """The staff accounts of the settings, as the sign-in checks them."""
+    accounts = settings.staff_accounts.get_secret_value()
+    return StaffDirectory(
+        {
+            staff_id: (account.name, account.password_hash.get_secret_value())
+            for staff_id, account in accounts.items()
+        }
     )
 
 
@@ -197,4 +213,5 @@ def describe(gateway: Gateway) -> dict[str, Any]:
         "max_body_bytes": settings.max_body_bytes,
         "notifier": bool(settings.notifier_url),
         "privacy": bool(settings.privacy_url),
+        "staff_accounts": len(gateway.staff),
     }

@@ -1,4 +1,4 @@
-"""The gateway's collections in its own MongoDB database, by ``_id`` only."""
+"""The gateway's collections in its own MongoDB database, by ``_id`` (and staff's scans)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pymongo.errors import DuplicateKeyError
 
 class MongoDocuments:
     """``handlers.ports.Documents`` on MongoDB or FerretDB: every read is an ``_id`` lookup
-    (the one fast path on both), every claim an insert against the unique ``_id``."""
+    (the one fast path on both), but ``scan`` and ``page`` (staff's queries), every claim an
+    insert against the unique ``_id``."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._db = db
@@ -32,6 +33,15 @@ class MongoDocuments:
 
     async def scan(self, collection: str) -> list[Document]:
         return await self._db[collection].find({}).to_list()
+
+    async def page(
+        self, collection: str, where: Document, *, before: str | None, limit: int
+    ) -> list[Document]:
+        if "_id" in where:
+            raise ValueError("a page is bounded by ``before``, not by an _id condition")
+        query = where if before is None else {**where, "_id": {"$lt": before}}
+        found = self._db[collection].find(query).sort("_id", -1).limit(limit)
+        return await found.to_list()
 
     async def insert(self, collection: str, document: Document) -> bool:
         try:

@@ -28,6 +28,11 @@ class Role(StrEnum):
     STAFF = "staff"
 
 
+def is_subject(text: str) -> bool:
+    """Whether ``text`` may name a token's subject (a customer's or a staff member's id)."""
+    return _SUBJECT.match(text) is not None
+
+
 class InvalidCredentials(ValueError):
     """A token or key that proves nothing; the message says why, never the token."""
 
@@ -59,8 +64,16 @@ class Tokens:
     audience: str
     ttl: timedelta
 
-    def issue(self, role: Role, subject: str, client_id: str, now: datetime) -> str:
-        if not _SUBJECT.match(subject):
+    def issue(
+        self,
+        role: Role,
+        subject: str,
+        client_id: str,
+        now: datetime,
+        ttl: timedelta | None = None,
+    ) -> str:
+        """A token for ``subject``, valid for ``ttl`` (the default lifetime if None)."""
+        if not is_subject(subject):
             raise InvalidCredentials("a subject is 1 to 64 letters, digits, '_' or '-'")
         claims = {
             "iss": self.issuer,
@@ -69,7 +82,7 @@ class Tokens:
             "role": role.value,
             "azp": client_id,
             "iat": int(now.timestamp()),
-            "exp": int((now + self.ttl).timestamp()),
+            "exp": int((now + (ttl or self.ttl)).timestamp()),
         }
         return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
 
@@ -94,7 +107,7 @@ class Tokens:
         except jwt.PyJWTError:
             raise InvalidCredentials("the token is not valid") from None
         subject, role = claims.get("sub"), claims.get("role")
-        if not isinstance(subject, str) or not _SUBJECT.match(subject):
+        if not isinstance(subject, str) or not is_subject(subject):
             raise InvalidCredentials("the token names no valid subject")
         if role not in (Role.CUSTOMER.value, Role.STAFF.value):
             raise InvalidCredentials("the token carries no known role")

@@ -83,8 +83,24 @@ def _settings() -> GatewaySettings:
     try:
         return GatewaySettings()
     except ValidationError as error:
-        names = sorted({f"ALLWAN_{str(e['loc'][0]).upper()}" for e in error.errors()})
-        raise SettingsInvalid(", ".join(names)) from None
+        raise SettingsInvalid(", ".join(_refusals(error))) from None
+
+
+def _refusals(error: ValidationError) -> list[str]:
+    """Each variable refused, with why when the reason is ours (``ValueError`` messages of
+    the settings' validators name what is wrong, never a value); pydantic's own messages
+    are left out, as a few quote what they were given."""
+    found: dict[str, None] = {}
+    for refusal in error.errors(include_input=False, include_url=False):
+        where = refusal["loc"]
+        # A check of several settings together has no location: its message names them.
+        name = f"ALLWAN_{str(where[0]).upper()}" if where else "settings"
+        if refusal["type"] == "value_error":
+            name += f" ({refusal['msg'].removeprefix('Value error, ')})"
+        elif len(where) > 1:
+            name += f" ({'.'.join(str(part) for part in where[1:])}: {refusal['type']})"
+        found[name] = None
+    return list(found)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -70,7 +70,8 @@ def _without_null(parameter: dict[str, Any]) -> None:
 
 def document(app: FastAPI) -> dict[str, Any]:
     """OpenAPI 3.1 with every operation's problem answers (and the headers they carry)
-    documented, and parameters as the server reads them."""
+    documented, with the examples a route gives of its own, and parameters as the server
+    reads them."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     schema = FastAPI.openapi(app)
@@ -94,11 +95,15 @@ def document(app: FastAPI) -> dict[str, Any]:
                 declared = answers.get(status, {})
                 if status == "422" and declared.get("description") == _FASTAPI_422:
                     declared = {}
+                # ... and show examples of its problem.
+                examples = declared.get("content", {}).get(PROBLEM_JSON, {}).get("examples")
                 answer = {
                     "description": declared.get(
                         "description", description.format(max_body_bytes=max_body_bytes)
                     ),
-                    "content": problem,
+                    "content": problem
+                    if examples is None
+                    else {PROBLEM_JSON: problem[PROBLEM_JSON] | {"examples": examples}},
                 }
                 headers = ERROR_HEADERS.get(status, {}) | declared.get("headers", {})
                 if headers:

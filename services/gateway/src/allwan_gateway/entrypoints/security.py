@@ -79,9 +79,20 @@ def staff(gw: GatewayDep, key: ApiKey, credentials: BearerToken) -> Principal:
     return principal
 
 
+def staff_member(gw: GatewayDep, credentials: BearerToken) -> Principal:
+    """A staff member by their own token: the staff API key names no one."""
+    principal = _token(gw, credentials)
+    if principal is None:
+        raise problems.unauthorized("A staff member's token is required (S1).")
+    if principal.role is not Role.STAFF:
+        raise problems.forbidden("This needs a staff member's token (S1).")
+    return principal
+
+
 StorefrontDep = Annotated[Principal, Depends(storefront)]
 CustomerDep = Annotated[Principal, Depends(customer)]
 StaffDep = Annotated[Principal, Depends(staff)]
+StaffMemberDep = Annotated[Principal, Depends(staff_member)]
 
 
 def require_self(principal: Principal, customer_id: str) -> None:

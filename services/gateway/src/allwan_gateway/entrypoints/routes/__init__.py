@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from allwan_gateway.entrypoints.routes import (
     accountability,
+    audit_trail,
     auth,
     breaches,
     catalogue,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     privacy.router,
     privacy_export.router,
     staff.router,
+    audit_trail.router,
     privacy_staff.router,
     disclosures.router,
     breaches.router,

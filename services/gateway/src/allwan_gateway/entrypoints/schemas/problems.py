@@ -6,6 +6,7 @@ sent (it may be personal data or a card number, C3).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -74,6 +75,27 @@ def too_many_requests(retry_after_s: float) -> ProblemError:
         429,
         "rate-limited",
         "Too many requests from this client; retry later (S1).",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def sign_in_refused() -> ProblemError:
+    """The same answer for an unknown staff id and a wrong password (S1)."""
+    return ProblemError(
+        401,
+        "sign-in-refused",
+        "The staff id and password do not match an account (S1).",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def sign_in_locked(retry_after_s: float) -> ProblemError:
+    """Too many failed sign-ins for one staff id (S1); the id is not repeated."""
+    seconds = max(1, math.ceil(retry_after_s))
+    return ProblemError(
+        429,
+        "sign-in-locked",
+        "Too many failed sign-ins for this staff id; retry after the time in Retry-After (S1).",
         headers={"Retry-After": str(seconds)},
     )
 

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from allwan_contracts import AgeAttestation, CardBrand, ConsentPurpose
 from allwan_contracts.fields import (
     CustomerId,
+    Identifier,
     Locale,
     PaymentToken,
     PlanId,
@@ -37,6 +38,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     StrictBool,
     StringConstraints,
 )
@@ -257,3 +259,16 @@ class CustomerTokenRequest(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"customer_id": "cust-1042"}]})
 
     customer_id: CustomerId
+
+
+class StaffTokenRequest(_Strict):
+    """A staff member signs in with their own id and password (S1), through the store's web
+    console (the storefront client). The password is never echoed, stored or logged; one
+    that reads as a card number is refused as any card number is (C3)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"staff_id": "noura", "password": "correct horse battery"}]}
+    )
+
+    staff_id: Identifier = Field(description="The staff member's id, as configured.")
+    password: SecretStr = Field(min_length=1, max_length=200)

@@ -222,6 +222,58 @@ class Token(_Out):
     expires_in: int
 
 
+class StaffIdentity(_Out):
+    """Who a staff token names: their id and the name the console greets them by."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"staff_id": "noura", "name": "Noura Alqahtani"}]},
+    )
+
+    staff_id: str
+    name: str
+
+
+class AuditEntry(_Out):
+    """One staff action (S1): when, who (``staff:<id>``), what and on what, and the id the
+    intake events it led to carry as their correlation id."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    request_id: str
+
+
+class AuditTrail(_Out):
+    """A page of the audit trail, newest first."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "entries": [
+                        {
+                            "at": "2026-03-01T09:30:00.120000Z",
+                            "actor": "staff:noura",
+                            "action": "privacy.request.extend",
+                            "target": "privacy_request:5f0c2a9e-1d3b-4c1e-9a55-0b8f7a5e4a55",
+                            "request_id": "0d6c1f0e-8f3a-4a55-9a52-1f9d0a3c2e11",
+                        }
+                    ],
+                    "next": "t20260301093000120000-4f1c9a0b2e3d5a67",
+                }
+            ]
+        },
+    )
+
+    entries: list[AuditEntry]
+    next: str | None = Field(
+        description="The ``cursor`` of the next (older) page; null on the last page."
+    )
+
+
 class ConsentProof(_Out):
     """Every grant, withdrawal, suspension and erasure of one customer, oldest first (K3)."""
 
