@@ -111,15 +111,15 @@ async def test_other_scopes_pass_through_unlogged(scope_type: str) -> None:
     assert lines == []
 
 
-@pytest.mark.parametrize("service", ["gateway", "orders", "consent", "notifier"])
+@pytest.mark.parametrize("service", ["gateway", "orders", "consent", "notifier", "privacy", "web"])
 def test_every_service_serves_without_uvicorns_access_log_and_with_its_own(
     service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import importlib
 
     import uvicorn
-    from allwan_gateway.entrypoints.middleware import ServerSpans
     from allwan_runtime.keystore import generate_master_key
+    from allwan_runtime.server_spans import ServerSpans
 
     from tests.unit.gateway.fakes import SECRETS
 
@@ -127,6 +127,7 @@ def test_every_service_serves_without_uvicorns_access_log_and_with_its_own(
         monkeypatch.setenv(f"ALLWAN_{name.upper()}", value)
     monkeypatch.setenv("ALLWAN_MASTER_KEYS", f"k1:{generate_master_key()}")
     monkeypatch.setenv("ALLWAN_BLIND_INDEX_KEY", generate_master_key())
+    monkeypatch.setenv("ALLWAN_WEB_SESSION_KEY", "web-session-key")
     served: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
     cli = importlib.import_module(f"allwan_{service}.entrypoints.cli")
@@ -140,6 +141,9 @@ def test_every_service_serves_without_uvicorns_access_log_and_with_its_own(
         while not isinstance(layer, ServerSpans):
             layer = layer.app
         assert isinstance(layer.app, AccessLog)
+    elif service == "web":
+        assert isinstance(app, ServerSpans)
+        assert isinstance(app.app, AccessLog)
     else:
         assert isinstance(app, AccessLog)
 

@@ -16,6 +16,7 @@ from allwan_contracts.topics import (
     PRIVACY,
     topic_spec,
 )
+from allwan_runtime.server_spans import ServerSpans
 from allwan_runtime.service import ServiceRuntime
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,7 +26,7 @@ from faststream.specification import AsyncAPI
 from allwan_gateway.bootstrap import Consumers, Gateway, bootstrap, describe, handlers
 from allwan_gateway.entrypoints import errors, openapi
 from allwan_gateway.entrypoints.limits import Limits
-from allwan_gateway.entrypoints.middleware import ServerSpans, Shield
+from allwan_gateway.entrypoints.middleware import Shield
 from allwan_gateway.entrypoints.routes import ROUTERS
 from allwan_gateway.entrypoints.schemas import responses
 from allwan_gateway.handlers.intake import RECORDED
@@ -100,7 +101,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         # FastAPI's own spans carry the raw path and query, its logs exception messages
-        # (C2, C3): the request's span is ``middleware.ServerSpans``'s, by route template.
+        # (C2, C3): the request's span is ``allwan_runtime.server_spans.ServerSpans``'s, by
+        # route template.
         telemetry={"tracing": False, "logs": False},
     )
     app.state.gateway = gateway
@@ -142,7 +144,7 @@ def create_app(gateway: Gateway) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(Shield)
-    app.add_middleware(ServerSpans)
+    app.add_middleware(ServerSpans, tracer_name="allwan.gateway")
     return app
 
 

@@ -70,7 +70,8 @@ def serve(settings: GatewaySettings) -> None:
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
         # Its lines hold raw paths, queries and client addresses (C2, C3): the app writes
-        # its own (``middleware.ServerSpans``), so ``allwan_runtime.cli.serve`` does not fit.
+        # its own (``allwan_runtime.server_spans.ServerSpans``), so ``allwan_runtime.cli.serve``
+        # does not fit.
         access_log=False,
     )
 

@@ -20,12 +20,13 @@ from collections.abc import Callable
 import pymongo
 import structlog
 from allwan_contracts.cards import CardDataRefused, refuse_card_data
+from allwan_runtime.server_spans import headers_of
 
 from allwan_gateway.domain.body_rules import MalformedBody, operator_keys, parse_json
 from allwan_gateway.domain.card_data import refuse_outside_body, without_card_data
 from allwan_gateway.domain.ratelimit import TokenBuckets
 from allwan_gateway.entrypoints.errors import problem_response
-from allwan_gateway.entrypoints.middleware import ASGIApp, Message, Receive, Scope, Send, headers_of
+from allwan_gateway.entrypoints.middleware import ASGIApp, Message, Receive, Scope, Send
 from allwan_gateway.entrypoints.schemas import problems
 from allwan_gateway.entrypoints.schemas.problems import ProblemError
 

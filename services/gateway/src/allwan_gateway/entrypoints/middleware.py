@@ -1,10 +1,10 @@
 """ASGI middleware around every request, outermost first:
 
-1. ``ServerSpans``: the request's OpenTelemetry server span; the trace continues through the
-   event store and the relay to Kafka and the consuming services. Inside the span, the
-   request's one access-log line (``allwan_runtime.access_log``: method, route template,
-   status, duration, trace id; never the query, a path value, a header or the client's
-   address);
+1. ``allwan_runtime.server_spans.ServerSpans``: the request's OpenTelemetry server span; the
+   trace continues through the event store and the relay to Kafka and the consuming services.
+   Inside the span, the request's one access-log line (``allwan_runtime.access_log``:
+   method, route template, status, duration, trace id; never the query, a path value, a
+   header or the client's address);
 2. ``Shield``: security headers on every answer (HSTS, nosniff, frame denial, CSP,
    Referrer-Policy, no caching); a store that does not answer (in time) as a 503 problem with
    ``Retry-After``, any other unexpected exception as a bare 500 problem;
@@ -21,9 +21,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import structlog
-from allwan_runtime.access_log import AccessLog, method_of
 from allwan_runtime.dispatch import is_transient
-from opentelemetry import propagate, trace
 from pymongo.errors import PyMongoError
 
 from allwan_gateway.entrypoints.errors import problem_response
@@ -37,7 +35,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer("allwan.gateway")
 
 SECURITY_HEADERS = (
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
@@ -49,45 +46,6 @@ SECURITY_HEADERS = (
 )
 # Servers come back in seconds, not instantly: a retry sooner would only add load.
 RETRY_AFTER_S = 5
-
-
-def headers_of(scope: Scope) -> dict[str, str]:
-    """The request's headers, names lower-cased."""
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-class ServerSpans:
-    def __init__(self, app: ASGIApp) -> None:
-        # The access log runs inside the span, so its line carries the trace id.
-        self.app: ASGIApp = AccessLog(app)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        method = method_of(scope)
-        status = {"code": 0}
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        context = propagate.extract(headers_of(scope))
-        with tracer.start_as_current_span(
-            method,
-            context=context,
-            kind=trace.SpanKind.SERVER,
-            attributes={"http.request.method": method},
-        ) as span:
-            try:
-                await self.app(scope, receive, sending)
-            finally:
-                route = getattr(scope.get("route"), "path", None)
-                if route:
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status["code"])
 
 
 class Shield:

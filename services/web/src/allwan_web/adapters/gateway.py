@@ -1,7 +1,8 @@
 """The gateway's public HTTP API, as the storefront client calls it.
 
 Every call goes out with the caller's credentials (the storefront's API key, a customer's or a
-staff member's token), the trace context (httpx instrumentation) and, for a browser's request,
+staff member's token), the trace context (W3C ``traceparent``: a client span of its own, named
+by method only, since a path may hold a customer id: C2) and, for a browser's request,
 its address and ``User-Agent`` (``X-Forwarded-For``) so that consent proof names the browser
 that acted, as keyed hashes only (C2). An answer that is not 2xx becomes ``GatewayProblem``
 carrying the RFC 9457 problem the gateway sent; an unreachable gateway becomes
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from opentelemetry import propagate, trace
+
+_tracer = trace.get_tracer("allwan.web")
 
 Transport = httpx.AsyncBaseTransport
 """How calls reach the gateway: the network, or (in tests) the gateway's own app in process."""
@@ -122,12 +126,19 @@ class GatewayClient:
             headers.update(browser.headers())
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        try:
-            answer = await self._http.request(
-                method, path, headers=headers, json=json, params=params
-            )
-        except httpx.TransportError:
-            raise GatewayUnavailable from None
+        with _tracer.start_as_current_span(
+            f"gateway {method}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"http.request.method": method},
+        ) as span:
+            propagate.inject(headers)
+            try:
+                answer = await self._http.request(
+                    method, path, headers=headers, json=json, params=params
+                )
+            except httpx.TransportError:
+                raise GatewayUnavailable from None
+            span.set_attribute("http.response.status_code", answer.status_code)
         if answer.status_code == 503:
             raise GatewayUnavailable(_retry_after(answer))
         if answer.status_code >= 400:

@@ -13,7 +13,6 @@ from allwan_runtime.server_spans import ServerSpans
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allwan_web.adapters.gateway import GatewayProblem, GatewayUnavailable
@@ -77,6 +76,9 @@ def create_app(web: Web) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # FastAPI's own spans carry the raw path and query, its logs exception messages (C2):
+        # the request's span is ``allwan_runtime.server_spans.ServerSpans``'s, by route template.
+        telemetry={"tracing": False, "logs": False},
     )
     app.state.web = web
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -187,5 +189,4 @@ def build_app(settings: WebSettings | None = None) -> ServerSpans:
 
     settings = settings or WebSettings()
     setup_tracing(settings.service_name)
-    HTTPXClientInstrumentor().instrument()
     return ServerSpans(create_app(bootstrap(settings)), tracer_name="allwan.web")
