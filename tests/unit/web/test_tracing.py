@@ -39,10 +39,14 @@ async def test_a_page_and_the_gateway_calls_it_makes_are_one_trace_naming_no_cus
         if s.kind is trace.SpanKind.SERVER and s.name == "GET /v1/customers/{customer_id}/orders"
     ]
     calls = [s for s in spans if s.kind is trace.SpanKind.CLIENT and s.name == "gateway GET"]
-    assert page and gateway and calls
+    assert page
+    assert gateway
+    assert calls
     last_page, last_gateway = page[-1], gateway[-1]
+    assert last_gateway.parent is not None
     call = next(c for c in calls if c.context.span_id == last_gateway.parent.span_id)
-    assert call.parent is not None and call.parent.span_id == last_page.context.span_id
+    assert call.parent is not None
+    assert call.parent.span_id == last_page.context.span_id
     assert (
         len({last_page.context.trace_id, call.context.trace_id, last_gateway.context.trace_id}) == 1
     )
