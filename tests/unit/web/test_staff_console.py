@@ -465,7 +465,7 @@ async def test_a_policy_is_previewed_in_both_languages_then_published_and_follow
         sent = await h.post_form(browser, "/staff/policies/publish", {}, "/staff/policies/preview")
         assert sent.headers["location"] == "/staff/policies/publishing"
         waiting = await browser.get("/staff/policies/publishing")
-        assert '<meta http-equiv="refresh"' in waiting.text
+        assert '<meta name="allwan-follow"' in waiting.text
 
         await published(h, 2, POLICY["summary_ar"], POLICY["summary_en"])
         found = await browser.get("/staff/policies/publishing")
@@ -480,10 +480,10 @@ async def test_a_policy_is_previewed_in_both_languages_then_published_and_follow
     [request] = h.gateway.intake("PolicyPublishRequested")
     assert request.material is True
     assert request.text_en == "The updated privacy policy\nWe add WhatsApp as a withdrawal channel."
-    assert '<meta http-equiv="refresh"' in starting.text
+    assert '<meta name="allwan-follow"' in starting.text
     assert '<progress id="fanout-progress" max="3" value="1">' in sending.text
-    assert '<meta http-equiv="refresh"' in sending.text
-    assert '<meta http-equiv="refresh"' not in done.text
+    assert '<meta name="allwan-follow"' in sending.text
+    assert '<meta name="allwan-follow"' not in done.text
     assert "اكتمل الإرسال" in done.text
     assert twice.headers["location"] == "/staff/policies"  # a second click publishes nothing
     assert len(h.gateway.intake("PolicyPublishRequested")) == 1

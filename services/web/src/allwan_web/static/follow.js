@@ -11,7 +11,14 @@
 
   function look() {
     fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (answer) { return answer.ok ? answer.text() : Promise.reject(answer.status); })
+      .then(function (answer) {
+        if (answer.redirected) {
+          // The thing followed has a page of its own now (a published version's number).
+          window.location.assign(answer.url);
+          return Promise.reject("moved");
+        }
+        return answer.ok ? answer.text() : Promise.reject(answer.status);
+      })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var main = document.querySelector("main");
@@ -21,7 +28,7 @@
           window.setTimeout(look, seconds * 1000);
         }
       })
-      .catch(function () { window.setTimeout(look, seconds * 2000); });
+      .catch(function (why) { if (why !== "moved") { window.setTimeout(look, seconds * 2000); } });
   }
   window.setTimeout(look, seconds * 1000);
 })();
