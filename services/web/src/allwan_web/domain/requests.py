@@ -17,28 +17,18 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
+
+from allwan_contracts.privacy import OPEN_STATES, PrivacyRequestKind, PrivacyRequestState
 
 from allwan_web.domain.locale import Locale
 
-
-class Kind(StrEnum):
-    ACCESS = "access"
-    CORRECTION = "correction"
-    ERASURE = "erasure"
+# The API's words for a request's kind and state are the privacy context's own.
+Kind = PrivacyRequestKind
+State = PrivacyRequestState
 
 
-class State(StrEnum):
-    RECEIVED = "received"
-    IDENTITY_VERIFIED = "identity_verified"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    DENIED = "denied"
-    CANCELLED = "cancelled"
-
-
-OPEN = frozenset({State.RECEIVED, State.IDENTITY_VERIFIED, State.IN_PROGRESS})
+OPEN = OPEN_STATES
 """Still being worked on: one open request per kind and customer."""
 NOT_STARTED = frozenset({State.RECEIVED, State.IDENTITY_VERIFIED})
 _DAY = timedelta(days=1)
