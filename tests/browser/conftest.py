@@ -47,8 +47,10 @@ def staff_credentials(system: RunningSystem) -> StaffCredentials:
     return StaffCredentials(DEV_STAFF_ID, system.secrets[DEV_STAFF_PASSWORD])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium for this package only: Playwright's sync API runs an event loop of its own in
+    the main thread while it is open, and every async test after it needs that thread free."""
     missing = missing_packages()
     if missing:
         pytest.fail(
