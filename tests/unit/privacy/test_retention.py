@@ -419,6 +419,7 @@ async def test_the_preview_counts_what_a_run_would_do_and_records_nothing(world:
         "marketing": (0, 0, 0),
         "privacy_exports": (0, 0, 0),
         "financial_records": (0, 0, 0),
+        "analytics": (0, 0, 0),
     }
     assert view.previewed_at == now
     assert len(world.store.all_events()) == recorded

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import httpx
 from allwan_runtime.server_spans import ServerSpans
-from allwan_runtime.telemetry import setup_tracing
 from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -15,8 +15,12 @@ from tests.unit.web.harness import web_harness
 
 
 async def test_a_page_and_the_gateway_calls_it_makes_are_one_trace_naming_no_customer() -> None:
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
     exporter = InMemorySpanExporter()
-    setup_tracing("unit").add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     h = web_harness()
     pages = ServerSpans(h.app, tracer_name="allwan.web")
     try:
