@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import pytest
-from allwan_devstack import Endpoints
 from allwan_devstack.browser import CHROMIUM, missing_packages
 from allwan_devstack.system import DEV_STAFF_ID, DEV_STAFF_PASSWORD
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.conftest import RunningSystem, running_system
+from tests.e2e.conftest import RunningSystem
 
 
 class NewPage(Protocol):
@@ -31,10 +30,9 @@ class StaffCredentials:
 
 
 @pytest.fixture(scope="package")
-def system(servers: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    """The back end and the web pages, on the run's servers, with databases of their own."""
-    with running_system(servers, tmp_path_factory.mktemp("browser-system"), web=True) as running:
-        yield running
+def system(shared_system: RunningSystem) -> RunningSystem:
+    """The back end and the web pages: the run's shared system (``tests/conftest.py``)."""
+    return shared_system
 
 
 @pytest.fixture(scope="package")

@@ -58,3 +58,15 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def check_page(page: Page, name: str) -> None:
+    """axe finds nothing serious or critical on ``page`` at desktop width nor at a 390 px
+    phone's (a table scrolls, a menu wraps), and a screenshot of each is kept."""
+    violations = axe(page)
+    screenshot(page, f"{name}-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    violations += axe(page)
+    screenshot(page, f"{name}-390")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert not violations, f"{name}:\n{describe(violations)}"

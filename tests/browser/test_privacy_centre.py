@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.helpers import axe, describe, screenshot
+from tests.browser.helpers import check_page
 from tests.e2e.conftest import RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -125,18 +125,6 @@ def _name(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.strip("/")) or "root"
 
 
-def _check(page: Page, name: str) -> None:
-    """axe finds nothing serious at desktop or phone width (a table scrolls on a phone);
-    a screenshot of each."""
-    violations = axe(page)
-    screenshot(page, f"{name}-1280")
-    page.set_viewport_size({"width": 390, "height": 844})
-    violations += axe(page)
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 800})
-    assert not violations, f"{name}:\n{describe(violations)}"
-
-
 def test_every_privacy_page_passes_axe_in_arabic_and_english(new_page: NewPage, plan: str) -> None:
     visitor = new_page()
     visitor.goto("/privacy")
@@ -155,11 +143,11 @@ def test_every_privacy_page_passes_axe_in_arabic_and_english(new_page: NewPage, 
                 expect(page.locator("html")).to_have_attribute("lang", lang)
         for path in PUBLIC:
             visitor.goto(path)
-            _check(visitor, f"privacy-visitor-{_name(path)}-{lang}")
+            check_page(visitor, f"privacy-visitor-{_name(path)}-{lang}")
         visitor.goto(OWN[0])
-        _check(visitor, f"privacy-visitor-not-yet-{lang}")
+        check_page(visitor, f"privacy-visitor-not-yet-{lang}")
         # The public pages differ for a customer only by the parts they link to.
         for path in ("/privacy", "/privacy/policy/versions/1", *OWN, request):
             customer.goto(path)
             name = "request" if path == request else _name(path)
-            _check(customer, f"privacy-customer-{name}-{lang}")
+            check_page(customer, f"privacy-customer-{name}-{lang}")

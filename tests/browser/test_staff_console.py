@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NewPage, StaffCredentials
-from tests.browser.helpers import axe, describe, screenshot
+from tests.browser.helpers import check_page
 from tests.e2e.conftest import RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -151,16 +151,6 @@ def test_s1_a_wrong_password_shows_the_error_and_grants_nothing(
     expect(page).to_have_url(re.compile(r"/staff/sign-in$"))
 
 
-def check(page: Page, name: str) -> None:
-    """axe on the page as it is, and screenshots at desktop and phone widths."""
-    violations = axe(page)
-    screenshot(page, f"{name}-1280")
-    page.set_viewport_size({"width": 390, "height": 844})
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 800})
-    assert not violations, f"{name}:\n{describe(violations)}"
-
-
 def whatsapp(system: RunningSystem, phone: str, text: str) -> None:
     """A WhatsApp message from ``phone`` (``05...``) to the store, signed as Meta signs it."""
     message = {
@@ -232,32 +222,32 @@ def test_every_console_page_passes_axe(
     if lang == "en":
         page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", lang)
-    check(page, f"staff-sign-in-{lang}")
+    check_page(page, f"staff-sign-in-{lang}")
     sign_in(page, staff_credentials, password="wrong")
     expect(page.locator("#sign-in-problem")).to_be_visible()
-    check(page, f"staff-sign-in-refused-{lang}")
+    check_page(page, f"staff-sign-in-refused-{lang}")
 
     sign_in(page, staff_credentials)
     expect(page).to_have_url(re.compile(r"/staff$"))
-    check(page, f"staff-dashboard-{lang}")
+    check_page(page, f"staff-dashboard-{lang}")
 
     request_id = an_open_request(page, new_page, plan, system)
     page.goto(f"/staff/requests/{request_id}")
     expect(page.locator("#deny-reason")).to_be_visible()
-    check(page, f"staff-request-{lang}")
+    check_page(page, f"staff-request-{lang}")
     page.locator("#extend-days").fill("10")
     page.locator("#extend-reason").fill("   ")  # the browser takes blanks, the console does not
     page.locator("form[action$='/extension'] button").click()
     expect(page.locator("#extend-reason-error")).to_be_visible()
-    check(page, f"staff-request-errors-{lang}")
+    check_page(page, f"staff-request-errors-{lang}")
     page.goto("/staff/requests")
     expect(page.locator(f'a[href="/staff/requests/{request_id}"]')).to_be_visible()
-    check(page, f"staff-requests-{lang}")
+    check_page(page, f"staff-requests-{lang}")
 
     page.goto("/staff/policies")
-    check(page, f"staff-policies-{lang}")
+    check_page(page, f"staff-policies-{lang}")
     page.goto("/staff/policies/new")
-    check(page, f"staff-policy-new-{lang}")
+    check_page(page, f"staff-policy-new-{lang}")
     page.locator("#policy-summary_ar").fill("تحديث صياغة")
     page.locator("#policy-text_ar").fill("نص")
     page.locator("#policy-summary_en").fill("Wording")
@@ -265,30 +255,30 @@ def test_every_console_page_passes_axe(
     page.locator("#policy-effective_at").fill("2020-01-01T10:00")
     page.locator("form.staff-form button[type=submit]").click()
     expect(page.locator("#policy-effective_at-error")).to_be_visible()
-    check(page, f"staff-policy-new-errors-{lang}")
+    check_page(page, f"staff-policy-new-errors-{lang}")
     page.locator("#policy-effective_at").fill("")
     page.locator("form.staff-form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/staff/policies/preview$"))
-    check(page, f"staff-policy-preview-{lang}")  # previewed, never published
+    check_page(page, f"staff-policy-preview-{lang}")  # previewed, never published
     current = httpx.get(f"{system.gateway}/v1/policy", timeout=10.0).json()["version"]
     page.goto(f"/staff/policies/{current}")
-    check(page, f"staff-policy-{lang}")
+    check_page(page, f"staff-policy-{lang}")
 
     page.goto("/staff/customers")
-    check(page, f"staff-customers-{lang}")
+    check_page(page, f"staff-customers-{lang}")
     page.locator("#lookup-customer_id").fill(f"caxe{uuid.uuid4().hex[:12]}")
     page.locator("form.staff-inline button").click()
     expect(page.locator("#withdrawal-title")).to_be_visible()
-    check(page, f"staff-customer-{lang}")
+    check_page(page, f"staff-customer-{lang}")
     page.locator("#withdrawal-purpose").select_option("marketing")
     page.locator("#withdrawal-channel").select_option("email")
     page.locator("#withdrawal-message_reference").fill("has spaces")
     page.locator("form[action='/staff/customers/withdrawal'] button").click()
     expect(page.locator("#withdrawal-message_reference-error")).to_be_visible()
-    check(page, f"staff-customer-errors-{lang}")
+    check_page(page, f"staff-customer-errors-{lang}")
 
     page.goto("/staff/breaches/new")
-    check(page, f"staff-breach-new-{lang}")
+    check_page(page, f"staff-breach-new-{lang}")
     page.locator("#breach-description").fill("An export bucket was readable.")
     page.locator("#breach-detected_at").fill(riyadh(datetime.now(UTC) - timedelta(hours=1)))
     page.locator("#breach-likely_consequences").fill("Phishing.")
@@ -296,13 +286,13 @@ def test_every_console_page_passes_axe(
     page.locator("#breach-customer_ids").fill(f"caxe{uuid.uuid4().hex[:12]}")
     page.locator("form.staff-form button[type=submit]").click()
     expect(page.locator("#breach-categories-error")).to_be_visible()
-    check(page, f"staff-breach-new-errors-{lang}")
+    check_page(page, f"staff-breach-new-errors-{lang}")
     page.locator("#breach-category-email").check()
     page.locator("form.staff-form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/staff/breaches/[A-Za-z0-9_-]+$"))
-    check(page, f"staff-breach-{lang}")
+    check_page(page, f"staff-breach-{lang}")
     page.goto("/staff/breaches")
-    check(page, f"staff-breaches-{lang}")
+    check_page(page, f"staff-breaches-{lang}")
 
     page.goto("/staff/audit")
-    check(page, f"staff-audit-{lang}")
+    check_page(page, f"staff-audit-{lang}")

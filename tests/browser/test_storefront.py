@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.helpers import axe, describe, screenshot
+from tests.browser.helpers import check_page
 from tests.e2e.conftest import RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -103,7 +103,7 @@ def test_a_customer_orders_in_arabic_pays_and_sees_the_subscription_active(
     expect(page.locator("main")).to_contain_text("نهاية الاشتراك")
     assert page.url.endswith(f"/orders/{order_id}")
     expect(page.get_by_role("button", name="ادفع (تجريبي)")).to_have_count(0)
-    check(page, "storefront-order-active-ar")
+    check_page(page, "storefront-order-active-ar")
 
 
 @pytest.fixture
@@ -171,16 +171,6 @@ def test_a_keyboard_alone_places_an_order(page: Page, plan: str) -> None:
     placed(page)
 
 
-def check(page: Page, name: str) -> None:
-    """axe on the page as it is, and screenshots at desktop and phone widths."""
-    violations = axe(page)
-    screenshot(page, f"{name}-1280")
-    page.set_viewport_size({"width": 390, "height": 844})
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 800})
-    assert not violations, f"{name}:\n{describe(violations)}"
-
-
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_every_storefront_page_passes_axe(new_page: NewPage, plan: str, lang: str) -> None:
     page = new_page(locale="ar-SA" if lang == "ar" else "en-GB")
@@ -190,24 +180,24 @@ def test_every_storefront_page_passes_axe(new_page: NewPage, plan: str, lang: st
         page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
-    check(page, f"storefront-catalogue-{lang}")
+    check_page(page, f"storefront-catalogue-{lang}")
     page.goto("/account/orders")
-    check(page, f"storefront-orders-empty-{lang}")
+    check_page(page, f"storefront-orders-empty-{lang}")
     page.goto(f"/plans/{plan}")
-    check(page, f"storefront-plan-{lang}")
+    check_page(page, f"storefront-plan-{lang}")
     page.goto(f"/checkout/{plan}")
-    check(page, f"storefront-checkout-{lang}")
+    check_page(page, f"storefront-checkout-{lang}")
     page.locator("form.checkout button[type=submit]").click()
     expect(page.locator(".error-summary")).to_be_visible()
-    check(page, f"storefront-checkout-errors-{lang}")
+    check_page(page, f"storefront-checkout-errors-{lang}")
 
     fill_contact(page)
     page.locator("#f-age-legal").check()
     page.locator("form.checkout button[type=submit]").click()
     order_id = placed(page)
-    check(page, f"storefront-order-{lang}")
+    check_page(page, f"storefront-order-{lang}")
     page.goto(f"/orders/{order_id}/cancel")
-    check(page, f"storefront-cancel-{lang}")
+    check_page(page, f"storefront-cancel-{lang}")
     page.goto("/account/orders")
     expect(page.locator("table.orders")).to_be_visible()
-    check(page, f"storefront-orders-{lang}")
+    check_page(page, f"storefront-orders-{lang}")

@@ -199,9 +199,13 @@ def running_system(
 def system(
     servers: Endpoints, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[RunningSystem]:
-    """The system for one test module; a module's ``SYSTEM_ENV`` adds to (or overrides) the
-    services' environment."""
-    env = getattr(request.module, "SYSTEM_ENV", {})
+    """The system for one test module: the run's shared one (``tests/conftest.py``), or, for a
+    module whose ``SYSTEM_ENV`` adds to (or overrides) the services' environment, one of its
+    own, stopped after the module."""
+    env = getattr(request.module, "SYSTEM_ENV", None)
+    if env is None:
+        yield request.getfixturevalue("shared_system")
+        return
     with running_system(servers, tmp_path_factory.mktemp("system"), env) as running:
         yield running
 
