@@ -1,8 +1,8 @@
 """The running system: consent, orders, privacy, notifier and gateway as processes
 (``SystemRunner``) on the real servers, with a topic prefix of their own and every span
-exported to a collector in this process. One system for the whole module: starting it is
-most of the cost. ``running_system`` starts one for any test package (``tests/browser`` adds
-the web pages)."""
+exported to a collector in this process. Starting one is most of the cost: the modules
+without settings of their own share the run's system (``shared_system``, tests/conftest.py,
+with the web pages the browser tests use too); a module with ``SYSTEM_ENV`` gets its own."""
 
 from __future__ import annotations
 

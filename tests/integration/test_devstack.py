@@ -250,14 +250,17 @@ async def test_a_restart_waits_for_a_port_a_client_holds_for_a_moment(
     await eventually(dead, what="FerretDB gone after SIGKILL")
     port = int(endpoints.mongo_url.rsplit(":", 1)[1].strip("/"))
     holder = socket.socket()
+    # The dead server's connections linger in TIME_WAIT for a minute; like the restarted
+    # server (Go listens with SO_REUSEADDR), the holder binds past them, and it listens, so
+    # that no one else can bind the port while it holds it.
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 
     async def held() -> bool:
-        # The dead server's own connections may block the port for a while, as they may
-        # block its restart: take it as soon as it is free.
         try:
             holder.bind(("127.0.0.1", port))
         except OSError:
             return False
+        holder.listen()
         return True
 
     await eventually(held, what="the port taken by another socket", timeout=90)
