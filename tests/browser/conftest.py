@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
 import pytest
 from allwan_devstack.browser import CHROMIUM, missing_packages
 from allwan_devstack.system import DEV_STAFF_ID, DEV_STAFF_PASSWORD
@@ -33,6 +34,18 @@ class StaffCredentials:
 def system(shared_system: RunningSystem) -> RunningSystem:
     """The back end and the web pages: the run's shared system (``tests/conftest.py``)."""
     return shared_system
+
+
+@pytest.fixture(scope="package")
+def plan(system: RunningSystem) -> str:
+    """A plan on sale, from the catalogue the system publishes."""
+    catalogue = httpx.get(f"{system.gateway}/v1/catalogue", timeout=10.0).json()
+    return next(
+        str(offer["plan_id"])
+        for product in catalogue["products"]
+        for offer in product["plans"]
+        if not offer["retired"]
+    )
 
 
 @pytest.fixture(scope="package")

@@ -12,13 +12,11 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import NewPage
 from tests.browser.helpers import check_page
-from tests.e2e.conftest import RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -26,18 +24,6 @@ REJECT = "رفض غير الضروري"
 WITHDRAW = "اسحب الموافقة"
 ASK_COPY = "اطلب نسخة من بياناتي"
 DOWNLOAD_JSON = "نزّل ملف JSON"
-
-
-@pytest.fixture(scope="module")
-def plan(system: RunningSystem) -> str:
-    """A plan on sale, from the catalogue the system publishes."""
-    catalogue = httpx.get(f"{system.gateway}/v1/catalogue", timeout=10.0).json()
-    return next(
-        str(plan["plan_id"])
-        for product in catalogue["products"]
-        for plan in product["plans"]
-        if not plan["retired"]
-    )
 
 
 def checkout(page: Page, plan: str, *, marketing: bool = False) -> str:

@@ -31,18 +31,6 @@ EVENTUAL_MS = 30_000
 """How long the services may take to act on what the console sent (ms)."""
 
 
-@pytest.fixture(scope="module")
-def plan(system: RunningSystem) -> str:
-    """A plan on sale, from the catalogue the system publishes."""
-    catalogue = httpx.get(f"{system.gateway}/v1/catalogue", timeout=10.0).json()
-    return next(
-        str(offer["plan_id"])
-        for product in catalogue["products"]
-        for offer in product["plans"]
-        if not offer["retired"]
-    )
-
-
 def become_customer(page: Page, plan: str, phone: str = "0512345678") -> None:
     """Order ``plan`` as anyone does, saying yes to marketing (a secondary purpose: the one a
     material change asks to confirm again), and wait until orders has placed the order."""

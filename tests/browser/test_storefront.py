@@ -11,13 +11,11 @@ import re
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import NewPage
 from tests.browser.helpers import check_page
-from tests.e2e.conftest import RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -31,18 +29,6 @@ ACCEPT = "قبول الكل"
 ORDER_LINK = re.compile(r"/orders/[A-Za-z0-9_-]+$")
 DECIDED_S = 30_000
 """How long orders may take to decide, as the page follows it (ms)."""
-
-
-@pytest.fixture(scope="module")
-def plan(system: RunningSystem) -> str:
-    """A plan on sale, from the catalogue the system publishes."""
-    catalogue = httpx.get(f"{system.gateway}/v1/catalogue", timeout=10.0).json()
-    return next(
-        str(offer["plan_id"])
-        for product in catalogue["products"]
-        for offer in product["plans"]
-        if not offer["retired"]
-    )
 
 
 def fill_contact(page: Page) -> None:
