@@ -33,15 +33,35 @@ def _drop_personal(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
+class _CurrentStdout(logging.StreamHandler[Any]):
+    """Writes to whatever ``sys.stdout`` is when a record is emitted, as structlog's lines do."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def setup_logging(service_name: str, level: str = "INFO") -> None:
-    """Route structlog and the standard library's logging to JSON lines on stdout."""
+    """Route structlog and the standard library's logging to JSON lines on stdout.
+
+    A library's record (aiokafka's, uvicorn's) becomes a line of the same shape as ours:
+    ``event`` (its message), ``level``, ``logger``, ``timestamp``, ``service`` and the trace,
+    so an operator reads a broker outage and the service's own lines on one time line.
+    """
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_trace_ids,
+        _drop_personal,
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_trace_ids,
-            _drop_personal,
+            *shared,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
@@ -52,7 +72,20 @@ def setup_logging(service_name: str, level: str = "INFO") -> None:
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service_name)
-    logging.basicConfig(level=level, stream=sys.stdout, format="%(message)s")
+    handler = _CurrentStdout()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
     # httpx writes every request's full URL at INFO, and a query may carry a customer id or
     # a token (the gateway reads the notifier's ledger by customer id): its warnings only.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from allwan_runtime.logs import setup_logging
@@ -27,3 +28,32 @@ def test_a_log_line_is_json_with_trace_and_span_ids_and_no_personal_values(
     assert line["span_id"] == format(context.span_id, "016x")
     assert line["email"] == line["phone"] == "[redacted]"
     assert "sara@example.com" not in json.dumps(line)
+
+
+def test_a_library_record_is_a_json_line_with_time_level_and_logger(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # aiokafka, uvicorn and the other libraries log through the standard library: an operator
+    # reads their broker outage on the same time line as the service's own lines.
+    setup_logging("unit")
+    logging.getLogger("aiokafka.conn").warning("Unable connect to node with id %s", 1)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["event"] == "Unable connect to node with id 1"
+    assert line["level"] == "warning"
+    assert line["logger"] == "aiokafka.conn"
+    assert line["service"] == "unit"
+    assert line["timestamp"].endswith("Z")
+
+
+def test_a_library_record_below_the_level_is_not_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup_logging("unit", level="WARNING")
+    try:
+        logging.getLogger("aiokafka.conn").info("connected")
+        logging.getLogger("aiokafka.conn").warning("disconnected")
+    finally:
+        setup_logging("unit")  # the next test's level
+    written = capsys.readouterr().out
+    assert "disconnected" in written
+    assert "connected" not in written.replace("disconnected", "")
