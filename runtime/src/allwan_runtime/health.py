@@ -74,6 +74,11 @@ class LagProbe:
                 f"no progress on {len(lagging)} lagging partitions, e.g. {tp.topic}[{tp.partition}]"
             )
 
+    def restart_clock(self) -> None:
+        """Count time without progress from the next call on: the broker was away, and a
+        consumer cannot move while it is (the supervisor calls this during an outage)."""
+        self._moved_at = None
+
     async def _ends(
         self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]
     ) -> dict[TopicPartition, int | None]:

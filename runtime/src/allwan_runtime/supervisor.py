@@ -25,7 +25,8 @@ from allwan_runtime.health import LagProbe
 from allwan_runtime.periodic import PeriodicTask
 
 log = structlog.get_logger(__name__)
-_STOP_TIMEOUT_S = 10.0
+_STOP_TIMEOUT_S = 5.0
+"""A healthy client leaves in well under a second; a wedged one is dropped, not waited for."""
 _PROBE_TIMEOUT_S = 5.0
 _START_TIMEOUT_S = 30.0
 _METADATA_TIMEOUT_S = 2.0
@@ -73,9 +74,14 @@ class ConsumerSupervisor:
         starting one against a frozen broker can hang. A restart whose start failed is
         retried at the next check.
         """
+        if not broker_answers:
+            # Time without the broker is not time without progress: the clock of a stall
+            # starts when it answers again, so a client that is only slow to come back is
+            # not restarted, and one that stays stuck is restarted ``restart_after_s`` later.
+            self._stalled.restart_clock()
+            return
         if self._start_pending:
-            if broker_answers:
-                await self._start()
+            await self._start()
             return
         consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
         if consumer is None or not getattr(self._subscriber, "running", False):
@@ -89,7 +95,7 @@ class ConsumerSupervisor:
                 reason = str(stalled)
             except TimeoutError:
                 log.warning("consumer.probe_timed_out", group=self.group)
-        if reason is not None and broker_answers:
+        if reason is not None:
             await self.restart(reason)
 
     async def restart(self, reason: str) -> None:

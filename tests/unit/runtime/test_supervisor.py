@@ -1,0 +1,97 @@
+"""The consumer supervisor's rules, without servers: when a stalled consumer is restarted, and
+that time without the broker is not counted as time without progress."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiokafka import TopicPartition
+from allwan_runtime.supervisor import ConsumerSupervisor
+
+TP = TopicPartition("allwan.orders.intake", 0)
+RESTART_AFTER_S = 0.2
+
+
+@dataclass
+class FakeConsumer:
+    """What the supervisor's probe reads of an AIOKafkaConsumer: records waiting at 10..15."""
+
+    position_at: int = 10
+    end: int = 15
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.position_at
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return dict.fromkeys(tps, self.end)
+
+    def highwater(self, tp: TopicPartition) -> int:
+        return self.end
+
+
+@dataclass
+class FakeSubscriber:
+    consumer: FakeConsumer | None = field(default_factory=FakeConsumer)
+    running: bool = True
+    starts: int = 0
+
+    async def start(self) -> None:
+        self.starts += 1
+        self.consumer = FakeConsumer()
+
+    async def stop(self) -> None:
+        self.consumer = None
+
+
+def supervised() -> tuple[ConsumerSupervisor, FakeSubscriber]:
+    subscriber = FakeSubscriber()
+    return ConsumerSupervisor("orders.intake", subscriber, lambda: 0.0, RESTART_AFTER_S), subscriber
+
+
+async def test_a_consumer_with_records_waiting_that_moves_on_none_is_restarted() -> None:
+    supervisor, subscriber = supervised()
+    await supervisor.check()
+    await asyncio.sleep(RESTART_AFTER_S * 1.5)
+    await supervisor.check()
+    assert supervisor.restarts == 1
+    assert subscriber.starts == 1
+
+
+async def test_a_consumer_that_moves_is_left_alone() -> None:
+    supervisor, subscriber = supervised()
+    await supervisor.check()
+    await asyncio.sleep(RESTART_AFTER_S * 1.5)
+    assert subscriber.consumer is not None
+    subscriber.consumer.position_at = 11
+    await supervisor.check()
+    assert supervisor.restarts == 0
+
+
+async def test_time_without_the_broker_does_not_count_as_a_stall() -> None:
+    supervisor, _ = supervised()
+    await supervisor.check()
+    # The broker is away for longer than the stall limit: nothing can move, nothing restarts.
+    for _ in range(3):
+        await asyncio.sleep(RESTART_AFTER_S * 0.6)
+        await supervisor.check(broker_answers=False)
+    assert supervisor.restarts == 0
+    # Back: the client gets its full time to move from now on...
+    await supervisor.check()
+    assert supervisor.restarts == 0
+    # ...and is restarted once it has not used it.
+    await asyncio.sleep(RESTART_AFTER_S * 1.5)
+    await supervisor.check()
+    assert supervisor.restarts == 1
+
+
+async def test_a_busy_handler_is_not_taken_for_a_stall() -> None:
+    subscriber = FakeSubscriber()
+    supervisor = ConsumerSupervisor("orders.intake", subscriber, lambda: 1.0, RESTART_AFTER_S)
+    await supervisor.check()
+    await asyncio.sleep(RESTART_AFTER_S * 1.5)
+    await supervisor.check()
+    assert supervisor.restarts == 0
