@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,7 +44,13 @@ from allwan_devstack.ports import pick_free_ports
 from allwan_devstack.procs import find_running
 from allwan_devstack.system import SERVICES, SystemRunner, dev_secrets
 
-from bench.evidence import dead_letters, emails_by_message_id, mail_kind_and_subject, order_events
+from bench.evidence import (
+    dead_letters,
+    delete_topics_starting,
+    emails_by_message_id,
+    mail_kind_and_subject,
+    order_events,
+)
 from bench.storefront import GaveUp, Order, Storefront, order_body
 
 REPO: Final = Path(__file__).resolve().parents[1]
@@ -118,7 +125,9 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 def _say(line: str) -> None:
-    print(f"chaos: {line}", file=sys.stderr, flush=True)
+    # Wall-clock time, to read next to the servers' and services' logs.
+    now = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
+    print(f"chaos {now}: {line}", file=sys.stderr, flush=True)
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -528,7 +537,12 @@ async def _run(options: Options, stack: DevStack, state_dir: Path) -> dict[str, 
         concurrency=options.concurrency,
         seed=options.seed,
     )
-    baseline = await Phase("baseline", stack, fault_free, rng, run_id, state_dir).run()
+    first = Phase("baseline", stack, fault_free, rng, run_id, state_dir)
+    baseline = await first.run()
+    # Counted already: its partitions would only lengthen every broker restart of the chaos
+    # phase (a restarted broker recovers each partition it holds).
+    dropped = await delete_topics_starting(stack.endpoints.kafka_bootstrap, first.topic_prefix)
+    _say(f"baseline: {len(dropped)} topics deleted")
     chaos = await Phase("chaos", stack, options, rng, run_id, state_dir).run()
     base_rate = baseline["throughput_orders_per_s"]
     return {

@@ -28,6 +28,19 @@ async def topics_starting(bootstrap: str, prefix: str) -> list[str]:
         await admin.close()
 
 
+async def delete_topics_starting(bootstrap: str, prefix: str) -> list[str]:
+    """Delete the broker's topics whose name starts with ``prefix``; return their names."""
+    names = await topics_starting(bootstrap, prefix)
+    if names:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics(names)
+        finally:
+            await admin.close()
+    return names
+
+
 def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str:
     for key, value in record.headers:
         if key == name:
