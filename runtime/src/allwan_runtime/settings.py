@@ -51,7 +51,9 @@ class RuntimeSettings(BaseSettings):
     Counted from when the broker answers again after an outage; with records waiting and no
     handler busy a healthy consumer moves within a fetch, and a batch is bounded by
     ``consumer_batch_max_s``, so 15 s only ever catches a client that stopped reading."""
-    consumer_check_interval_s: float = Field(default=5.0, gt=0)
+    consumer_check_interval_s: float = Field(default=2.0, gt=0)
+    """How often the supervisor looks at each consumer (a metadata request, and a request for
+    the ends of each idle consumer's partitions)."""
     consumer_batch_max_records: int = Field(default=500, ge=1)
     """Records a consumer takes from Kafka at once and covers with one offset commit (a
     commit costs a broker round trip plus Kafka 4.1's 5 ms append linger)."""

@@ -6,7 +6,8 @@ its coordinator again; another found it and never rejoined), and FastStream's lo
 nothing; its group coordination can also end on an error it does not expect. Readiness turns
 red (``health.LagProbe``), but nothing would bring the consumer back: liveness is green, and
 a restart of the pod is the operator's job. The supervisor does it in process: when the
-coordination task is gone, or the consumer has had records to read and moved on none of its
+coordination task is gone, its group has had no coordinator for ``COORDINATOR_LOST_S`` while
+the broker answers, or the consumer has had records to read and moved on none of its
 partitions for ``restart_after_s`` while no handler was busy, it stops the subscriber (its
 uncommitted records are delivered again: at-least-once) and starts it afresh.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,11 +27,20 @@ from allwan_runtime.health import LagProbe
 from allwan_runtime.periodic import PeriodicTask
 
 log = structlog.get_logger(__name__)
-_STOP_TIMEOUT_S = 5.0
-"""A healthy client leaves in well under a second; a wedged one is dropped, not waited for."""
+_STOP_TIMEOUT_S = 3.0
+"""A healthy client stops in well under a second; a wedged one is dropped, not waited for."""
+COORDINATOR_LOST_S = 4.0
+"""A group without a coordinator this long while the broker answers is stuck: the others
+find theirs within a second of a restarted broker answering."""
 _PROBE_TIMEOUT_S = 5.0
 _START_TIMEOUT_S = 30.0
 _METADATA_TIMEOUT_S = 2.0
+
+
+def coordinator_unknown(consumer: AIOKafkaConsumer) -> bool:
+    """Whether the consumer's group has no coordinator now (aiokafka's own view)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    return coordinator is not None and getattr(coordinator, "coordinator_id", 0) is None
 
 
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
@@ -59,6 +70,7 @@ class ConsumerSupervisor:
         self._busy_for = handler_busy_for
         self._stalled = self._probe(restart_after_s)
         self._start_pending = False
+        self._coordinator_lost_at: float | None = None
 
     def _probe(self, stuck_after_s: float) -> LagProbe:
         # The broker's end offsets: a wedged loop stops the client fetching, so the client's
@@ -79,6 +91,7 @@ class ConsumerSupervisor:
             # starts when it answers again, so a client that is only slow to come back is
             # not restarted, and one that stays stuck is restarted ``restart_after_s`` later.
             self._stalled.restart_clock()
+            self._coordinator_lost_at = None
             return
         if self._start_pending:
             await self._start()
@@ -88,6 +101,7 @@ class ConsumerSupervisor:
             return
         failure = coordination_failed(consumer)
         reason = None if failure is None else f"coordination ended: {type(failure).__name__}"
+        reason = reason or self._coordinator_lost(consumer)
         if reason is None and self._busy_for() == 0:
             try:
                 await asyncio.wait_for(self._stalled(), _PROBE_TIMEOUT_S)
@@ -97,6 +111,21 @@ class ConsumerSupervisor:
                 log.warning("consumer.probe_timed_out", group=self.group)
         if reason is not None:
             await self.restart(reason)
+
+    def _coordinator_lost(self, consumer: AIOKafkaConsumer) -> str | None:
+        # Seen after Kafka restarts (aiokafka 0.14): a group marks its coordinator dead when
+        # the broker goes, and its coordination never looks for it again, so it fetches and
+        # commits nothing while the broker answers everyone else.
+        if not coordinator_unknown(consumer):
+            self._coordinator_lost_at = None
+            return None
+        now = time.monotonic()
+        if self._coordinator_lost_at is None:
+            self._coordinator_lost_at = now
+        lost_for = now - self._coordinator_lost_at
+        if lost_for < COORDINATOR_LOST_S:
+            return None
+        return f"no group coordinator for {lost_for:.0f}s while the broker answers"
 
     async def restart(self, reason: str) -> None:
         """Stop the subscriber (bounded) and start it again with a new Kafka client."""
@@ -118,6 +147,7 @@ class ConsumerSupervisor:
                 await asyncio.wait_for(self._subscriber.stop(), _STOP_TIMEOUT_S)
             return
         self._start_pending = False
+        self._coordinator_lost_at = None
         self._stalled = self._probe(self._stalled.stuck_after_s)
         self.restarts += 1
         log.info("consumer.restarted", group=self.group, restarts=self.restarts)

@@ -6,11 +6,18 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+import pytest
 from aiokafka import TopicPartition
+from allwan_runtime import supervisor as supervision
 from allwan_runtime.supervisor import ConsumerSupervisor
 
 TP = TopicPartition("allwan.orders.intake", 0)
 RESTART_AFTER_S = 0.2
+
+
+@dataclass
+class FakeCoordinator:
+    coordinator_id: int | None = 1
 
 
 @dataclass
@@ -19,6 +26,7 @@ class FakeConsumer:
 
     position_at: int = 10
     end: int = 15
+    _coordinator: FakeCoordinator = field(default_factory=FakeCoordinator)
 
     def assignment(self) -> set[TopicPartition]:
         return {TP}
@@ -93,5 +101,39 @@ async def test_a_busy_handler_is_not_taken_for_a_stall() -> None:
     supervisor = ConsumerSupervisor("orders.intake", subscriber, lambda: 1.0, RESTART_AFTER_S)
     await supervisor.check()
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
+    await supervisor.check()
+    assert supervisor.restarts == 0
+
+
+async def test_a_group_without_a_coordinator_while_the_broker_answers_is_restarted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # After a Kafka restart one group's coordination never looked for its coordinator again.
+    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
+    subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))  # nothing waiting: no stall
+    supervisor = ConsumerSupervisor("orders.views", subscriber, lambda: 0.0, 60.0)
+    assert subscriber.consumer is not None
+    subscriber.consumer._coordinator.coordinator_id = None
+    await supervisor.check()  # lost just now: it may be looking for it
+    assert supervisor.restarts == 0
+    await asyncio.sleep(0.15)
+    await supervisor.check()
+    assert supervisor.restarts == 1
+
+
+async def test_a_coordinator_lost_while_the_broker_is_away_and_found_again_is_no_fault(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
+    subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))
+    supervisor = ConsumerSupervisor("orders.views", subscriber, lambda: 0.0, 60.0)
+    assert subscriber.consumer is not None
+    subscriber.consumer._coordinator.coordinator_id = None
+    for _ in range(3):  # the broker is away: a group cannot find its coordinator
+        await supervisor.check(broker_answers=False)
+        await asyncio.sleep(0.06)
+    await supervisor.check()  # back: the clock starts now
+    subscriber.consumer._coordinator.coordinator_id = 1  # found within the limit
+    await asyncio.sleep(0.15)
     await supervisor.check()
     assert supervisor.restarts == 0
