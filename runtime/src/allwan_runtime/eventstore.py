@@ -29,14 +29,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+import pymongo
 import structlog
 from allwan_contracts.envelope import Envelope
 from bson import ObjectId
+from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from pymongo import ASCENDING, DeleteOne, UpdateOne
+from pymongo import ASCENDING, DeleteOne, UpdateOne, _csot
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from allwan_runtime.commits import (
     Commit,
@@ -74,6 +76,12 @@ a relay that lags a little reads none back; a replica that does not hold the rel
 this many at most (a few MB)."""
 _MAX_GROUP = 500
 """Appends written together at most (an outbox entry then holds 500 keys, ~30 kB)."""
+GROUP_WRITE_TIMEOUT_S = 10.0
+"""How long a group's writes may take. The writer serves every appender, so it never runs
+under the deadline of the one that started it: ``pymongo.timeout`` is a context variable a
+task inherits, and a writer started inside a request kept that request's deadline for life,
+failing every group after it under steady load. Each appender's own deadline still bounds
+its wait (``_written``)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,7 @@ class EventStore(StreamReader):
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting(), name="eventstore-writer")
         try:
-            await write.written
+            await _written(write.written)
         except DuplicateKeyError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
         self._remember(stream_id, new_version)
@@ -226,12 +234,18 @@ class EventStore(StreamReader):
 
     async def _write_waiting(self) -> None:
         # A task of its own: an append cancelled while it waits must not cancel the writes of
-        # the appends grouped with it.
+        # the appends grouped with it. Not under the deadline of the append that started it
+        # (``GROUP_WRITE_TIMEOUT_S``).
+        _csot.reset_all()
         while self._waiting:
             group = self._waiting[:_MAX_GROUP]
             del self._waiting[:_MAX_GROUP]
+            # The group's writes are traced in its first append's trace, not in that of the
+            # request that happened to start this task.
+            token = otel_context.attach(propagate.extract(group[0].commit.trace))
             try:
-                await self._write_group(group)
+                with pymongo.timeout(GROUP_WRITE_TIMEOUT_S):
+                    await self._write_group(group)
             except asyncio.CancelledError:
                 for write in (*group, *self._waiting):
                     write.written.cancel()
@@ -239,6 +253,8 @@ class EventStore(StreamReader):
             except Exception as error:  # every append of the group raises it
                 for write in group:
                     _settle(write.written, error)
+            finally:
+                otel_context.detach(token)
 
     async def _write_group(self, group: Sequence[_Write]) -> None:
         entry_id = ObjectId()
@@ -270,6 +286,19 @@ class EventStore(StreamReader):
         self._unpublished[commit.key] = commit
         if len(self._unpublished) > self._unpublished_limit:
             self._unpublished.popitem(last=False)
+
+
+async def _written(written: asyncio.Future[None]) -> None:
+    """Wait for an append's write, no longer than the caller's ``pymongo.timeout`` allows."""
+    remaining = _csot.remaining()
+    if remaining is None:
+        await written
+        return
+    try:
+        await asyncio.wait_for(written, max(remaining, 0.0))
+    except TimeoutError:
+        # What PyMongo raises for an operation past its deadline: callers treat it alike.
+        raise ExecutionTimeout("the append was not written within its timeout", 50) from None
 
 
 def _settle(written: asyncio.Future[None], error: Exception | None) -> None:
