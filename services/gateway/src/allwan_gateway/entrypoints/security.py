@@ -31,7 +31,11 @@ ApiKey = Annotated[str | None, Security(api_key)]
 BearerToken = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-def gateway(request: Request) -> Gateway:
+# Every dependency here is ``async def``: FastAPI runs a plain ``def`` dependency in its thread
+# pool, two thread hops per request for work that never blocks.
+
+
+async def gateway(request: Request) -> Gateway:
     found: Gateway = request.app.state.gateway
     return found
 
@@ -48,14 +52,14 @@ def _token(gw: Gateway, credentials: HTTPAuthorizationCredentials | None) -> Pri
         raise problems.unauthorized(f"Invalid token: {error} (S1).") from None
 
 
-def storefront(gw: GatewayDep, key: ApiKey) -> Principal:
+async def storefront(gw: GatewayDep, key: ApiKey) -> Principal:
     """The storefront client, by its API key."""
     if key_matches(key, gw.settings.gateway_storefront_api_key.get_secret_value()):
         return Principal(Role.CLIENT, "storefront", "storefront")
     raise problems.unauthorized("The storefront's API key is required (S1).")
 
 
-def customer(gw: GatewayDep, credentials: BearerToken) -> Principal:
+async def customer(gw: GatewayDep, credentials: BearerToken) -> Principal:
     """A customer, by their token."""
     principal = _token(gw, credentials)
     if principal is None:
@@ -65,7 +69,7 @@ def customer(gw: GatewayDep, credentials: BearerToken) -> Principal:
     return principal
 
 
-def staff(gw: GatewayDep, key: ApiKey, credentials: BearerToken) -> Principal:
+async def staff(gw: GatewayDep, key: ApiKey, credentials: BearerToken) -> Principal:
     """Staff, by a token with the staff role or by the staff API key."""
     if key is not None:
         if key_matches(key, gw.settings.gateway_staff_api_key.get_secret_value()):
@@ -79,7 +83,7 @@ def staff(gw: GatewayDep, key: ApiKey, credentials: BearerToken) -> Principal:
     return principal
 
 
-def staff_member(gw: GatewayDep, credentials: BearerToken) -> Principal:
+async def staff_member(gw: GatewayDep, credentials: BearerToken) -> Principal:
     """A staff member by their own token: the staff API key names no one."""
     principal = _token(gw, credentials)
     if principal is None:
