@@ -121,6 +121,29 @@ async def insert_each(
     return [None] * len(documents)
 
 
+async def insert_prefix(
+    collection: AsyncCollection[Document], documents: Sequence[Document]
+) -> int:
+    """Insert ``documents`` in order in one command, stopping at the first whose ``_id`` is
+    taken; return how many went in (the ones before it).
+
+    Raises any other error, and what the whole command failed with.
+    """
+    if not documents:
+        return 0
+    try:
+        await collection.insert_many(documents, ordered=True)
+    except BulkWriteError as error:
+        errors = error.details.get("writeErrors", [])
+        if error.details.get("writeConcernErrors") or not errors:
+            raise
+        first = errors[0]
+        if first.get("code") not in _DUPLICATE_KEY:
+            raise _write_error(first) from error
+        return int(first["index"])
+    return len(documents)
+
+
 def _write_error(details: dict[str, Any]) -> WriteError:
     kind = DuplicateKeyError if details.get("code") in _DUPLICATE_KEY else WriteError
     return kind(details.get("errmsg", "write error"), details.get("code"), details)

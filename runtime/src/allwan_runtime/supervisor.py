@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -37,10 +37,15 @@ _START_TIMEOUT_S = 30.0
 _METADATA_TIMEOUT_S = 2.0
 
 
-def coordinator_unknown(consumer: AIOKafkaConsumer) -> bool:
-    """Whether the consumer's group has no coordinator now (aiokafka's own view)."""
+def coordinator_search(consumer: AIOKafkaConsumer) -> object | None:
+    """None while the consumer's group has a coordinator (aiokafka's own view); otherwise a
+    token of the coordinator it last found, which changes whenever it finds one again."""
     coordinator = getattr(consumer, "_coordinator", None)
-    return coordinator is not None and getattr(coordinator, "coordinator_id", 0) is None
+    if coordinator is None or getattr(coordinator, "coordinator_id", 0) is not None:
+        return None
+    # aiokafka makes a new "coordinator dead" future each time it discovers the coordinator.
+    token: object = getattr(coordinator, "_coordinator_dead_fut", None) or coordinator
+    return token
 
 
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
@@ -71,6 +76,8 @@ class ConsumerSupervisor:
         self._stalled = self._probe(restart_after_s)
         self._start_pending = False
         self._coordinator_lost_at: float | None = None
+        self._coordinator_token: object | None = None
+        self._restarting: asyncio.Task[None] | None = None
 
     def _probe(self, stuck_after_s: float) -> LagProbe:
         # The broker's end offsets: a wedged loop stops the client fetching, so the client's
@@ -91,10 +98,12 @@ class ConsumerSupervisor:
             # starts when it answers again, so a client that is only slow to come back is
             # not restarted, and one that stays stuck is restarted ``restart_after_s`` later.
             self._stalled.restart_clock()
-            self._coordinator_lost_at = None
+            self._coordinator_lost_at = self._coordinator_token = None
             return
+        if self._restarting is not None and not self._restarting.done():
+            return  # a restart under way is not judged again
         if self._start_pending:
-            await self._start()
+            self._in_background(self._start())
             return
         consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
         if consumer is None or not getattr(self._subscriber, "running", False):
@@ -110,18 +119,39 @@ class ConsumerSupervisor:
             except TimeoutError:
                 log.warning("consumer.probe_timed_out", group=self.group)
         if reason is not None:
-            await self.restart(reason)
+            self._in_background(self.restart(reason))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        # A restart can take its start's whole timeout: the other consumers' checks must not
+        # wait for it.
+        self._restarting = asyncio.create_task(work, name=f"supervisor-{self.group}")
+
+    async def settled(self) -> None:
+        """Return once a restart under way (if any) has ended."""
+        if self._restarting is not None:
+            with contextlib.suppress(Exception):
+                await self._restarting
+
+    async def close(self) -> None:
+        """Cancel a restart under way (at shutdown)."""
+        if self._restarting is not None and not self._restarting.done():
+            self._restarting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._restarting
 
     def _coordinator_lost(self, consumer: AIOKafkaConsumer) -> str | None:
         # Seen after Kafka restarts (aiokafka 0.14): a group marks its coordinator dead when
         # the broker goes, and its coordination never looks for it again, so it fetches and
-        # commits nothing while the broker answers everyone else.
-        if not coordinator_unknown(consumer):
-            self._coordinator_lost_at = None
-            return None
+        # commits nothing while the broker answers everyone else. A group that keeps finding
+        # its coordinator and losing it again (a broker still loading its groups) is looking:
+        # it is left to it.
+        token = coordinator_search(consumer)
         now = time.monotonic()
-        if self._coordinator_lost_at is None:
-            self._coordinator_lost_at = now
+        if token is None or token is not self._coordinator_token:
+            self._coordinator_token = token
+            self._coordinator_lost_at = None if token is None else now
+            return None
+        assert self._coordinator_lost_at is not None
         lost_for = now - self._coordinator_lost_at
         if lost_for < COORDINATOR_LOST_S:
             return None
@@ -147,7 +177,7 @@ class ConsumerSupervisor:
                 await asyncio.wait_for(self._subscriber.stop(), _STOP_TIMEOUT_S)
             return
         self._start_pending = False
-        self._coordinator_lost_at = None
+        self._coordinator_lost_at = self._coordinator_token = None
         self._stalled = self._probe(self._stalled.stuck_after_s)
         self.restarts += 1
         log.info("consumer.restarted", group=self.group, restarts=self.restarts)
@@ -174,6 +204,7 @@ class Supervision:
 
     async def stop(self) -> None:
         await self._task.stop()
+        await asyncio.gather(*(supervisor.close() for supervisor in self.supervisors))
 
     async def _check(self) -> None:
         try:

@@ -17,7 +17,18 @@ RESTART_AFTER_S = 0.2
 
 @dataclass
 class FakeCoordinator:
+    """aiokafka's group coordinator as the supervisor reads it: a new "dead" future each time
+    the coordinator is found."""
+
     coordinator_id: int | None = 1
+    _coordinator_dead_fut: object = field(default_factory=object)
+
+    def lose(self) -> None:
+        self.coordinator_id = None
+
+    def find(self) -> None:
+        self.coordinator_id = 1
+        self._coordinator_dead_fut = object()
 
 
 @dataclass
@@ -63,8 +74,10 @@ def supervised() -> tuple[ConsumerSupervisor, FakeSubscriber]:
 async def test_a_consumer_with_records_waiting_that_moves_on_none_is_restarted() -> None:
     supervisor, subscriber = supervised()
     await supervisor.check()
+    await supervisor.settled()
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 1
     assert subscriber.starts == 1
 
@@ -72,27 +85,33 @@ async def test_a_consumer_with_records_waiting_that_moves_on_none_is_restarted()
 async def test_a_consumer_that_moves_is_left_alone() -> None:
     supervisor, subscriber = supervised()
     await supervisor.check()
+    await supervisor.settled()
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
     assert subscriber.consumer is not None
     subscriber.consumer.position_at = 11
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 0
 
 
 async def test_time_without_the_broker_does_not_count_as_a_stall() -> None:
     supervisor, _ = supervised()
     await supervisor.check()
+    await supervisor.settled()
     # The broker is away for longer than the stall limit: nothing can move, nothing restarts.
     for _ in range(3):
         await asyncio.sleep(RESTART_AFTER_S * 0.6)
         await supervisor.check(broker_answers=False)
+        await supervisor.settled()
     assert supervisor.restarts == 0
     # Back: the client gets its full time to move from now on...
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 0
     # ...and is restarted once it has not used it.
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 1
 
 
@@ -100,8 +119,10 @@ async def test_a_busy_handler_is_not_taken_for_a_stall() -> None:
     subscriber = FakeSubscriber()
     supervisor = ConsumerSupervisor("orders.intake", subscriber, lambda: 1.0, RESTART_AFTER_S)
     await supervisor.check()
+    await supervisor.settled()
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 0
 
 
@@ -113,11 +134,13 @@ async def test_a_group_without_a_coordinator_while_the_broker_answers_is_restart
     subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))  # nothing waiting: no stall
     supervisor = ConsumerSupervisor("orders.views", subscriber, lambda: 0.0, 60.0)
     assert subscriber.consumer is not None
-    subscriber.consumer._coordinator.coordinator_id = None
-    await supervisor.check()  # lost just now: it may be looking for it
+    subscriber.consumer._coordinator.lose()
+    await supervisor.check()
+    await supervisor.settled()  # lost just now: it may be looking for it
     assert supervisor.restarts == 0
     await asyncio.sleep(0.15)
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 1
 
 
@@ -128,12 +151,58 @@ async def test_a_coordinator_lost_while_the_broker_is_away_and_found_again_is_no
     subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))
     supervisor = ConsumerSupervisor("orders.views", subscriber, lambda: 0.0, 60.0)
     assert subscriber.consumer is not None
-    subscriber.consumer._coordinator.coordinator_id = None
+    subscriber.consumer._coordinator.lose()
     for _ in range(3):  # the broker is away: a group cannot find its coordinator
         await supervisor.check(broker_answers=False)
+        await supervisor.settled()
         await asyncio.sleep(0.06)
-    await supervisor.check()  # back: the clock starts now
-    subscriber.consumer._coordinator.coordinator_id = 1  # found within the limit
+    await supervisor.check()
+    await supervisor.settled()  # back: the clock starts now
+    subscriber.consumer._coordinator.find()  # found within the limit
     await asyncio.sleep(0.15)
     await supervisor.check()
+    await supervisor.settled()
     assert supervisor.restarts == 0
+
+
+async def test_a_group_that_keeps_finding_its_coordinator_and_losing_it_is_left_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A broker still loading its groups answers "not the coordinator": the group looks for it
+    # again and again. It is not stuck, and a new client would meet the same broker.
+    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
+    subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))
+    supervisor = ConsumerSupervisor("consent.whatsapp", subscriber, lambda: 0.0, 60.0)
+    assert subscriber.consumer is not None
+    coordinator = subscriber.consumer._coordinator
+    for _ in range(4):
+        coordinator.lose()
+        await supervisor.check()
+        await supervisor.settled()
+        await asyncio.sleep(0.06)
+        coordinator.find()
+        coordinator.lose()
+        await asyncio.sleep(0.06)
+    assert supervisor.restarts == 0
+
+
+async def test_a_restart_that_hangs_does_not_hold_up_the_other_consumers() -> None:
+    hanging = FakeSubscriber()
+    started = asyncio.Event()
+
+    async def never_starts() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    hanging.start = never_starts  # type: ignore[method-assign]
+    stuck = ConsumerSupervisor("orders.intake", hanging, lambda: 0.0, RESTART_AFTER_S)
+    other = ConsumerSupervisor("orders.views", FakeSubscriber(), lambda: 0.0, RESTART_AFTER_S)
+    for supervisor in (stuck, other):
+        await supervisor.check()
+    await asyncio.sleep(RESTART_AFTER_S * 1.5)
+    async with asyncio.timeout(1.0):  # the hanging start is not waited for
+        await asyncio.gather(stuck.check(), other.check())
+    await started.wait()
+    await other.settled()
+    assert other.restarts == 1
+    await stuck.close()
