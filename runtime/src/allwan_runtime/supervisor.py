@@ -27,8 +27,9 @@ from allwan_runtime.health import LagProbe
 from allwan_runtime.periodic import PeriodicTask
 
 log = structlog.get_logger(__name__)
-_STOP_TIMEOUT_S = 3.0
-"""A healthy client stops in well under a second; a wedged one is dropped, not waited for."""
+_STOP_TIMEOUT_S = 10.0
+"""Long enough for a wedged client to be closed (it leaves its group): one dropped while still
+open stays a member, and without static membership takes partitions it never reads."""
 COORDINATOR_LOST_S = 4.0
 """A group without a coordinator this long while the broker answers is stuck: the others
 find theirs within a second of a restarted broker answering."""

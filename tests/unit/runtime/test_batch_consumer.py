@@ -62,6 +62,8 @@ async def test_a_batch_handled_whole_is_read_again_nowhere() -> None:
     assert handler.handled == [(0, 10), (0, 11), (0, 12), (1, 40), (1, 41)]
     assert progress.rewinds() == {}
     assert progress.done_count == 5
+    # Only the batch's own partitions are committed, each past its last record.
+    assert progress.commits() == {tp(0): 13, tp(1): 42}
 
 
 async def test_a_record_still_failing_halts_its_partition_there_and_the_others_go_on() -> None:
@@ -72,6 +74,7 @@ async def test_a_record_still_failing_halts_its_partition_there_and_the_others_g
     # 12 comes after the record that failed: handling it first would break the partition's order.
     assert handler.handled == [(0, 10), (1, 40), (1, 41)]
     assert progress.rewinds() == {tp(0): 11}
+    assert progress.commits() == {tp(0): 11, tp(1): 42}  # never past what was not done
 
 
 async def test_a_failure_on_a_partitions_first_record_rewinds_it_to_the_start_of_the_batch() -> (
