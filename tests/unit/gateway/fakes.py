@@ -132,6 +132,12 @@ class MemoryDocuments:
         self.collection(collection)[document["_id"]] = dict(document)
         return True
 
+    async def insert_in_order(self, collection: str, documents: Sequence[dict[str, Any]]) -> int:
+        for done, document in enumerate(documents):
+            if not await self.insert(collection, document):
+                return done
+        return len(documents)
+
 
 @dataclass
 class Harness:

@@ -47,13 +47,15 @@ class CustomerList:
         if not surely_new and await self._documents.get(self._collection, marker) is not None:
             return
         n = self._next.get(customer_id, 0)
-        while not await self._documents.insert(
-            self._collection, {"_id": slot_id(customer_id, n), self._field: item_id}
+        # The slot, then the marker, in one round trip; a taken slot stops it before the
+        # marker, and the next slot is tried. A crash before the marker lists the id twice at
+        # worst (readers drop repeats); a marker never stands without its slot.
+        while not await self._documents.insert_in_order(
+            self._collection,
+            [{"_id": slot_id(customer_id, n), self._field: item_id}, {"_id": marker}],
         ):
             n += 1
         self._hint(customer_id, n + 1)
-        # A crash before the marker lists the id twice at worst; readers drop repeats.
-        await self._documents.insert(self._collection, {"_id": marker})
 
     async def ids(self, customer_id: str) -> list[str]:
         """The customer's ids in the order they were first listed, each once."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from allwan_runtime.commits import insert_prefix
 from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once
 from pymongo.asynchronous.database import AsyncDatabase
@@ -49,3 +50,6 @@ class MongoDocuments:
         except DuplicateKeyError:
             return False
         return True
+
+    async def insert_in_order(self, collection: str, documents: Sequence[Document]) -> int:
+        return await insert_prefix(self._db[collection], documents)

@@ -110,6 +110,11 @@ class Documents(Protocol):
         """Insert-only; False when the ``_id`` exists (the first writer wins)."""
         ...
 
+    async def insert_in_order(self, collection: str, documents: Sequence[Document]) -> int:
+        """``insert`` of each document in turn, in one round trip, stopping at the first
+        whose ``_id`` exists; how many went in."""
+        ...
+
     async def scan(self, collection: str) -> list[Document]:
         """Every document of ``collection``: for staff's queries of small collections only,
         never on a customer's path (it reads the whole collection on FerretDB)."""

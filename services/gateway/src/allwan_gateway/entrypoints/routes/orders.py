@@ -93,7 +93,7 @@ async def place_order(
         # Recording waits for MongoDB no longer than any request does; the decision wait
         # after it has its own bound (``limits.DECIDING``).
         with pymongo.timeout(DATABASE_BUDGET_S):
-            await intake.record_order(
+            recorded = await intake.record_order(
                 body,
                 order_id=order_id,
                 customer_id=customer_id,
@@ -113,7 +113,10 @@ async def place_order(
             "This customer's personal data was erased at their request: a new order needs "
             "a new customer account.",
         ) from None
-    order = await gw.decisions.wait(order_id, gw.queries.order, gw.settings.decision_wait_s)
+    # A new order was listed as pending just now: nothing to read before a decision comes.
+    order = await gw.decisions.wait(
+        order_id, gw.queries.order, gw.settings.decision_wait_s, surely_pending=recorded
+    )
     waited_ms = (time.perf_counter() - started) * 1000
     location = f"/v1/orders/{order_id}"
     timing = {"Server-Timing": f"decision;dur={waited_ms:.1f}", "Location": location}
