@@ -6,31 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import pymongo
 import pytest
-from allwan_contracts import ConsentEvidence, ConsentGranted, ConsentPurpose, Envelope, new_envelope
-from allwan_contracts.fields import Channel
 from allwan_runtime import eventstore
 from allwan_runtime.dispatch import is_transient
 from allwan_runtime.eventstore import EventStore
 from pymongo import _csot
 from pymongo.errors import PyMongoError
 
-
-def granted(customer: str) -> Envelope:
-    event = ConsentGranted(
-        customer_id=customer,
-        purpose=ConsentPurpose.MARKETING,
-        channel=Channel.WEB,
-        policy_version=1,
-        recorded_by="customer",
-        evidence=ConsentEvidence(),
-    )
-    return new_envelope(event, aggregate_version=1, producer="test", correlation_id=uuid.uuid4())
+from tests.builders import probe_envelopes
 
 
 class Collections:
@@ -61,7 +48,7 @@ async def test_the_writer_does_not_inherit_the_deadline_of_the_request_that_star
 
     store = store_whose_writes(write)
     with pymongo.timeout(0.3):  # a request's budget
-        await store.append([granted("c-1")], expected_version=0)
+        await store.append(probe_envelopes("c-1", 1, 1), expected_version=0)
     assert budgets
     budget = budgets[0]
     assert budget is not None
@@ -84,10 +71,12 @@ async def test_a_writer_kept_busy_past_a_request_deadline_still_writes() -> None
 
     async def steady(n: int) -> None:
         for k in range(6):  # 6 groups of 50 ms at least: well past the request's deadline
-            await store.append([granted(f"c-{n}-{k}")], expected_version=0)
+            await store.append(probe_envelopes(f"c-{n}-{k}", 1, 1), expected_version=0)
 
     with pymongo.timeout(0.1):  # this request starts the writer, alone in its first group
-        first = asyncio.create_task(store.append([granted("c-first")], expected_version=0))
+        first = asyncio.create_task(
+            store.append(probe_envelopes("c-first", 1, 1), expected_version=0)
+        )
         await asyncio.sleep(0)
     await asyncio.gather(first, *(steady(n) for n in range(4)))
     assert sum(written) == 1 + 4 * 6
@@ -102,7 +91,7 @@ async def test_an_appender_stops_waiting_at_its_own_deadline() -> None:
     store = store_whose_writes(write)
     started = time.monotonic()
     with pytest.raises(PyMongoError) as raised, pymongo.timeout(0.1):
-        await store.append([granted("c-1")], expected_version=0)
+        await store.append(probe_envelopes("c-1", 1, 1), expected_version=0)
     assert time.monotonic() - started < 1.0
     assert is_transient(raised.value)  # the gateway answers 503, a consumer retries
     release.set()

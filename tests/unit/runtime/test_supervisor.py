@@ -66,6 +66,22 @@ class FakeSubscriber:
         self.consumer = None
 
 
+async def checked(supervisor: ConsumerSupervisor, broker_answers: bool = True) -> None:
+    """One check, and the restart it started (if any) through."""
+    await supervisor.check(broker_answers)
+    await supervisor.settled()
+
+
+def idle_group(
+    monkeypatch: pytest.MonkeyPatch, group: str
+) -> tuple[ConsumerSupervisor, FakeCoordinator]:
+    """A consumer with nothing waiting (so no stall) and its coordinator, lost after 0.1 s."""
+    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
+    consumer = FakeConsumer(end=10)
+    supervisor = ConsumerSupervisor(group, FakeSubscriber(consumer=consumer), lambda: 0.0, 60.0)
+    return supervisor, consumer._coordinator
+
+
 def supervised() -> tuple[ConsumerSupervisor, FakeSubscriber]:
     subscriber = FakeSubscriber()
     return ConsumerSupervisor("orders.intake", subscriber, lambda: 0.0, RESTART_AFTER_S), subscriber
@@ -73,56 +89,46 @@ def supervised() -> tuple[ConsumerSupervisor, FakeSubscriber]:
 
 async def test_a_consumer_with_records_waiting_that_moves_on_none_is_restarted() -> None:
     supervisor, subscriber = supervised()
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 1
     assert subscriber.starts == 1
 
 
 async def test_a_consumer_that_moves_is_left_alone() -> None:
     supervisor, subscriber = supervised()
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
     assert subscriber.consumer is not None
     subscriber.consumer.position_at = 11
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 0
 
 
 async def test_time_without_the_broker_does_not_count_as_a_stall() -> None:
     supervisor, _ = supervised()
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     # The broker is away for longer than the stall limit: nothing can move, nothing restarts.
     for _ in range(3):
         await asyncio.sleep(RESTART_AFTER_S * 0.6)
-        await supervisor.check(broker_answers=False)
-        await supervisor.settled()
+        await checked(supervisor, broker_answers=False)
     assert supervisor.restarts == 0
     # Back: the client gets its full time to move from now on...
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 0
     # ...and is restarted once it has not used it.
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 1
 
 
 async def test_a_busy_handler_is_not_taken_for_a_stall() -> None:
     subscriber = FakeSubscriber()
     supervisor = ConsumerSupervisor("orders.intake", subscriber, lambda: 1.0, RESTART_AFTER_S)
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     await asyncio.sleep(RESTART_AFTER_S * 1.5)
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 0
 
 
@@ -130,38 +136,27 @@ async def test_a_group_without_a_coordinator_while_the_broker_answers_is_restart
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # After a Kafka restart one group's coordination never looked for its coordinator again.
-    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
-    subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))  # nothing waiting: no stall
-    supervisor = ConsumerSupervisor("orders.views", subscriber, lambda: 0.0, 60.0)
-    assert subscriber.consumer is not None
-    subscriber.consumer._coordinator.lose()
-    await supervisor.check()
-    await supervisor.settled()  # lost just now: it may be looking for it
+    supervisor, coordinator = idle_group(monkeypatch, "orders.views")
+    coordinator.lose()
+    await checked(supervisor)  # lost just now: it may be looking for it
     assert supervisor.restarts == 0
     await asyncio.sleep(0.15)
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 1
 
 
 async def test_a_coordinator_lost_while_the_broker_is_away_and_found_again_is_no_fault(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
-    subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))
-    supervisor = ConsumerSupervisor("orders.views", subscriber, lambda: 0.0, 60.0)
-    assert subscriber.consumer is not None
-    subscriber.consumer._coordinator.lose()
+    supervisor, coordinator = idle_group(monkeypatch, "orders.views")
+    coordinator.lose()
     for _ in range(3):  # the broker is away: a group cannot find its coordinator
-        await supervisor.check(broker_answers=False)
-        await supervisor.settled()
+        await checked(supervisor, broker_answers=False)
         await asyncio.sleep(0.06)
-    await supervisor.check()
-    await supervisor.settled()  # back: the clock starts now
-    subscriber.consumer._coordinator.find()  # found within the limit
+    await checked(supervisor)  # back: the clock starts now
+    coordinator.find()  # found within the limit
     await asyncio.sleep(0.15)
-    await supervisor.check()
-    await supervisor.settled()
+    await checked(supervisor)
     assert supervisor.restarts == 0
 
 
@@ -170,15 +165,10 @@ async def test_a_group_that_keeps_finding_its_coordinator_and_losing_it_is_left_
 ) -> None:
     # A broker still loading its groups answers "not the coordinator": the group looks for it
     # again and again. It is not stuck, and a new client would meet the same broker.
-    monkeypatch.setattr(supervision, "COORDINATOR_LOST_S", 0.1)
-    subscriber = FakeSubscriber(consumer=FakeConsumer(end=10))
-    supervisor = ConsumerSupervisor("consent.whatsapp", subscriber, lambda: 0.0, 60.0)
-    assert subscriber.consumer is not None
-    coordinator = subscriber.consumer._coordinator
+    supervisor, coordinator = idle_group(monkeypatch, "consent.whatsapp")
     for _ in range(4):
         coordinator.lose()
-        await supervisor.check()
-        await supervisor.settled()
+        await checked(supervisor)
         await asyncio.sleep(0.06)
         coordinator.find()
         coordinator.lose()
