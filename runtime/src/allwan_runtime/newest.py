@@ -10,7 +10,7 @@ from different partitions arrive in any order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -31,10 +31,20 @@ async def apply_if_newer(
 ) -> bool:
     """Apply ``update`` for an event of instant ``at``; False if a newer one was applied.
 
-    ``unless`` is a filter that, when the document matches it, refuses every update (an
-    erased customer's record takes no new personal data).
+    ``unless`` holds field values that, when the document has all of them, refuse every update
+    (an erased customer's record takes no new personal data).
     """
-    guard: Document = {APPLIED_AT_FIELD: {"$lt": at}}
-    if unless:
-        guard["$nor"] = [dict(unless)]
-    return await apply_guarded(collection, doc_id, guard, with_set(update, APPLIED_AT_FIELD, at))
+    # Stored instants have millisecond precision (BSON): an event is compared at that precision.
+    instant = at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+    def older(current: Document) -> bool:
+        applied = current.get(APPLIED_AT_FIELD)
+        if not isinstance(applied, datetime):
+            return False
+        if applied.tzinfo is None:  # a client without tz_aware reads UTC as naive
+            applied = applied.replace(tzinfo=UTC)
+        if not applied < instant:
+            return False
+        return not unless or any(current.get(field) != value for field, value in unless.items())
+
+    return await apply_guarded(collection, doc_id, older, with_set(update, APPLIED_AT_FIELD, at))

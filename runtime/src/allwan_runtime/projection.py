@@ -1,9 +1,13 @@
 """Idempotent read models: each aggregate version is applied to a projection at most once.
 
 A projection document remembers the last version of its aggregate it applied (``_v``). An
-update is filtered on ``_v < version``, so a redelivered or republished event matches nothing
-and changes nothing. Kafka delivers one aggregate's events in order (key = aggregate id)
-within one topic, so a version never arrives before its predecessor from the same topic.
+update applies only where ``_v < version``, so a redelivered or republished event changes
+nothing. The document is read and written by ``_id`` alone and the guard checked here: FerretDB
+uses its ``_id`` index only for a filter that is exactly ``{_id: ...}``, and an update filtered
+on ``_id`` and ``_v`` read the whole collection, for every event projected.
+
+Kafka delivers one aggregate's events in order (key = aggregate id) within one topic, so a
+version never arrives before its predecessor from the same topic.
 
 One aggregate's events can be split over two topics: a customer's consent ledger goes to
 ``allwan.consent`` but its last event, ``CustomerErased``, to ``allwan.customers``. If the
@@ -37,12 +41,12 @@ async def apply_once(
     update: Document,
 ) -> bool:
     """Apply ``update`` (Mongo update operators) for ``version``; False if already applied."""
-    return await apply_guarded(
-        collection,
-        doc_id,
-        {VERSION_FIELD: {"$lt": version}},
-        with_set(update, VERSION_FIELD, version),
-    )
+
+    def older(current: Document) -> bool:
+        applied = current.get(VERSION_FIELD)
+        return isinstance(applied, int) and applied < version
+
+    return await apply_guarded(collection, doc_id, older, with_set(update, VERSION_FIELD, version))
 
 
 def with_set(update: Document, field: str, value: Any) -> Document:
@@ -51,20 +55,24 @@ def with_set(update: Document, field: str, value: Any) -> Document:
 
 
 async def apply_guarded(
-    collection: AsyncCollection[Document], doc_id: str, guard: Document, update: Document
+    collection: AsyncCollection[Document],
+    doc_id: str,
+    admits: Callable[[Document], bool],
+    update: Document,
 ) -> bool:
-    """Apply ``update`` to the document if it matches ``guard``, or create it if missing.
+    """Apply ``update`` to the document if ``admits`` it, or create it if missing.
 
-    False when the document exists and does not match (the update was already applied, or
+    False when the document exists and is not admitted (the update was already applied, or
     is older than what was). Each document is written by one consumer at a time (one
-    aggregate's events arrive in order on one partition), which is what makes this safe on
-    FerretDB too, where a conditional update is not isolated from a concurrent one.
+    aggregate's events arrive in order on one partition), which is what makes reading, then
+    writing, safe, on FerretDB too. Both are by ``_id`` alone (see the module).
     """
-    result = await collection.update_one({"_id": doc_id, **guard}, update)
-    if result.matched_count:
+    current = await collection.find_one({"_id": doc_id})
+    if current is not None:
+        if not admits(current):
+            return False
+        await collection.update_one({"_id": doc_id}, update)
         return True
-    if await collection.find_one({"_id": doc_id}, projection={"_id": 1}) is not None:
-        return False
     try:
         # First write of the document; the unique _id turns a concurrent first write into
         # "already applied".
