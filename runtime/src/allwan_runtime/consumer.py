@@ -42,6 +42,7 @@ from faststream.message import AckStatus, StreamMessage
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
+from allwan_runtime.batches import consume_batch
 from allwan_runtime.dispatch import DeadLetter, Dispatcher
 from allwan_runtime.wire import headers_to_text
 
@@ -79,44 +80,6 @@ class Batching:
     max_s: float = 5.0
 
 
-class BatchProgress:
-    """Which records of one batch are done (handled, ignored or dead-lettered), by partition."""
-
-    def __init__(self, records: Sequence[ConsumerRecord]) -> None:
-        self._records = records
-        self._next: dict[TopicPartition, int] = {}
-        self._halted: set[TopicPartition] = set()
-        self.done_count = 0
-
-    def done(self, record: ConsumerRecord) -> None:
-        """``record`` is done: its partition may be committed past it."""
-        self._next[_partition(record)] = record.offset + 1
-        self.done_count += 1
-
-    def halt(self, record: ConsumerRecord) -> None:
-        """``record`` was not done: neither it nor any later record of its partition is."""
-        self._halted.add(_partition(record))
-
-    def halted(self, record: ConsumerRecord) -> bool:
-        """Whether an earlier record of this record's partition was not done."""
-        return _partition(record) in self._halted
-
-    def commits(self) -> dict[TopicPartition, int]:
-        """Each partition of the batch and the offset to commit for it: its first record not
-        done, or past its last record."""
-        ends = {_partition(record): record.offset + 1 for record in self._records}
-        return ends | self.rewinds()
-
-    def rewinds(self) -> dict[TopicPartition, int]:
-        """Each partition's first record in the batch that is not done: where to read again."""
-        first: dict[TopicPartition, int] = {}
-        for record in self._records:
-            tp = _partition(record)
-            if tp not in first and record.offset >= self._next.get(tp, record.offset):
-                first[tp] = record.offset
-        return first
-
-
 async def _commit(message: KafkaMessage, offsets: dict[TopicPartition, int]) -> None:
     """Commit the batch's own partitions, instead of FastStream's commit of every partition
     assigned: each partition committed is a record in ``__consumer_offsets`` (12 per commit
@@ -129,44 +92,6 @@ async def _commit(message: KafkaMessage, offsets: dict[TopicPartition, int]) -> 
         if mine:
             await consumer.commit(mine)
     message.committed = AckStatus.ACKED  # FastStream's acknowledgement commits nothing more
-
-
-def _partition(record: ConsumerRecord) -> TopicPartition:
-    return TopicPartition(record.topic, record.partition)
-
-
-async def consume_batch(
-    records: Sequence[ConsumerRecord],
-    handle: Callable[[ConsumerRecord], Awaitable[None]],
-    *,
-    keep_going: Callable[[], bool],
-) -> BatchProgress:
-    """Hand each record of a batch to ``handle``, one at a time, each partition's in order.
-
-    A record whose ``handle`` raises (the dispatcher's ``StillFailing``, or a dead-letter
-    topic out of reach) halts its partition for this batch. ``keep_going`` is asked before
-    each record: once it says no (shutdown, or the batch's time is up), no record is started.
-    """
-    progress = BatchProgress(records)
-    for record in records:
-        if progress.halted(record):
-            continue
-        if not keep_going():
-            break
-        try:
-            await handle(record)
-        except Exception as error:  # any failure leaves the record to be read again
-            progress.halt(record)
-            log.warning(
-                "consumer.not_acknowledged",
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=type(error).__name__,
-            )
-        else:
-            progress.done(record)
-    return progress
 
 
 @contextlib.contextmanager

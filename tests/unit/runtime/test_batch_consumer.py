@@ -1,5 +1,5 @@
 """A batch of records, handled one at a time: what is done, and where each partition is read
-again when a record is not (``allwan_runtime.consumer.consume_batch``)."""
+again when a record is not (``allwan_runtime.batches.consume_batch``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import asyncio
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
-from allwan_runtime.consumer import consume_batch, subscribe
+from allwan_runtime.batches import consume_batch
+from allwan_runtime.consumer import subscribe
 from allwan_runtime.dispatch import Dispatcher, StillFailing
 from faststream.kafka import KafkaBroker
 
