@@ -73,12 +73,14 @@ class KeyStoreSpy(InMemoryKeyStore):
 
 class EventStoreSpy(InMemoryEventStore):
     """The runtime's in-memory event store, noting each stream it reads (a round trip on
-    MongoDB) and failing the next appends with ``append_failures``."""
+    MongoDB) and failing the next appends with ``append_failures`` (not written) or
+    ``lost_answers`` (written, then a lost connection)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.loads: list[str] = []
         self.append_failures: list[Exception] = []
+        self.lost_answers = 0
 
     async def load(self, stream_id: str) -> list[Envelope]:
         self.loads.append(stream_id)
@@ -87,7 +89,11 @@ class EventStoreSpy(InMemoryEventStore):
     async def append(self, events: Sequence[Envelope], *, expected_version: int) -> int:
         if self.append_failures:
             raise self.append_failures.pop(0)
-        return await super().append(events, expected_version=expected_version)
+        version = await super().append(events, expected_version=expected_version)
+        if self.lost_answers:
+            self.lost_answers -= 1
+            raise ConnectionResetError("the answer to a write that landed")
+        return version
 
 
 class FakeLedger:

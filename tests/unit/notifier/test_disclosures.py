@@ -191,11 +191,29 @@ async def test_p2_a_failure_to_record_the_disclosure_defers_the_message_never_ma
     await receipt(world, order)  # the retry
 
     (entry,) = world.ledger.of_kind(Kind.RECEIPT)
-    assert entry.state is State.SENT
+    assert (entry.state, entry.attempts) == (State.SENT, 1)
     assert len(world.disclosures) == 1
-    assert {mail.message_id for mail in world.sender.sent} == {
+    # The server took it the first time: the retry records that and does not send it again.
+    assert [mail.message_id for mail in world.sender.sent] == [
         f"<receipt.{order.order_id}@allwanstores.com>"
-    }
+    ]
+    assert world.deps.accepted == {}
+
+
+async def test_p2_a_disclosure_whose_append_landed_before_its_answer_was_lost_is_recorded_once(
+    world: World,
+) -> None:
+    order = placed(world)
+    world.store.lost_answers = 1  # the write reaches the store; its acknowledgement does not
+
+    with pytest.raises(ConnectionError):
+        await receipt(world, order)
+    await receipt(world, order)  # the retry finds the disclosure already there
+
+    assert len(world.sender.sent) == 1
+    assert len(world.disclosures) == 1
+    (entry,) = world.ledger.of_kind(Kind.RECEIPT)
+    assert entry.state is State.SENT
 
 
 async def test_p2_a_deferred_send_discloses_nothing_until_the_server_takes_it(
@@ -265,7 +283,7 @@ async def test_p2_a_fanout_lane_waits_out_a_failure_to_record_and_discloses_once
     job = await run_job(world.jobs.jobs["policy:6"], world.fanout, asyncio.Event())
 
     assert job.sent == 1
-    assert len(world.sender.sent) == 2  # the first one's disclosure was not recorded
+    assert len(world.sender.sent) == 1  # accepted once: the lane's retry records, not resends
     (entry,) = world.ledger.of_kind(Kind.POLICY)
-    assert (entry.state, entry.attempts) == (State.SENT, 2)
+    assert (entry.state, entry.attempts) == (State.SENT, 1)
     assert len(world.disclosures) == 1

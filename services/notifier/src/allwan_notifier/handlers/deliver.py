@@ -29,7 +29,7 @@ from allwan_notifier.domain.disclosures import (
 from allwan_notifier.domain.mail import Mail
 from allwan_notifier.domain.messages import Letter
 from allwan_notifier.domain.recipients import Address, Locale, Recipient, language
-from allwan_notifier.handlers.ports import AddressSuperseded, Deps, SendRefused
+from allwan_notifier.handlers.ports import Accepted, AddressSuperseded, Deps, SendRefused
 from allwan_notifier.handlers.stores import Ledger
 
 log = structlog.get_logger(__name__)
@@ -81,10 +81,8 @@ async def deliver(
     An entry whose earlier attempt got that far is marked sent, not sent again
     (``accepted_before``).
     """
-    if not must_send(entry.state):
-        return entry
-    if (sent := await accepted_before(entry, deps)) is not None:
-        return sent
+    if (done := await settled(entry, deps, cause)) is not None:
+        return done
     opened = await _open(entry, letter, recipient, deps)
     if isinstance(opened, Delivery):
         return opened
@@ -116,8 +114,42 @@ async def deliver(
         if is_transient(error):
             deps.metrics.counted(entry.kind, "deferred")
         raise
-    accepted = disclosed.model_copy(update={"at": deps.clock()})
-    await disclose(accepted, sending, deps, cause or correlation(sending))
+    accepted = Accepted(sending, disclosed.model_copy(update={"at": deps.clock()}))
+    deps.accepted[entry.id] = accepted
+    return await record_accepted(accepted, deps, cause, retry=False)
+
+
+async def settled(entry: Delivery, deps: Deps, cause: UUID | None) -> Delivery | None:
+    """The entry as it ends up if nothing is to be sent for it: final already, or its
+    message accepted by the server before (remembered by this process, or recorded by an
+    earlier attempt); None if it must be sent."""
+    if not must_send(entry.state):
+        return entry
+    if (held := deps.accepted.get(entry.id)) is not None:
+        return await record_accepted(held, deps, cause, retry=True)
+    return await accepted_before(entry, deps)
+
+
+async def record_accepted(
+    accepted: Accepted, deps: Deps, cause: UUID | None, *, retry: bool
+) -> Delivery:
+    """Record the disclosure of a message the server accepted, then its ``sent`` outcome.
+
+    Until the disclosure is recorded the process remembers the message (``Deps.accepted``):
+    a transient failure to record it (the database away) propagates, and the retry of the
+    same delivery comes back here and records it, without sending the message again. Only a
+    crash of the process between the 250 and the record can still send it twice.
+    """
+    sending = accepted.sending
+    # A retry may follow an append that reached the server before its answer was lost.
+    await disclose(
+        accepted.disclosed,
+        sending,
+        deps,
+        cause or correlation(sending),
+        surely_new=sending.attempts == 1 and not retry,
+    )
+    deps.accepted.pop(sending.id, None)
     return await finish(deps, sending, State.SENT, None)
 
 
@@ -139,24 +171,27 @@ async def accepted_before(entry: Delivery, deps: Deps) -> Delivery | None:
     return await finish(deps, entry, State.SENT, None)
 
 
-async def disclose(disclosed: DataDisclosed, sending: Delivery, deps: Deps, cause: UUID) -> None:
+async def disclose(
+    disclosed: DataDisclosed, sending: Delivery, deps: Deps, cause: UUID, *, surely_new: bool
+) -> None:
     """P2, D3: record that the SMTP provider took the message, before it counts as sent.
 
     In this order a crash between the two leaves the entry ``sending`` with its disclosure
     recorded, and the next attempt marks it sent without sending (``accepted_before``); the
     other order could lose the disclosure for good. A transient failure to record defers the
     message as a deferred send does: the entry stays ``sending`` and the caller retries it,
-    sending again (the one duplicate window: from the 250 until this record).
+    recording it then (``record_accepted``).
 
-    One round trip on a first attempt: attempt n is begun by one worker only (its insert in
-    the ledger), and a disclosure is recorded only after an attempt's 250, so before attempt
-    1 none can exist and the stream is not read first. A later attempt reads it again: a
-    worker still at an earlier attempt, at a lease hand-over, may have recorded it since
-    ``accepted_before`` looked. (Should both append at once, one loses its race: recorded
-    once, at worst published twice, which the ledger's consumer absorbs.)
+    One round trip on a first attempt (``surely_new``): attempt n is begun by one worker only
+    (its insert in the ledger), and a disclosure is recorded only after an attempt's 250, so
+    before attempt 1 none can exist and the stream is not read first. A later attempt, or a
+    second try at recording, reads it again: a worker still at an earlier attempt, at a lease
+    hand-over, may have recorded it since ``accepted_before`` looked, or the first try's
+    append may have landed. (Should both append at once, one loses its race: recorded once,
+    at worst published twice, which the ledger's consumer absorbs.)
     """
     try:
-        await deps.replies.first(disclosed, cause, surely_new=sending.attempts == 1)
+        await deps.replies.first(disclosed, cause, surely_new=surely_new)
     except Exception as error:
         if is_transient(error):
             log.warning(

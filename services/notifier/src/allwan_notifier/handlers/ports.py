@@ -7,17 +7,18 @@ adapters; the unit tests bind fakes and the runtime's in-memory key store."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from allwan_contracts import Event, PolicyContact, Sealed
+from allwan_contracts.disclosures import DataDisclosed
 from allwan_contracts.fields import utc_now
 from allwan_runtime.dispatch import TransientError
 from allwan_runtime.keystore import Purpose
 
-from allwan_notifier.domain.deliveries import Kind, State
+from allwan_notifier.domain.deliveries import Delivery, Kind, State
 from allwan_notifier.domain.mail import Mail, Rendered
 from allwan_notifier.domain.messages import Letter, Withdrawal
 from allwan_notifier.domain.recipients import Locale
@@ -104,6 +105,15 @@ class Metrics(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A message the SMTP server accepted (250) whose disclosure is not recorded yet: the
+    attempt as it was made, and the disclosure owed for it."""
+
+    sending: Delivery
+    disclosed: DataDisclosed
+
+
 def _no_worker() -> None:
     """Nothing to wake: a process without a fan-out worker (a command)."""
 
@@ -117,7 +127,10 @@ class Deps:
     page where customers follow their privacy requests and download their copy; ``service``
     the name the notifier answers privacy requests and records disclosures under;
     ``smtp_recipient`` the SMTP provider's id in the privacy service's recipient registry
-    (P2, D3); ``wake`` tells the fan-out worker that a job is waiting.
+    (P2, D3); ``wake`` tells the fan-out worker that a job is waiting. ``accepted`` is this
+    process's memory of messages accepted whose disclosure could not be recorded yet (the
+    database was away): by delivery id, so that the retry records them and never sends them
+    again.
     """
 
     book: AddressBook
@@ -137,6 +150,7 @@ class Deps:
     smtp_recipient: str = "smtp"
     clock: Callable[[], datetime] = utc_now
     wake: Callable[[], None] = _no_worker
+    accepted: dict[str, Accepted] = field(default_factory=dict)
 
     def withdrawal(self, contact: PolicyContact | None = None) -> Withdrawal:
         """K3: the ways to withdraw that a privacy email names, with ``contact``'s details."""
