@@ -110,6 +110,38 @@ async def test_kafka_idempotent_produce_is_consumed(endpoints: Endpoints) -> Non
     assert (record.partition, record.offset) == (sent.partition, sent.offset)
 
 
+def test_the_broker_runs_on_the_class_archive_made_at_provisioning(stack: DevStack) -> None:
+    """A broker restarted after a crash spends its first seconds loading classes; the JVM
+    maps the archive of them that provisioning made (class-data sharing)."""
+    archive = provision().kafka.class_archive
+    assert archive is not None
+    pid = stack.status()["kafka"]
+    assert str(archive) in Path(f"/proc/{pid}/maps").read_text()
+
+
+async def test_a_deleted_topics_logs_leave_the_disk_within_seconds(
+    stack: DevStack, endpoints: Endpoints
+) -> None:
+    """Kafka keeps a deleted topic's logs a minute by default, and a broker restarted within
+    that minute recovers them all again: the chaos bench's restarts kept them for good."""
+    topic = f"devstack-gone-{uuid.uuid4().hex[:8]}"
+    data = stack.state_dir / "kafka" / "data"
+    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+
+        async def logs(present: bool) -> bool:
+            return any(data.glob(f"{topic}-*")) is present
+
+        await eventually(lambda: logs(True), what="the topic's logs on disk")
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+
+    await eventually(lambda: logs(False), timeout=20, what="the deleted topic's logs removed")
+
+
 async def test_ferretdb_pings_and_enforces_unique_index(
     mongo: AsyncMongoClient[Doc],
 ) -> None:
