@@ -136,7 +136,11 @@ class ServiceRuntime:
         self.health.add(f"handler:{group}", not_stuck)
         self.supervision.add(
             ConsumerSupervisor(
-                group, subscriber, dispatcher.stuck_for, settings.consumer_restart_after_s
+                group,
+                subscriber,
+                dispatcher.stuck_for,
+                settings.consumer_restart_after_s,
+                static_member=settings.instance_id is not None,
             )
         )
         self._groups.append(group)

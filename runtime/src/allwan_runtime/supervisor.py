@@ -30,6 +30,10 @@ log = structlog.get_logger(__name__)
 _STOP_TIMEOUT_S = 10.0
 """Long enough for a wedged client to be closed (it leaves its group): one dropped while still
 open stays a member, and without static membership takes partitions it never reads."""
+_STATIC_STOP_TIMEOUT_S = 2.0
+"""A static member never leaves its group (KIP-345): the new client, under the same instance
+id, takes its place at once. A client that lost its coordinator cannot close (aiokafka waits
+for its coordination to end), and waiting the dynamic bound for it kept the group down 10 s."""
 COORDINATOR_LOST_S = 4.0
 """A group without a coordinator this long while the broker answers is stuck: the others
 find theirs within a second of a restarted broker answering."""
@@ -69,9 +73,12 @@ class ConsumerSupervisor:
         subscriber: Any,
         handler_busy_for: Callable[[], float],
         restart_after_s: float,
+        *,
+        static_member: bool = False,
     ) -> None:
         self.group = group
         self.restarts = 0
+        self._stop_timeout_s = _STATIC_STOP_TIMEOUT_S if static_member else _STOP_TIMEOUT_S
         self._subscriber = subscriber
         self._busy_for = handler_busy_for
         self._stalled = self._probe(restart_after_s)
@@ -162,7 +169,7 @@ class ConsumerSupervisor:
         """Stop the subscriber (bounded) and start it again with a new Kafka client."""
         log.warning("consumer.restarting", group=self.group, reason=reason)
         try:
-            await asyncio.wait_for(self._subscriber.stop(), _STOP_TIMEOUT_S)
+            await asyncio.wait_for(self._subscriber.stop(), self._stop_timeout_s)
         except (TimeoutError, Exception) as error:  # a wedged client must not keep it down
             log.warning("consumer.stop_failed", group=self.group, error=type(error).__name__)
             self._subscriber.consumer = None
@@ -175,7 +182,7 @@ class ConsumerSupervisor:
         except (TimeoutError, Exception) as error:  # tried again at the next check
             log.warning("consumer.start_failed", group=self.group, error=type(error).__name__)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._subscriber.stop(), _STOP_TIMEOUT_S)
+                await asyncio.wait_for(self._subscriber.stop(), self._stop_timeout_s)
             return
         self._start_pending = False
         self._coordinator_lost_at = self._coordinator_token = None

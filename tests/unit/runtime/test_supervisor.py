@@ -196,3 +196,47 @@ async def test_a_restart_that_hangs_does_not_hold_up_the_other_consumers() -> No
     await other.settled()
     assert other.restarts == 1
     await stuck.close()
+
+
+def unstoppable(static_member: bool) -> tuple[ConsumerSupervisor, FakeSubscriber]:
+    """A subscriber whose client cannot close (it lost its coordinator: aiokafka waits for its
+    coordination to end)."""
+    subscriber = FakeSubscriber()
+
+    async def never_stops() -> None:
+        await asyncio.Event().wait()
+
+    subscriber.stop = never_stops  # type: ignore[method-assign]
+    supervisor = ConsumerSupervisor(
+        "orders.intake", subscriber, lambda: 0.0, RESTART_AFTER_S, static_member=static_member
+    )
+    return supervisor, subscriber
+
+
+async def test_a_static_member_that_cannot_stop_is_replaced_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its successor takes its place under the same instance id: nothing to wait for."""
+    monkeypatch.setattr(supervision, "_STOP_TIMEOUT_S", 30.0)
+    monkeypatch.setattr(supervision, "_STATIC_STOP_TIMEOUT_S", 0.05)
+    static, subscriber = unstoppable(static_member=True)
+
+    async with asyncio.timeout(5.0):
+        await static.restart("no group coordinator")
+
+    assert (static.restarts, subscriber.starts) == (1, 1)
+
+
+async def test_a_dynamic_member_that_cannot_stop_is_given_the_time_to_leave_its_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dropped while still open, it would stay a member and hold partitions it never reads."""
+    monkeypatch.setattr(supervision, "_STOP_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(supervision, "_STATIC_STOP_TIMEOUT_S", 0.01)
+    dynamic, subscriber = unstoppable(static_member=False)
+
+    restarting = asyncio.create_task(dynamic.restart("no group coordinator"))
+    await asyncio.sleep(0.2)
+    assert subscriber.starts == 0  # still waiting for the client to close
+    await restarting
+    assert (dynamic.restarts, subscriber.starts) == (1, 1)
