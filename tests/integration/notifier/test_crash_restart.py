@@ -112,6 +112,7 @@ async def test_pc2_a_notifier_killed_mid_fanout_resumes_with_no_loss_and_no_dupl
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_connections=LANES,
+        fanout_lanes=LANES,
         http_host="127.0.0.1",
         http_port=http_port.port,
     )

@@ -161,7 +161,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         deps=deps,
         lease=lease,
         refusal=Refusal(settings.unsubscribe_url, settings.unsubscribe_mailbox),
-        lanes=settings.smtp_connections,
+        lanes=settings.fanout_lanes,
         retry=RetryPolicy(
             initial_s=settings.send_backoff_initial_s, max_s=settings.send_backoff_max_s
         ),

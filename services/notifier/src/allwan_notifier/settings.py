@@ -34,7 +34,11 @@ class NotifierSettings(RuntimeSettings):
     smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     smtp_connections: int = Field(default=4, ge=1, le=64)
-    """SMTP connections kept open, and messages of a fan-out in flight at once."""
+    """SMTP connections kept open: messages with the SMTP server at once."""
+    fanout_lanes: int = Field(default=32, ge=1, le=256)
+    """Messages of a fan-out in flight at once. Each also reads its address and writes its
+    ledger entry and disclosure around the send; with more lanes than connections those
+    round trips overlap the sends of others (and the event store groups the disclosures)."""
     mail_from: str = "ALLWANSTORES <no-reply@allwanstores.com>"
     message_id_domain: str = Field(default="allwanstores.com", pattern=r"^[A-Za-z0-9.-]+$")
     smtp_recipient: RecipientId = "smtp"

@@ -20,10 +20,10 @@ server) is sent again, with the same Message-ID: ``pending`` was never handed to
 disclosure record (``domain.disclosures``) and then ``sent``: a ``sending`` entry whose
 disclosure is recorded was accepted, and is marked ``sent`` without sending again. That leaves
 one window for a duplicate: from the server's acceptance of the DATA until the event store
-acknowledges the disclosure (a few milliseconds per message, at most ``smtp_connections``
-messages per crash). The deterministic Message-ID lets mail clients and the store's own
-outbound MTA recognise such a duplicate. Losing a notice is worse than repeating one (PC2),
-hence resending rather than giving up on ``sending``.
+acknowledges the disclosure (a few milliseconds per message, at most one per message in
+flight per crash: ``fanout_lanes`` for a fan-out). The deterministic Message-ID lets mail
+clients and the store's own outbound MTA recognise such a duplicate. Losing a notice is worse
+than repeating one (PC2), hence resending rather than giving up on ``sending``.
 """
 
 from __future__ import annotations

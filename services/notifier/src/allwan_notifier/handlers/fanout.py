@@ -2,10 +2,10 @@
 
 See ``domain.fanout`` for the phases. One worker at a time runs fan-outs (a lease), so the
 job's tally has a single writer; the ledger's claims keep each customer's message single even
-where two workers overlap at a hand-over. Messages go out on ``lanes`` concurrent sends (one
-SMTP connection each) at the pace of the sender's token bucket. A lane whose message the
-server defers waits with backoff and tries the same entry again, so an SMTP outage pauses the
-fan-out and loses nothing.
+where two workers overlap at a hand-over. Messages go out on ``lanes`` concurrent deliveries
+(the sender holds them to its SMTP connections) at the pace of the sender's token bucket. A
+lane whose message the server defers waits with backoff and tries the same entry again, so an
+SMTP outage pauses the fan-out and loses nothing.
 """
 
 from __future__ import annotations
