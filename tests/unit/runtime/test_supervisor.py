@@ -198,9 +198,14 @@ async def test_a_restart_that_hangs_does_not_hold_up_the_other_consumers() -> No
     await stuck.close()
 
 
-def unstoppable(static_member: bool) -> tuple[ConsumerSupervisor, FakeSubscriber]:
+def unstoppable(
+    monkeypatch: pytest.MonkeyPatch, *, static_member: bool, dynamic_s: float, static_s: float
+) -> tuple[ConsumerSupervisor, FakeSubscriber]:
     """A subscriber whose client cannot close (it lost its coordinator: aiokafka waits for its
-    coordination to end)."""
+    coordination to end), stopped within ``dynamic_s`` as a dynamic member, ``static_s`` as
+    a static one."""
+    monkeypatch.setattr(supervision, "_STOP_TIMEOUT_S", dynamic_s)
+    monkeypatch.setattr(supervision, "_STATIC_STOP_TIMEOUT_S", static_s)
     subscriber = FakeSubscriber()
 
     async def never_stops() -> None:
@@ -217,9 +222,7 @@ async def test_a_static_member_that_cannot_stop_is_replaced_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Its successor takes its place under the same instance id: nothing to wait for."""
-    monkeypatch.setattr(supervision, "_STOP_TIMEOUT_S", 30.0)
-    monkeypatch.setattr(supervision, "_STATIC_STOP_TIMEOUT_S", 0.05)
-    static, subscriber = unstoppable(static_member=True)
+    static, subscriber = unstoppable(monkeypatch, static_member=True, dynamic_s=30.0, static_s=0.05)
 
     async with asyncio.timeout(5.0):
         await static.restart("no group coordinator")
@@ -231,9 +234,9 @@ async def test_a_dynamic_member_that_cannot_stop_is_given_the_time_to_leave_its_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Dropped while still open, it would stay a member and hold partitions it never reads."""
-    monkeypatch.setattr(supervision, "_STOP_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(supervision, "_STATIC_STOP_TIMEOUT_S", 0.01)
-    dynamic, subscriber = unstoppable(static_member=False)
+    dynamic, subscriber = unstoppable(
+        monkeypatch, static_member=False, dynamic_s=0.5, static_s=0.01
+    )
 
     restarting = asyncio.create_task(dynamic.restart("no group coordinator"))
     await asyncio.sleep(0.2)
