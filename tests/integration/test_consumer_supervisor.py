@@ -5,6 +5,7 @@ commit that never returned; group coordination that died on an error it did not 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from allwan_contracts import ConsentGranted, Envelope
 from allwan_contracts.topics import CONSENT
 from allwan_runtime.handlers import Handlers
+from allwan_runtime.logs import FASTSTREAM_LOGGER
 from allwan_runtime.service import ServiceRuntime
 from allwan_runtime.settings import RuntimeSettings
 from allwan_runtime.supervisor import ConsumerSupervisor
@@ -135,3 +137,32 @@ async def test_a_consumer_whose_group_coordination_died_is_restarted_and_reads_o
     await eventually(restarted(supervisor), what="the restart finished")
     assert supervisor.restarts == 1
     assert live_consumer(runtime) is not broken
+
+
+async def test_a_subscriber_task_that_fails_is_logged_as_an_error(
+    running: tuple[ServiceRuntime, list[int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FastStream restarts a subscriber's failed task at once. Given ``logger=None`` it said
+    nothing, and a task failing over and over showed only as a process burning CPU."""
+    runtime, _ = running
+    subscriber = runtime.broker.subscribers[0]
+    calls: list[int] = []
+
+    async def fails_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the consume loop broke")
+
+    capsys.readouterr()
+    subscriber.add_task(fails_once)  # type: ignore[attr-defined]
+    await eventually(lambda: _true(len(calls) == 2), what="the failed task restarted")
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    failed = [line for line in lines if line.get("logger") == FASTSTREAM_LOGGER]
+    assert [line["level"] for line in failed] == ["error"]
+    assert "raised an exception" in failed[0]["event"]
+    assert "RuntimeError" in failed[0]["exception"]
+
+
+async def _true(value: bool) -> bool:
+    return value

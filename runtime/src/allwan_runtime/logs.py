@@ -18,6 +18,10 @@ PERSONAL_KEYS = frozenset(
     {"email", "phone", "name", "address", "billing_address", "ip", "payload", "body", "card"}
 )
 
+FASTSTREAM_LOGGER = "allwan.faststream"
+"""The logger the service's FastStream broker is given (FastStream's own ``faststream`` logger
+has a handler of its own that writes plain text to stderr)."""
+
 
 def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     context = trace.get_current_span().get_span_context()
@@ -89,3 +93,6 @@ def setup_logging(service_name: str, level: str = "INFO") -> None:
     # httpx writes every request's full URL at INFO, and a query may carry a customer id or
     # a token (the gateway reads the notifier's ledger by customer id): its warnings only.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # FastStream logs every message it receives at INFO (topic and id) and every restart of a
+    # subscriber's task: warnings and errors only, such as a task that failed.
+    logging.getLogger(FASTSTREAM_LOGGER).setLevel(max(logging.WARNING, logging.getLevelName(level)))

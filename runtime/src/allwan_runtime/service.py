@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
@@ -34,7 +35,7 @@ from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health, LagProbe
 from allwan_runtime.kafka import ensure_topics, idempotent_producer, when_kafka_answers
 from allwan_runtime.keystore import KeyStore, LazyKeyStore, MasterKeyring, Purpose
-from allwan_runtime.logs import setup_logging
+from allwan_runtime.logs import FASTSTREAM_LOGGER, setup_logging
 from allwan_runtime.mongo import connect
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
 from allwan_runtime.settings import RuntimeSettings
@@ -66,7 +67,9 @@ class ServiceRuntime:
             enable_idempotence=True,
             graceful_timeout=settings.graceful_timeout_s,
             middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
-            logger=None,
+            # Its warnings and errors only (``logs.setup_logging``): among them a subscriber's
+            # task that failed and is being restarted, which was silent with ``logger=None``.
+            logger=logging.getLogger(FASTSTREAM_LOGGER),
         )
         self.health = Health()
         self.health.add("mongodb", self._ping_mongo)
