@@ -19,8 +19,9 @@ PERSONAL_KEYS = frozenset(
 )
 
 FASTSTREAM_LOGGER = "allwan.faststream"
-"""The logger the service's FastStream broker is given (FastStream's own ``faststream`` logger
-has a handler of its own that writes plain text to stderr)."""
+"""The logger the service's FastStream broker is given, so that a subscriber's task that
+failed and is restarted is logged (it was silent with ``logger=None``). FastStream's own
+``faststream`` logger has a handler of its own that writes plain text to stderr."""
 
 
 def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -67,9 +67,7 @@ class ServiceRuntime:
             enable_idempotence=True,
             graceful_timeout=settings.graceful_timeout_s,
             middlewares=[KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider)],
-            # Its warnings and errors only (``logs.setup_logging``): among them a subscriber's
-            # task that failed and is being restarted, which was silent with ``logger=None``.
-            logger=logging.getLogger(FASTSTREAM_LOGGER),
+            logger=logging.getLogger(FASTSTREAM_LOGGER),  # warnings and errors: setup_logging
         )
         self.health = Health()
         self.health.add("mongodb", self._ping_mongo)
