@@ -141,15 +141,20 @@ def _dump_class_archive(install: KafkaInstall, java: str, tmp: Path) -> None:
     )
     archive = tmp / CLASS_ARCHIVE
     command = java_command(
-        java, install, "kafka.Kafka", [str(properties)], logs_dir=logs, server=True
+        java,
+        dataclasses.replace(install, class_archive=None),  # dumped over the JDK's base archive
+        "kafka.Kafka",
+        [str(properties)],
+        logs_dir=logs,
+        server=True,
+        jvm_options=(f"-XX:ArchiveClassesAtExit={archive}",),
     )
-    command.insert(1, f"-XX:ArchiveClassesAtExit={archive}")
     with (tmp / "run.log").open("a") as out:
         broker = subprocess.Popen(  # noqa: S603 - our own command line
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         try:
-            _wait_started(broker, logs / "server.log")
+            _wait_started(broker, port)
         finally:
             broker.terminate()  # a clean exit writes the archive
             try:
@@ -163,15 +168,14 @@ def _dump_class_archive(install: KafkaInstall, java: str, tmp: Path) -> None:
         raise ProvisionError(f"the broker stopped without writing {archive.name}")
 
 
-def _wait_started(broker: subprocess.Popen[bytes], server_log: Path) -> None:
+def _wait_started(broker: subprocess.Popen[bytes], port: int) -> None:
     deadline = time.monotonic() + ARCHIVE_RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         if broker.poll() is not None:
             raise ProvisionError(f"the broker exited with {broker.returncode} before it started")
-        with contextlib.suppress(FileNotFoundError):
-            if "Kafka Server started" in server_log.read_text(errors="replace"):
-                return
-        time.sleep(0.1)
+        if kafka_ready(port):
+            return
+        time.sleep(0.2)
     raise ProvisionError(f"the broker did not start within {ARCHIVE_RUN_TIMEOUT_S:.0f}s")
 
 
@@ -237,11 +241,13 @@ def java_command(
     *,
     logs_dir: Path,
     server: bool,
+    jvm_options: tuple[str, ...] = (),
 ) -> list[str]:
     """Return the command line running ``main_class`` on Kafka's classpath."""
     jvm = [*SERVER_HEAP, *SERVER_JVM] if server else list(TOOL_JVM)
     if server and install.class_archive is not None:
         jvm.append(f"-XX:SharedArchiveFile={install.class_archive}")
+    jvm += jvm_options
     return [
         java,
         *jvm,
