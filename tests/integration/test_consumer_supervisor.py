@@ -139,30 +139,37 @@ async def test_a_consumer_whose_group_coordination_died_is_restarted_and_reads_o
     assert live_consumer(runtime) is not broken
 
 
-async def test_a_subscriber_task_that_fails_is_logged_as_an_error(
+async def test_a_consume_loop_that_fails_at_once_is_logged_and_restarted_with_a_new_client(
     running: tuple[ServiceRuntime, list[int]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """FastStream restarts a subscriber's failed task at once. Given ``logger=None`` it said
-    nothing, and a task failing over and over showed only as a process burning CPU."""
-    runtime, _ = running
+    """A client whose every poll fails at once (seen: its transport closed for good). FastStream
+    restarted the loop at once with the same client, again and again, and kept every task: the
+    process burned its CPU and its MongoDB calls timed out. Now it is logged once and the
+    supervisor restarts the subscriber with a new client."""
+    runtime, seen = running
     subscriber = runtime.broker.subscribers[0]
-    calls: list[int] = []
+    broken = live_consumer(runtime)
+    polls: list[int] = []
 
-    async def fails_once() -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("the consume loop broke")
+    async def fails(*args: object, **kwargs: object) -> object:
+        polls.append(1)
+        raise RuntimeError("unable to perform operation on a closed transport")
 
     capsys.readouterr()
-    subscriber.add_task(fails_once)  # type: ignore[attr-defined]
-    await eventually(lambda: _true(len(calls) == 2), what="the failed task restarted")
+    broken.getmany = fails
+    customer = f"c-{uuid.uuid4().hex}"
+    await publish(runtime, customer, 1)
+
+    await eventually(handled(seen, 1), timeout=60, what="the record after the failure handled")
+    [supervisor] = runtime.supervision.supervisors
+    await eventually(restarted(supervisor), what="the restart finished")
+    assert live_consumer(runtime) is not broken
+    assert len(polls) == 1  # never polled again, let alone in a loop
+    assert len(subscriber.tasks) == 1  # type: ignore[attr-defined]
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
     failed = [line for line in lines if line.get("logger") == FASTSTREAM_LOGGER]
     assert [line["level"] for line in failed] == ["error"]
-    assert "raised an exception" in failed[0]["event"]
     assert "RuntimeError" in failed[0]["exception"]
-
-
-async def _true(value: bool) -> bool:
-    return value
+    [restart] = [line for line in lines if line.get("event") == "consumer.restarting"]
+    assert restart["reason"] == "consume loop failed: RuntimeError"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -129,6 +129,23 @@ class _PromptBatchSubscriber(BatchSubscriber):
     """
 
     __slots__ = ()
+
+    def add_task(
+        self,
+        func: Callable[..., Coroutine[Any, Any, Any]],
+        func_args: tuple[Any, ...] | None = None,
+        func_kwargs: dict[str, Any] | None = None,
+        *,
+        restart_on_failure: bool = True,
+    ) -> None:
+        """The consume loop, which FastStream would restart at once when it fails.
+
+        It restarts it with the same client, with no pause, and keeps every task it started:
+        a loop failing at each start (a client broken for good) spun the event loop, and every
+        MongoDB call of the process then missed its deadline. It is logged as an error and
+        left ended; ``supervisor.ConsumerSupervisor`` restarts the subscriber with a new client.
+        """
+        super().add_task(func, func_args, func_kwargs, restart_on_failure=False)
 
     async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord, ...]:
         batches = await consumer.getmany(

@@ -8,7 +8,8 @@ red (``health.LagProbe``), but nothing would bring the consumer back: liveness i
 a restart of the pod is the operator's job. The supervisor does it in process: when the
 coordination task is gone, its group has had no coordinator for ``COORDINATOR_LOST_S`` while
 the broker answers, or the consumer has had records to read and moved on none of its
-partitions for ``restart_after_s`` while no handler was busy, it stops the subscriber (its
+partitions for ``restart_after_s`` while no handler was busy, or its consume loop ended (which
+FastStream would restart at once, over and over if it fails at once), it stops the subscriber (its
 uncommitted records are delivered again: at-least-once) and starts it afresh.
 """
 
@@ -51,6 +52,27 @@ def coordinator_search(consumer: AIOKafkaConsumer) -> object | None:
     # aiokafka makes a new "coordinator dead" future each time it discovers the coordinator.
     token: object = getattr(coordinator, "_coordinator_dead_fut", None) or coordinator
     return token
+
+
+def consume_loop_ended(subscriber: Any) -> str | None:
+    """Why the subscriber's consume loop ended while the subscriber runs, if it did.
+
+    Its subscriber class does not let FastStream restart a failed loop (see
+    ``consumer._PromptBatchSubscriber.add_task``): the supervisor restarts the subscriber, with
+    a new client, at the pace of its checks.
+    """
+    for task in getattr(subscriber, "tasks", ()):
+        if not task.done():
+            continue
+        if task.cancelled():
+            return "consume loop cancelled"
+        error = task.exception()
+        return (
+            "consume loop ended"
+            if error is None
+            else f"consume loop failed: {type(error).__name__}"
+        )
+    return None
 
 
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
@@ -116,8 +138,10 @@ class ConsumerSupervisor:
         consumer: AIOKafkaConsumer | None = getattr(self._subscriber, "consumer", None)
         if consumer is None or not getattr(self._subscriber, "running", False):
             return
+        reason = consume_loop_ended(self._subscriber)
         failure = coordination_failed(consumer)
-        reason = None if failure is None else f"coordination ended: {type(failure).__name__}"
+        if reason is None and failure is not None:
+            reason = f"coordination ended: {type(failure).__name__}"
         reason = reason or self._coordinator_lost(consumer)
         if reason is None and self._busy_for() == 0:
             try:

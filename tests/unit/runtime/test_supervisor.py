@@ -4,6 +4,7 @@ that time without the broker is not counted as time without progress."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 import pytest
@@ -54,15 +55,22 @@ class FakeConsumer:
 
 @dataclass
 class FakeSubscriber:
+    """FastStream's subscriber as the supervisor sees it; ``tasks`` holds its consume loop."""
+
     consumer: FakeConsumer | None = field(default_factory=FakeConsumer)
     running: bool = True
     starts: int = 0
+    tasks: list[asyncio.Task[object]] = field(default_factory=list)
 
     async def start(self) -> None:
         self.starts += 1
-        self.consumer = FakeConsumer()
+        self.consumer = FakeConsumer(end=10)
+        self.tasks = [asyncio.create_task(asyncio.Event().wait())]
 
     async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()
         self.consumer = None
 
 
@@ -243,3 +251,38 @@ async def test_a_dynamic_member_that_cannot_stop_is_given_the_time_to_leave_its_
     assert subscriber.starts == 0  # still waiting for the client to close
     await restarting
     assert (dynamic.restarts, subscriber.starts) == (1, 1)
+
+
+async def ended(loop: object) -> asyncio.Task[object]:
+    """A consume-loop task that has ended the way ``loop`` says: failed with it, or returned."""
+
+    async def run() -> object:
+        if isinstance(loop, BaseException):
+            raise loop
+        return None
+
+    task = asyncio.create_task(run())
+    with contextlib.suppress(BaseException):
+        await task
+    return task
+
+
+@pytest.mark.parametrize("loop", [RuntimeError("transport closed"), None])
+async def test_a_subscriber_whose_consume_loop_ended_is_restarted_at_the_next_check(
+    loop: object,
+) -> None:
+    """FastStream restarted a failed loop at once, with the same broken client, in a loop that
+    starved the process; the loop is left ended and the subscriber restarted, once per check."""
+    consumer = FakeConsumer(end=10)  # nothing waiting: no stall
+    subscriber = FakeSubscriber(consumer=consumer, tasks=[await ended(loop)])
+    supervisor = ConsumerSupervisor("gateway.views", subscriber, lambda: 0.0, 60.0)
+
+    await checked(supervisor)
+
+    assert (supervisor.restarts, subscriber.starts) == (1, 1)
+    assert subscriber.consumer is not consumer
+    [running] = subscriber.tasks
+    assert not running.done()
+    await checked(supervisor)  # its new loop runs: nothing more to do
+    assert supervisor.restarts == 1
+    await subscriber.stop()
