@@ -29,16 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-import pymongo
 import structlog
 from allwan_contracts.envelope import Envelope
 from bson import ObjectId
-from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from pymongo import ASCENDING, DeleteOne, UpdateOne, _csot
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, ExecutionTimeout, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError, WriteError
 
 from allwan_runtime.commits import (
     Commit,
@@ -51,6 +49,7 @@ from allwan_runtime.commits import (
     stream_id_of,
     stream_of,
 )
+from allwan_runtime.grouped import WriteGroups
 from allwan_runtime.mongo import Document
 from allwan_runtime.reading import StreamReader
 
@@ -76,19 +75,12 @@ a relay that lags a little reads none back; a replica that does not hold the rel
 this many at most (a few MB)."""
 _MAX_GROUP = 500
 """Appends written together at most (an outbox entry then holds 500 keys, ~30 kB)."""
-GROUP_WRITE_TIMEOUT_S = 10.0
-"""How long a group's writes may take. The writer serves every appender, so it never runs
-under the deadline of the one that started it: ``pymongo.timeout`` is a context variable a
-task inherits, and a writer started inside a request kept that request's deadline for life,
-failing every group after it under steady load. Each appender's own deadline still bounds
-its wait (``_written``)."""
 
 
 @dataclass(frozen=True)
 class _Write:
     document: Document
     commit: Commit
-    written: asyncio.Future[None]
 
 
 class Streams(Protocol):
@@ -113,9 +105,13 @@ class EventStore(StreamReader):
         self._listeners: list[Callable[[], None]] = []
         self._unpublished: OrderedDict[str, Commit] = OrderedDict()
         self._unpublished_limit = unpublished_in_memory
-        self._waiting: list[_Write] = []
         self._writing: set[str] = set()
-        self._writer: asyncio.Task[None] | None = None
+        self._groups: WriteGroups[_Write] = WriteGroups(
+            self._write_group,
+            name="eventstore-writer",
+            max_group=_MAX_GROUP,
+            context=lambda write: propagate.extract(write.commit.trace),
+        )
 
     @property
     def commits(self) -> AsyncCollection[Document]:
@@ -163,16 +159,9 @@ class EventStore(StreamReader):
             "committed_at": now,
             "trace": carrier,
         }
-        write = _Write(
-            document=document,
-            commit=Commit(key, stream_id, tuple(events), carrier),
-            written=asyncio.get_running_loop().create_future(),
-        )
-        self._waiting.append(write)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting(), name="eventstore-writer")
+        write = _Write(document=document, commit=Commit(key, stream_id, tuple(events), carrier))
         try:
-            await _written(write.written)
+            await self._groups.write(write)
         except DuplicateKeyError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error
         self._remember(stream_id, new_version)
@@ -232,31 +221,7 @@ class EventStore(StreamReader):
         for key in keys:
             self._unpublished.pop(key, None)
 
-    async def _write_waiting(self) -> None:
-        # A task of its own: an append cancelled while it waits must not cancel the writes of
-        # the appends grouped with it. Not under the deadline of the append that started it
-        # (``GROUP_WRITE_TIMEOUT_S``).
-        _csot.reset_all()
-        while self._waiting:
-            group = self._waiting[:_MAX_GROUP]
-            del self._waiting[:_MAX_GROUP]
-            # The group's writes are traced in its first append's trace, not in that of the
-            # request that happened to start this task.
-            token = otel_context.attach(propagate.extract(group[0].commit.trace))
-            try:
-                with pymongo.timeout(GROUP_WRITE_TIMEOUT_S):
-                    await self._write_group(group)
-            except asyncio.CancelledError:
-                for write in (*group, *self._waiting):
-                    write.written.cancel()
-                raise
-            except Exception as error:  # every append of the group raises it
-                for write in group:
-                    _settle(write.written, error)
-            finally:
-                otel_context.detach(token)
-
-    async def _write_group(self, group: Sequence[_Write]) -> None:
+    async def _write_group(self, group: Sequence[_Write]) -> list[WriteError | None]:
         entry_id = ObjectId()
         keys = [write.commit.key for write in group]
         self._writing.update(keys)
@@ -268,12 +233,11 @@ class EventStore(StreamReader):
         for write, error in zip(group, errors, strict=True):
             if error is None:
                 self._keep_unpublished(write.commit)
-            _settle(write.written, error)
         # A commit refused (a lost race: the winner's own entry names it) needs no publishing
         # from this entry. Left in, it would only be published twice.
         rest = [key for key, error in zip(keys, errors, strict=True) if error is None]
         if len(rest) == len(keys):
-            return
+            return errors
         try:
             if rest:
                 await self._outbox.update_one({"_id": entry_id}, {"$set": {"keys": rest}})
@@ -281,30 +245,9 @@ class EventStore(StreamReader):
                 await self._outbox.delete_one({"_id": entry_id})
         except PyMongoError as error:
             log.warning("eventstore.outbox_not_trimmed", error=type(error).__name__)
+        return errors
 
     def _keep_unpublished(self, commit: Commit) -> None:
         self._unpublished[commit.key] = commit
         if len(self._unpublished) > self._unpublished_limit:
             self._unpublished.popitem(last=False)
-
-
-async def _written(written: asyncio.Future[None]) -> None:
-    """Wait for an append's write, no longer than the caller's ``pymongo.timeout`` allows."""
-    remaining = _csot.remaining()
-    if remaining is None:
-        await written
-        return
-    try:
-        await asyncio.wait_for(written, max(remaining, 0.0))
-    except TimeoutError:
-        # What PyMongo raises for an operation past its deadline: callers treat it alike.
-        raise ExecutionTimeout("the append was not written within its timeout", 50) from None
-
-
-def _settle(written: asyncio.Future[None], error: Exception | None) -> None:
-    if written.done():  # its append was cancelled
-        return
-    if error is None:
-        written.set_result(None)
-    else:
-        written.set_exception(error)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from allwan_runtime.grouped import GroupedInserts
 from allwan_runtime.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,6 +33,7 @@ def slot_id(customer_id: str, n: int) -> str:
 class CustomerDeliveries:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._slots: AsyncCollection[Document] = db[CUSTOMER_DELIVERIES]
+        self._inserts = GroupedInserts(self._slots)  # concurrent sends' slots go together
 
     async def add(self, customer_id: str, delivery_id: str) -> None:
         """Name ``delivery_id`` among the customer's entries (in a new slot)."""
@@ -82,7 +84,7 @@ class CustomerDeliveries:
 
     async def _insert(self, slot: str, delivery_id: str) -> bool:
         try:
-            await self._slots.insert_one({"_id": slot, "delivery": delivery_id})
+            await self._inserts.insert_one({"_id": slot, "delivery": delivery_id})
         except DuplicateKeyError:
             return False
         return True

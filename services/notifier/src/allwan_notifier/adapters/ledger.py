@@ -10,9 +10,10 @@
 Why no updates: on FerretDB an update, replace or delete by ``_id`` scans the collection
 (17 ms per update at 8,000 documents, growing with it), while inserts and ``_id`` reads stay
 constant; two updates per message would make a 100,000-customer fan-out quadratic. The send
-path does ``_id`` reads and inserts only; a fan-out reads its job's documents through one
-cursor per collection per pass; staff queries scan. No personal data is kept: the customer
-id, states, Message-IDs, languages and times.
+path does ``_id`` reads and inserts only, and the inserts of concurrent sends go together
+(``allwan_runtime.grouped``: one command for the attempts of every fan-out lane); a fan-out
+reads its job's documents through one cursor per collection per pass; staff queries scan.
+No personal data is kept: the customer id, states, Message-IDs, languages and times.
 
 An entry that leaves ``pending`` (its first attempt, or an outcome without one) is also named
 among its customer's (``adapters.customer_emails``), before its state is written: an access
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+from allwan_runtime.grouped import GroupedInserts
 from allwan_runtime.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -75,6 +77,9 @@ class MongoLedger:
         self._outcomes: AsyncCollection[Document] = db[OUTCOMES]
         self._customers = CustomerDeliveries(db)
         self._batch_size = batch_size
+        self._claim_inserts = GroupedInserts(self._claims)
+        self._attempt_inserts = GroupedInserts(self._attempts)
+        self._outcome_inserts = GroupedInserts(self._outcomes)
 
     async def ensure_indexes(self) -> None:
         """``job`` indexes for MongoDB; FerretDB scans either way."""
@@ -83,7 +88,7 @@ class MongoLedger:
 
     async def claim(self, entry: Delivery) -> bool:
         try:
-            await self._claims.insert_one(_claim_document(entry))
+            await self._claim_inserts.insert_one(_claim_document(entry))
         except DuplicateKeyError:
             return False
         return True
@@ -107,7 +112,7 @@ class MongoLedger:
         if entry.attempts == 1:
             await self._customers.add(entry.customer_id, entry.id)
         try:
-            await self._attempts.insert_one(
+            await self._attempt_inserts.insert_one(
                 {
                     "_id": f"{entry.id}#{entry.attempts}",
                     "delivery": entry.id,
@@ -129,7 +134,7 @@ class MongoLedger:
         if entry.attempts == 0:  # never tried (skipped, unreadable): named here, not before
             await self._customers.add(entry.customer_id, entry.id)
         try:
-            await self._outcomes.insert_one(
+            await self._outcome_inserts.insert_one(
                 {
                     "_id": entry.id,
                     "job": entry.job,
