@@ -7,10 +7,10 @@
 - ``delivery_outcomes``: ``_id`` = the entry's id, inserted once: ``sent``, ``failed`` or
   ``skipped``. An entry has at most one outcome, whoever writes it.
 
-Why no updates: on FerretDB an update, replace or delete by ``_id`` scans the collection
-(17 ms per update at 8,000 documents, growing with it), while inserts and ``_id`` reads stay
-constant; two updates per message would make a 100,000-customer fan-out quadratic. The send
-path does ``_id`` reads and inserts only, and the inserts of concurrent sends go together
+Why no updates: an insert against the unique ``_id`` decides a race (one worker gets
+``DuplicateKeyError``), where an update is read-modify-write without isolation on FerretDB
+(docs/ARCHITECTURE.md, storage rules), and an entry's history stays readable. The send path
+does ``_id`` reads and inserts only, and the inserts of concurrent sends go together
 (``allwan_runtime.grouped``: one command for the attempts of every fan-out lane); a fan-out
 reads its job's documents through one cursor per collection per pass; staff queries scan.
 No personal data is kept: the customer id, states, Message-IDs, languages and times.
