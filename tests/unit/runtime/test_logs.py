@@ -6,7 +6,8 @@ import json
 import logging
 
 import pytest
-from allwan_runtime.logs import setup_logging
+from allwan_runtime import logs
+from allwan_runtime.logs import FASTSTREAM_LOGGER, setup_logging
 from opentelemetry.sdk.trace import TracerProvider
 from structlog import get_logger
 
@@ -57,3 +58,57 @@ def test_a_library_record_below_the_level_is_not_written(
     written = capsys.readouterr().out
     assert "disconnected" in written
     assert "connected" not in written.replace("disconnected", "")
+
+
+def test_a_library_line_repeated_within_the_window_is_counted_not_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiokafka logs every retry while Kafka is down: 16,000 lines per broker restart."""
+    now = [100.0]
+    monkeypatch.setattr(logs, "_clock", lambda: now[0])
+    setup_logging("unit")
+    broker = logging.getLogger("aiokafka")
+    for _ in range(50):
+        broker.error("Unable connect to node with id %s: %s", 1, "Connection refused")
+    broker.error("Unable connect to node with id %s: %s", 2, "Connection refused")  # another
+    logging.getLogger(FASTSTREAM_LOGGER).error("task failed")  # ours: never held back
+    logging.getLogger(FASTSTREAM_LOGGER).error("task failed")
+    now[0] += logs.REPEAT_WINDOW_S
+    broker.error("Unable connect to node with id %s: %s", 1, "Connection refused")
+    broker.error("Unable connect to node with id %s: %s", 2, "Connection refused")
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["event"], line.get("repeated")) for line in lines] == [
+        ("Unable connect to node with id 1: Connection refused", None),
+        ("Unable connect to node with id 2: Connection refused", None),
+        ("task failed", None),
+        ("task failed", None),
+        ("Unable connect to node with id 1: Connection refused", 49),
+        ("Unable connect to node with id 2: Connection refused", None),
+    ]
+
+
+def test_lines_of_many_kinds_are_forgotten_once_their_window_passed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(logs, "_clock", lambda: now[0])
+    monkeypatch.setattr(logs, "_KINDS_KEPT", 10)
+    setup_logging("unit")
+    fetcher = logging.getLogger("aiokafka.consumer.fetcher")
+    for offset in range(10):
+        fetcher.warning("Fetch offset %s is out of range", offset)
+    fetcher.warning("Fetch offset %s is out of range", 0)  # held back: within its window
+    now[0] += logs.REPEAT_WINDOW_S
+    fetcher.warning("Fetch offset %s is out of range", 10)  # the eleventh kind: the rest go
+    fetcher.warning("Fetch offset %s is out of range", 5)
+
+    written = [json.loads(line)["event"] for line in capsys.readouterr().out.splitlines()]
+    assert len(written) == 12
+    handler = logging.getLogger().handlers[0]
+    [repeats] = handler.filters
+    assert isinstance(repeats, logs._Repeats)
+    assert sorted(kind[2] for kind in repeats._kinds) == [
+        "Fetch offset 10 is out of range",
+        "Fetch offset 5 is out of range",
+    ]
