@@ -144,8 +144,8 @@ async def test_a_consume_loop_that_fails_at_once_is_logged_and_restarted_with_a_
 ) -> None:
     """A client whose every poll fails at once (seen: its transport closed for good). FastStream
     restarted the loop at once with the same client, again and again, and kept every task: the
-    process burned its CPU and its MongoDB calls timed out. Now it is logged once and the
-    supervisor restarts the subscriber with a new client."""
+    process burned its CPU and its MongoDB calls timed out. Now the loop is restarted a second
+    later at most, it is logged, and the supervisor restarts the subscriber with a new client."""
     runtime, seen = running
     subscriber = runtime.broker.subscribers[0]
     broken = live_consumer(runtime)
@@ -164,12 +164,13 @@ async def test_a_consume_loop_that_fails_at_once_is_logged_and_restarted_with_a_
     [supervisor] = runtime.supervision.supervisors
     await eventually(restarted(supervisor), what="the restart finished")
     assert live_consumer(runtime) is not broken
-    assert len(polls) == 1  # never polled again, let alone in a loop
+    assert 1 <= len(polls) <= 3  # a paced restart or two before the supervisor's, not a spin
     assert len(subscriber.tasks) == 1  # type: ignore[attr-defined]
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
     failed = [line for line in lines if line.get("logger") == FASTSTREAM_LOGGER]
     assert [line["level"] for line in failed] == ["error"]
+    assert "raised an exception" in failed[0]["event"]
     assert "RuntimeError" in failed[0]["exception"]
     [restart] = [line for line in lines if line.get("event") == "consumer.restarting"]
     assert restart["reason"] == "consume loop failed: RuntimeError"

@@ -21,10 +21,11 @@ A crash before the commit delivers the whole batch again, so handlers must be id
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -49,6 +50,8 @@ from allwan_runtime.wire import headers_to_text
 log = structlog.get_logger(__name__)
 _tracer = trace.get_tracer(__name__)
 _POLL_MS = 500
+LOOP_RESTART_PAUSE_S = 1.0
+"""How long a consume loop that failed waits before FastStream may restart it."""
 """How long an idle consumer waits for records in one poll; it answers as soon as one comes."""
 
 
@@ -130,22 +133,21 @@ class _PromptBatchSubscriber(BatchSubscriber):
 
     __slots__ = ()
 
-    def add_task(
-        self,
-        func: Callable[..., Coroutine[Any, Any, Any]],
-        func_args: tuple[Any, ...] | None = None,
-        func_kwargs: dict[str, Any] | None = None,
-        *,
-        restart_on_failure: bool = True,
-    ) -> None:
-        """The consume loop, which FastStream would restart at once when it fails.
+    async def _run_consume_loop(self, consumer: AIOKafkaConsumer) -> None:
+        """FastStream's consume loop, ended no sooner than ``LOOP_RESTART_PAUSE_S`` after it
+        failed.
 
-        It restarts it with the same client, with no pause, and keeps every task it started:
-        a loop failing at each start (a client broken for good) spun the event loop, and every
-        MongoDB call of the process then missed its deadline. It is logged as an error and
-        left ended; ``supervisor.ConsumerSupervisor`` restarts the subscriber with a new client.
+        FastStream restarts a failed loop at once, with the same client, and keeps every task
+        it started: a loop failing at each start (a client broken for good) spun the event
+        loop, and every MongoDB call of the process then missed its deadline. Paced, it is
+        restarted once a second at most; ``supervisor.ConsumerSupervisor`` sees the ended task
+        and restarts the subscriber with a new client (and an empty task list).
         """
-        super().add_task(func, func_args, func_kwargs, restart_on_failure=False)
+        try:
+            await super()._run_consume_loop(consumer)
+        except Exception:
+            await asyncio.sleep(LOOP_RESTART_PAUSE_S)
+            raise
 
     async def get_msg(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord, ...]:
         batches = await consumer.getmany(

@@ -9,7 +9,7 @@ a restart of the pod is the operator's job. The supervisor does it in process: w
 coordination task is gone, its group has had no coordinator for ``COORDINATOR_LOST_S`` while
 the broker answers, or the consumer has had records to read and moved on none of its
 partitions for ``restart_after_s`` while no handler was busy, or its consume loop ended (which
-FastStream would restart at once, over and over if it fails at once), it stops the subscriber (its
+FastStream restarts with the same client), it stops the subscriber (its
 uncommitted records are delivered again: at-least-once) and starts it afresh.
 """
 
@@ -57,9 +57,9 @@ def coordinator_search(consumer: AIOKafkaConsumer) -> object | None:
 def consume_loop_ended(subscriber: Any) -> str | None:
     """Why the subscriber's consume loop ended while the subscriber runs, if it did.
 
-    Its subscriber class does not let FastStream restart a failed loop (see
-    ``consumer._PromptBatchSubscriber.add_task``): the supervisor restarts the subscriber, with
-    a new client, at the pace of its checks.
+    FastStream restarts a failed loop (a second later: ``consumer._PromptBatchSubscriber``)
+    with the same client, which may be broken for good; the supervisor restarts the
+    subscriber with a new one at its next check.
     """
     for task in getattr(subscriber, "tasks", ()):
         if not task.done():
