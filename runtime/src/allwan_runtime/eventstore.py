@@ -107,10 +107,7 @@ class EventStore(StreamReader):
         self._unpublished_limit = unpublished_in_memory
         self._writing: set[str] = set()
         self._groups: WriteGroups[_Write] = WriteGroups(
-            self._write_group,
-            name="eventstore-writer",
-            max_group=_MAX_GROUP,
-            context=lambda write: propagate.extract(write.commit.trace),
+            self._write_group, name="eventstore-writer", max_group=_MAX_GROUP
         )
 
     @property

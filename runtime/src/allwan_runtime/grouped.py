@@ -6,7 +6,8 @@ item waiting (``max_group`` at most) and writes them with one call, which says w
 failed. On FerretDB (SQLite) each command is a transaction of its own, so 32 concurrent
 inserts cost 32 transactions one after the other, where one ``insert_many`` of 32 costs about
 one; on MongoDB it saves the round trips. A caller alone waits for nothing: its item is
-written at once, as a group of one.
+written at once, as a group of one. A group's write is traced in the trace of its first
+item's caller (the context it wrote in), not in that of whichever caller started the writer.
 """
 
 from __future__ import annotations
@@ -47,13 +48,11 @@ class WriteGroups(Generic[T]):
         *,
         name: str,
         max_group: int = MAX_GROUP,
-        context: Callable[[T], Context] | None = None,
     ) -> None:
         self._write = write
         self._name = name
         self._max_group = max_group
-        self._context = context
-        self._waiting: list[tuple[T, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[T, asyncio.Future[None], Context]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def write(self, item: T) -> None:
@@ -63,7 +62,7 @@ class WriteGroups(Generic[T]):
         the item may still be written after that, as any write whose answer was lost.
         """
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, written))
+        self._waiting.append((item, written, otel_context.get_current()))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting(), name=self._name)
         await _written(written)
@@ -75,26 +74,21 @@ class WriteGroups(Generic[T]):
         while self._waiting:
             group = self._waiting[: self._max_group]
             del self._waiting[: self._max_group]
-            # The group's writes are traced in its first item's trace (if it says which), not
-            # in that of the request that happened to start this task.
-            token = (
-                None if self._context is None else otel_context.attach(self._context(group[0][0]))
-            )
+            token = otel_context.attach(group[0][2])
             try:
                 with pymongo.timeout(GROUP_WRITE_TIMEOUT_S):
                     errors: Sequence[Exception | None] = await self._write(
-                        [item for item, _ in group]
+                        [item for item, _, _ in group]
                     )
             except asyncio.CancelledError:
-                for _, written in (*group, *self._waiting):
+                for _, written, _ in (*group, *self._waiting):
                     written.cancel()
                 raise
             except Exception as error:  # every item of the group fails with it
                 errors = [error] * len(group)
             finally:
-                if token is not None:
-                    otel_context.detach(token)
-            for (_, written), failure in zip(group, errors, strict=True):
+                otel_context.detach(token)
+            for (_, written, _), failure in zip(group, errors, strict=True):
                 _settle(written, failure)
 
 

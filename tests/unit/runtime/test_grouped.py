@@ -14,6 +14,8 @@ import pytest
 from allwan_runtime import grouped
 from allwan_runtime.dispatch import is_transient
 from allwan_runtime.grouped import WriteGroups
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from pymongo import _csot
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -119,3 +121,30 @@ async def test_a_caller_stops_waiting_at_its_own_deadline() -> None:
     assert time.monotonic() - started < 1.0
     assert is_transient(raised.value)  # the gateway answers 503, a consumer retries
     release.set()
+
+
+async def test_each_group_is_written_in_the_trace_of_its_first_caller() -> None:
+    """Not in that of whichever caller started the writer, which outlives its request."""
+    tracer = TracerProvider().get_tracer("unit")
+    spans: list[int] = []
+    release = asyncio.Event()
+
+    async def write(group: Sequence[int]) -> None:
+        spans.append(trace.get_current_span().get_span_context().span_id)
+        if len(spans) == 1:
+            await release.wait()
+
+    groups = groups_whose_writes(write)
+    with tracer.start_as_current_span("first request") as first_span:
+        first = asyncio.create_task(groups.write(1))
+    await asyncio.sleep(0.01)  # its group under way
+    with tracer.start_as_current_span("second request") as second_span:
+        second = asyncio.create_task(groups.write(2))
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(first, second)
+
+    assert spans == [
+        first_span.get_span_context().span_id,
+        second_span.get_span_context().span_id,
+    ]
