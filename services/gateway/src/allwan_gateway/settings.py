@@ -63,6 +63,10 @@ class GatewaySettings(RuntimeSettings):
     """How long a staff member's token from ``POST /v1/auth/staff-token`` lives."""
     decision_wait_s: float = Field(default=2.0, ge=0, le=10)
     """How long ``POST /v1/orders`` waits for the decision before answering 202."""
+    max_in_flight: int = Field(default=32, ge=1, le=10_000)
+    """Requests worked on at once (``entrypoints.admission``); more wait for a slot..."""
+    admission_wait_s: float = Field(default=0.5, ge=0, le=10)
+    """...this long at most, then are answered 503 ``overloaded`` at once."""
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     rate_limit_per_s: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=40, ge=1)

@@ -25,6 +25,7 @@ from faststream.specification import AsyncAPI
 
 from allwan_gateway.bootstrap import Consumers, Gateway, bootstrap, describe, handlers
 from allwan_gateway.entrypoints import errors, openapi
+from allwan_gateway.entrypoints.admission import Admission
 from allwan_gateway.entrypoints.limits import Limits
 from allwan_gateway.entrypoints.middleware import Shield
 from allwan_gateway.entrypoints.routes import ROUTERS
@@ -133,6 +134,9 @@ def create_app(gateway: Gateway) -> FastAPI:
         buckets=gateway.limits,
         max_body_bytes=settings.max_body_bytes,
         decision_wait_s=settings.decision_wait_s,
+    )
+    app.add_middleware(
+        Admission, slots=settings.max_in_flight, max_wait_s=settings.admission_wait_s
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -9,7 +9,9 @@
    Referrer-Policy, no caching); a store that does not answer (in time) as a 503 problem with
    ``Retry-After``, any other unexpected exception as a bare 500 problem;
 3. (CORS, from settings);
-4. ``limits.Limits``: the rate limit (S1), card data (C3) anywhere the gateway reads, the
+4. ``admission.Admission``: at most ``ALLWAN_MAX_IN_FLIGHT`` requests worked on at once; one
+   that waited ``ALLWAN_ADMISSION_WAIT_S`` for a slot is a 503 ``overloaded`` problem;
+5. ``limits.Limits``: the rate limit (S1), card data (C3) anywhere the gateway reads, the
    body's size and rules, and the time the request may wait for MongoDB.
 
 Logs carry the request's method, route and status, never its body, query or headers.

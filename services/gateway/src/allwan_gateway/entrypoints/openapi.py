@@ -21,8 +21,8 @@ ERROR_STATUSES = {
     "422": "Refused: invalid, card data (C3), operator keys, or refused by the deciding service",
     "429": "Rate limited (S1)",
     "500": "Unexpected failure (no details are given)",
-    "503": "A dependency (database, notifier, privacy service) is not available; retry "
-    "after Retry-After",
+    "503": "A dependency (database, notifier, privacy service) is not available, or the "
+    "gateway is at capacity (overloaded); retry after Retry-After",
 }
 _RETRY_AFTER = {
     "Retry-After": {

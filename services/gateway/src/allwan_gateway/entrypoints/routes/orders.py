@@ -8,10 +8,11 @@ import uuid
 from typing import Any
 
 import pymongo
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from allwan_gateway.domain.idempotency import InvalidIdempotencyKey, fresh_order_id, order_id_for
+from allwan_gateway.entrypoints.admission import release_slot
 from allwan_gateway.entrypoints.errors import problem_response
 from allwan_gateway.entrypoints.limits import DATABASE_BUDGET_S
 from allwan_gateway.entrypoints.schemas import problems, responses
@@ -72,6 +73,7 @@ def _accepted(location: str, order_id: str | None = None) -> JSONResponse:
     },
 )
 async def place_order(
+    request: Request,
     gw: GatewayDep,
     principal: CustomerDep,
     body: PlaceOrder,
@@ -113,6 +115,8 @@ async def place_order(
             "This customer's personal data was erased at their request: a new order needs "
             "a new customer account.",
         ) from None
+    # Waiting for orders is not work of the gateway's own: another request takes the slot.
+    release_slot(request.scope)
     # A new order was listed as pending just now: nothing to read before a decision comes.
     order = await gw.decisions.wait(
         order_id, gw.queries.order, gw.settings.decision_wait_s, surely_pending=recorded

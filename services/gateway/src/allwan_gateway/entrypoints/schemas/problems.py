@@ -146,6 +146,18 @@ def unavailable(detail: str) -> ProblemError:
     return ProblemError(503, "unavailable", detail, headers={"Retry-After": "2"})
 
 
+def overloaded(retry_after_s: int = 1) -> ProblemError:
+    """Every slot was taken for as long as a request may wait for one (``Admission``):
+    nothing of the request was done, and a retry a moment later may be served."""
+    return ProblemError(
+        503,
+        "overloaded",
+        "The gateway is serving as many requests as it can; nothing of this one was done. "
+        "Retry after the time in Retry-After.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 def service_unavailable(retry_after_s: int) -> ProblemError:
     """A store the request needs did not answer in time: a retry may succeed, the request
     itself was not wrong. Nothing about the store (host, error) is told."""
