@@ -225,3 +225,36 @@ async def test_several_fields_seal_under_the_newest_generation_with_one_key_look
     assert {value.kid for value in sealed.values()} == {newest}
     with pytest.raises(LookupError):
         await store.seal_many(customer, fields)
+
+
+async def test_several_fields_open_with_one_read_per_key_generation(
+    db: AsyncDatabase[dict[str, Any]], ring: MasterKeyring
+) -> None:
+    store = keystore(db, ring, Purpose.SUPPORT)
+    customer = f"c-{uuid.uuid4().hex}"
+    old = await store.seal(customer, "name", "Sara")
+    await store.rotate(customer)
+    fields = {"email": "sara@example.com", "phone": "+966500000001"}
+    sealed = {"name": old, **await store.seal_many(customer, fields)}
+    reads: list[Any] = []
+    find_one = store._keys.find_one
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[0])
+        return await find_one(*args, **kwargs)
+
+    store._keys.find_one = counted  # type: ignore[method-assign]
+
+    opened = await store.open_many(sealed, purpose=Purpose.SUPPORT)
+    two_generations = len(reads)
+    await store.retire(customer, sealed["email"].kid)
+    after_retire = await store.open_many(sealed, purpose=Purpose.SUPPORT)
+    with pytest.raises(PurposeNotGranted):
+        await store.open_many(sealed, purpose=Purpose.ORDER_PROCESSING)
+    await store.shred(customer)
+    after_shred = await store.open_many(sealed, purpose=Purpose.SUPPORT)
+
+    assert opened == {"name": "Sara", **fields}
+    assert two_generations == 2  # three fields, two key generations
+    assert after_retire == {"name": ERASED, **fields}
+    assert after_shred == dict.fromkeys(sealed, ERASED)

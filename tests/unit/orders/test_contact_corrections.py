@@ -3,6 +3,7 @@ export says of an order, and a Salla contact racing a correction."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -135,6 +136,9 @@ class CorrectedWhileSealing:
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
         return await self.keys.open(sealed, field=field, purpose=purpose)
+
+    async def open_many(self, sealed: Mapping[str, Sealed], *, purpose: Purpose) -> dict[str, str]:
+        return await self.keys.open_many(sealed, purpose=purpose)
 
     async def shred(self, subject: str) -> bool:
         return await self.keys.shred(subject)

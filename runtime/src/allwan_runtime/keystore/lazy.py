@@ -38,6 +38,9 @@ class LazyKeyStore:
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str:
         return await self.store.open(sealed, field=field, purpose=purpose)
 
+    async def open_many(self, sealed: Mapping[str, Sealed], *, purpose: Purpose) -> dict[str, str]:
+        return await self.store.open_many(sealed, purpose=purpose)
+
     async def rotate(self, subject: str) -> str:
         return await self.store.rotate(subject)
 

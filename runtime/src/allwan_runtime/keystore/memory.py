@@ -78,6 +78,14 @@ class InMemoryKeyStore:
         except InvalidTag as error:
             raise ValueError(f"sealed {field} does not open under its key") from error
 
+    async def open_many(self, sealed: Mapping[str, Sealed], *, purpose: Purpose) -> dict[str, str]:
+        if purpose not in self._purposes:
+            raise PurposeNotGranted(self._service, purpose)
+        return {
+            field: await self.open(value, field=field, purpose=purpose)
+            for field, value in sealed.items()
+        }
+
     async def rotate(self, subject: str) -> str:
         check_subject(subject)
         if subject in self._shredded:

@@ -3,7 +3,7 @@ adapters behind them, which the real adapters and the runtime's in-memory stores
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -27,6 +27,10 @@ class Keys(Protocol):
     async def seal(self, subject: str, field: str, plaintext: str) -> Sealed: ...
 
     async def open(self, sealed: Sealed, *, field: str, purpose: Purpose) -> str: ...
+
+    async def open_many(
+        self, sealed: Mapping[str, Sealed], *, purpose: Purpose
+    ) -> dict[str, str]: ...
 
     async def shred(self, subject: str) -> bool: ...
 
