@@ -2,8 +2,9 @@
 customer's list of orders, and the orders the gateway recorded that orders has not decided.
 
 A customer's orders are an append-only list of slots ``<customer>#<n>`` claimed by insert
-(``customer_lists``: conditional updates are not atomic on FerretDB, inserts against ``_id``
-are), plus a marker ``<customer>|<order>`` that makes indexing an order idempotent.
+(``allwan_runtime.customer_lists``: conditional updates are not atomic on FerretDB, inserts
+against ``_id`` are), plus a marker ``<customer>|<order>`` that makes indexing an order
+idempotent.
 
 The projection (``project_order``) applies each order event once per aggregate version and
 projects nothing personal (T2); whether an order is fully refunded is what orders decided
@@ -19,9 +20,9 @@ from allwan_contracts import Event
 from allwan_contracts import orders as decided
 from allwan_contracts.envelope import Envelope
 from allwan_contracts.intake import OrderRequested
+from allwan_runtime.customer_lists import CustomerList
 from allwan_runtime.mongo import Document
 
-from allwan_gateway.adapters.customer_lists import CustomerList
 from allwan_gateway.handlers.ports import Documents, PendingOrder
 
 ORDERS = "orders"
@@ -30,7 +31,7 @@ FINGERPRINT = "_fingerprint"
 
 
 class CustomerOrders(CustomerList):
-    """Each customer's orders as slots ``<customer>#<n>`` (``customer_lists``)."""
+    """Each customer's orders as slots ``<customer>#<n>`` (``customer_lists`` of the runtime)."""
 
     def __init__(self, documents: Documents, remember: int = 100_000) -> None:
         super().__init__(documents, CUSTOMER_ORDERS, "order_id", remember)

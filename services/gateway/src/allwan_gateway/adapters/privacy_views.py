@@ -1,6 +1,6 @@
 """The privacy requests the API shows, in the gateway's own database: each request by its
 id (``privacy_requests``), and each customer's list of requests
-(``customer_privacy_requests``, slots claimed by insert: ``customer_lists``).
+(``customer_privacy_requests``, slots claimed by insert: ``allwan_runtime.customer_lists``).
 
 A request the gateway records is shown at once as the gateway saw it (state ``received``,
 due 30 days after it was recorded, version 0); the privacy service's events, from
@@ -34,9 +34,9 @@ from allwan_contracts.privacy import (
     PrivacyRequestStarted,
     PrivacyRequestState,
 )
+from allwan_runtime.customer_lists import CustomerList
 from allwan_runtime.mongo import Document
 
-from allwan_gateway.adapters.customer_lists import CustomerList
 from allwan_gateway.domain.privacy import RequestView, due_at
 from allwan_gateway.handlers.ports import Documents, PendingPrivacyRequest
 

@@ -1,16 +1,53 @@
-"""Each customer's ids of one kind (orders, privacy requests) in the gateway's own database,
-as an append-only list of slots ``<customer>#<n>`` claimed by insert.
+"""Each customer's ids of one kind (orders, privacy requests), as an append-only list of
+slots ``<customer>#<n>`` claimed by insert, in whichever database the service keeps it.
 
 The rule for FerretDB: conditional updates are not atomic there, inserts against ``_id`` are,
 so two writers never both take one slot. A marker ``<customer>|<id>`` makes listing an id
-idempotent. Reading walks pages of slots by ``_id``: no scans.
+idempotent. Reading walks pages of slots by ``_id``: no scans. Used by the gateway (orders and
+privacy requests it shows) and orders (what a privacy request reads to find an order).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
 
-from allwan_gateway.handlers.ports import Documents
+from pymongo.asynchronous.database import AsyncDatabase
+
+from allwan_runtime.commits import insert_prefix
+from allwan_runtime.mongo import Document
+
+
+class ListStore(Protocol):
+    """What a list needs of its storage: ``_id`` lookups and ordered inserts."""
+
+    async def get(self, collection: str, doc_id: str) -> Document | None: ...
+
+    async def get_many(self, collection: str, doc_ids: Sequence[str]) -> list[Document | None]: ...
+
+    async def insert_in_order(self, collection: str, documents: Sequence[Document]) -> int:
+        """Insert in order in one round trip, stopping at the first ``_id`` taken; how many
+        went in."""
+        ...
+
+
+class MongoListStore:
+    """``ListStore`` over a MongoDB database."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        return await self._db[collection].find_one({"_id": doc_id})
+
+    async def get_many(self, collection: str, doc_ids: Sequence[str]) -> list[Document | None]:
+        # One lookup per id, together: ``$in`` would scan the collection on FerretDB.
+        return list(await asyncio.gather(*(self.get(collection, i) for i in doc_ids)))
+
+    async def insert_in_order(self, collection: str, documents: Sequence[Document]) -> int:
+        return await insert_prefix(self._db[collection], documents)
 
 
 def slot_id(customer_id: str, n: int) -> str:
@@ -27,7 +64,7 @@ class CustomerList:
     _PAGE = 50
 
     def __init__(
-        self, documents: Documents, collection: str, field: str, remember: int = 100_000
+        self, documents: ListStore, collection: str, field: str, remember: int = 100_000
     ) -> None:
         self._documents = documents
         self._collection = collection
