@@ -4,6 +4,7 @@ partition is read again from, and what to commit (``consume_batch``). No Kafka c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
@@ -59,30 +60,55 @@ async def consume_batch(
     handle: Callable[[ConsumerRecord], Awaitable[None]],
     *,
     keep_going: Callable[[], bool],
+    partitions_at_once: int = 1,
 ) -> BatchProgress:
-    """Hand each record of a batch to ``handle``, one at a time, each partition's in order.
+    """Hand each record of a batch to ``handle``, each partition's in order.
+
+    With ``partitions_at_once`` 1, one record at a time, in the batch's order. With more, that
+    many partitions are worked on at once, each one record at a time: for handlers whose state
+    is keyed by what the records are partitioned by (an aggregate's id), whose writers already
+    race between replicas and settle it (``ConcurrencyConflict``, inserts against ``_id``).
 
     A record whose ``handle`` raises (the dispatcher's ``StillFailing``, or a dead-letter
     topic out of reach) halts its partition for this batch. ``keep_going`` is asked before
     each record: once it says no (shutdown, or the batch's time is up), no record is started.
     """
     progress = BatchProgress(records)
+
+    async def run(queue: Sequence[ConsumerRecord]) -> None:
+        for record in queue:
+            if progress.halted(record):
+                continue
+            if not keep_going():
+                return
+            try:
+                await handle(record)
+            except Exception as error:  # any failure leaves the record to be read again
+                progress.halt(record)
+                log.warning(
+                    "consumer.not_acknowledged",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    error=type(error).__name__,
+                )
+            else:
+                progress.done(record)
+
+    if partitions_at_once <= 1:
+        await run(records)
+        return progress
+    by_partition: dict[TopicPartition, list[ConsumerRecord]] = {}
     for record in records:
-        if progress.halted(record):
-            continue
-        if not keep_going():
-            break
-        try:
-            await handle(record)
-        except Exception as error:  # any failure leaves the record to be read again
-            progress.halt(record)
-            log.warning(
-                "consumer.not_acknowledged",
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=type(error).__name__,
-            )
-        else:
-            progress.done(record)
+        by_partition.setdefault(_partition(record), []).append(record)
+    if len(by_partition) == 1:
+        await run(records)
+        return progress
+    slots = asyncio.Semaphore(partitions_at_once)
+
+    async def bounded(queue: Sequence[ConsumerRecord]) -> None:
+        async with slots:
+            await run(queue)
+
+    await asyncio.gather(*(bounded(queue) for queue in by_partition.values()))
     return progress

@@ -50,9 +50,9 @@ from allwan_runtime.wire import headers_to_text
 log = structlog.get_logger(__name__)
 _tracer = trace.get_tracer(__name__)
 _POLL_MS = 500
+"""How long an idle consumer waits for records in one poll; it answers as soon as one comes."""
 LOOP_RESTART_PAUSE_S = 1.0
 """How long a consume loop that failed waits before FastStream may restart it."""
-"""How long an idle consumer waits for records in one poll; it answers as soon as one comes."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class Batching:
 
     max_records: int = 500
     max_s: float = 5.0
+    partitions_at_once: int = 1
+    """Partitions of a batch worked on at once, each in order (``batches.consume_batch``)."""
 
 
 async def _commit(message: KafkaMessage, offsets: dict[TopicPartition, int]) -> None:
@@ -250,7 +252,12 @@ def subscribe(
         def keep_going() -> bool:
             return subscriber.running and time.monotonic() < deadline
 
-        progress = await consume_batch(records, handle, keep_going=keep_going)
+        progress = await consume_batch(
+            records,
+            handle,
+            keep_going=keep_going,
+            partitions_at_once=batching.partitions_at_once,
+        )
         for tp, offset in progress.rewinds().items():
             # Revoked meanwhile: its new owner reads on from the last commit.
             with contextlib.suppress(IllegalStateError):

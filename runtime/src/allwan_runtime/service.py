@@ -88,11 +88,17 @@ class ServiceRuntime:
         topics: Sequence[str],
         handlers: Handlers[Any],
         description: str = "",
+        *,
+        concurrent_partitions: bool = False,
     ) -> Dispatcher:
         """Register a consumer group whose records go to ``handlers`` by event class.
 
         The group id is ``<service name>.<name>``: a test run with its own service name never
         shares offsets with another. The AsyncAPI document lists the handled events' schemas.
+        ``concurrent_partitions``: the handlers' state is keyed by what the topics are
+        partitioned by, and concurrent writers of it settle their races (as replicas must),
+        so up to ``consumer_partitions_at_once`` partitions of a batch are handled at once,
+        each in order. Otherwise one record at a time.
         """
         settings = self.settings
         group = f"{settings.service_name}.{name}"
@@ -120,6 +126,9 @@ class ServiceRuntime:
             batching=Batching(
                 max_records=settings.consumer_batch_max_records,
                 max_s=settings.consumer_batch_max_s,
+                partitions_at_once=(
+                    settings.consumer_partitions_at_once if concurrent_partitions else 1
+                ),
             ),
         )
         # ``broker.subscribers`` comes from a WeakSet: its last one need not be the newest.

@@ -60,6 +60,9 @@ class RuntimeSettings(BaseSettings):
     consumer_batch_max_s: float = Field(default=5.0, gt=0)
     """A batch still at work after this long starts no further record: what was handled is
     committed and the rest read again, so readiness sees the consumer move on."""
+    consumer_partitions_at_once: int = Field(default=8, ge=1)
+    """Partitions of a batch a consumer registered with ``concurrent_partitions`` works on at
+    once, each partition's records in order (``batches.consume_batch``)."""
     graceful_timeout_s: float = Field(default=20.0, gt=0)
     http_host: str = "0.0.0.0"  # noqa: S104 - in a container the published port is the boundary
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -134,6 +134,82 @@ class Polled:
         return self.batches
 
 
+class Overlapping:
+    """A handler that takes a while, and notes how many records were at work at once and in
+    which order each partition's were started."""
+
+    def __init__(self, failing: set[tuple[int, int]] | None = None) -> None:
+        self.failing = failing or set()
+        self.started: list[tuple[int, int]] = []
+        self.at_once = 0
+        self.most_at_once = 0
+
+    async def __call__(self, message: ConsumerRecord) -> None:
+        at = (message.partition, message.offset)
+        self.started.append(at)
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            await asyncio.sleep(0.01)
+            if at in self.failing:
+                raise StillFailing("OrderRequested")
+        finally:
+            self.at_once -= 1
+
+    def of(self, partition: int) -> list[int]:
+        return [offset for p, offset in self.started if p == partition]
+
+
+THREE = [*BATCH, record(2, 7), record(2, 8)]
+
+
+async def test_partitions_at_once_work_on_that_many_partitions_each_in_order() -> None:
+    handler = Overlapping()
+
+    progress = await consume_batch(THREE, handler, keep_going=always, partitions_at_once=2)
+
+    assert handler.most_at_once == 2  # never two records of one partition: at most 2 here
+    assert (handler.of(0), handler.of(1), handler.of(2)) == ([10, 11, 12], [40, 41], [7, 8])
+    assert progress.commits() == {tp(0): 13, tp(1): 42, tp(2): 9}
+
+
+async def test_one_record_at_a_time_unless_asked() -> None:
+    handler = Overlapping()
+
+    await consume_batch(THREE, handler, keep_going=always)
+
+    assert handler.most_at_once == 1
+    assert handler.started == [(0, 10), (0, 11), (0, 12), (1, 40), (1, 41), (2, 7), (2, 8)]
+
+
+async def test_at_once_a_failing_record_halts_only_its_own_partition() -> None:
+    handler = Overlapping(failing={(0, 11)})
+
+    progress = await consume_batch(THREE, handler, keep_going=always, partitions_at_once=8)
+
+    assert handler.of(0) == [10, 11]  # 12 never started: it comes after the failure
+    assert (handler.of(1), handler.of(2)) == ([40, 41], [7, 8])
+    assert progress.commits() == {tp(0): 11, tp(1): 42, tp(2): 9}
+    assert progress.done_count == 5
+
+
+async def test_at_once_no_record_starts_once_told_to_stop() -> None:
+    handler = Overlapping()
+    stop = asyncio.Event()
+
+    async def stopping(message: ConsumerRecord) -> None:
+        await handler(message)
+        stop.set()  # the first record done: shutdown
+
+    progress = await consume_batch(
+        THREE, stopping, keep_going=lambda: not stop.is_set(), partitions_at_once=8
+    )
+
+    # Each partition's first record had started together; none after them.
+    assert sorted(handler.started) == [(0, 10), (1, 40), (2, 7)]
+    assert progress.rewinds() == {tp(0): 11, tp(1): 41, tp(2): 8}
+
+
 def batch_subscriber() -> Any:
     broker = KafkaBroker()
     subscribe(broker, group="g", topics=[TOPIC], dispatcher=Dispatcher({}))

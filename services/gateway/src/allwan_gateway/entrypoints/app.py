@@ -43,6 +43,9 @@ def register(runtime: ServiceRuntime, consumers: Consumers) -> None:
         [ORDERS.name],
         consumers.order_views,
         "Orders' decisions into the order views.",
+        # Each order's view is written once per version, by its id; a customer's list is
+        # claimed by insert: decisions of different partitions are projected at once.
+        concurrent_partitions=True,
     )
     runtime.consume(
         "views",

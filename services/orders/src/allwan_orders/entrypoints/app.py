@@ -41,6 +41,9 @@ def build_service(settings: OrdersSettings) -> tuple[ServiceRuntime, OrdersServi
         [ORDER_INTAKE.name, WEBHOOKS.name],
         intake_handlers(service),
         description="Order requests and Salla webhooks the gateway recorded; orders decides.",
+        # Each decision loads, decides and saves one order's stream (a lost race is run again
+        # on a fresh load): orders of different partitions are decided at once.
+        concurrent_partitions=True,
     )
     runtime.consume(
         "views",
