@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-
-from allwan_runtime.commits import insert_prefix
+from allwan_runtime.customer_lists import MongoListStore
 from allwan_runtime.mongo import Document
 from allwan_runtime.projection import apply_once
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 
-class MongoDocuments:
+class MongoDocuments(MongoListStore):
     """``handlers.ports.Documents`` on MongoDB or FerretDB: every read is an ``_id`` lookup
     (the one fast path on both), but ``scan`` and ``page`` (staff's queries), every claim an
-    insert against the unique ``_id``."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._db = db
-
-    async def get(self, collection: str, doc_id: str) -> Document | None:
-        return await self._db[collection].find_one({"_id": doc_id})
-
-    async def get_many(self, collection: str, doc_ids: Sequence[str]) -> list[Document | None]:
-        # One lookup per id: ``$in`` would scan the collection on FerretDB.
-        return list(await asyncio.gather(*(self.get(collection, i) for i in doc_ids)))
+    insert against the unique ``_id``. ``get``, ``get_many`` and ``insert_in_order`` are the
+    runtime's (``customer_lists.MongoListStore``)."""
 
     async def apply_once(
         self, collection: str, doc_id: str, version: int, fields: Document
@@ -50,6 +37,3 @@ class MongoDocuments:
         except DuplicateKeyError:
             return False
         return True
-
-    async def insert_in_order(self, collection: str, documents: Sequence[Document]) -> int:
-        return await insert_prefix(self._db[collection], documents)
