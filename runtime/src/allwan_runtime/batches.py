@@ -101,9 +101,6 @@ async def consume_batch(
     by_partition: dict[TopicPartition, list[ConsumerRecord]] = {}
     for record in records:
         by_partition.setdefault(_partition(record), []).append(record)
-    if len(by_partition) == 1:
-        await run(records)
-        return progress
     slots = asyncio.Semaphore(partitions_at_once)
 
     async def bounded(queue: Sequence[ConsumerRecord]) -> None:

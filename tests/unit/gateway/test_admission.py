@@ -1,8 +1,6 @@
 """At most ``ALLWAN_MAX_IN_FLIGHT`` requests are worked on at once; one that waited
 ``ALLWAN_ADMISSION_WAIT_S`` for a slot is a 503 ``overloaded`` problem at once, and nothing of
-it was done. Without that bound, 200 req/s offered to a gateway that serves ~110 served
-10 req/s, 94 % of the answers 503 after 2.4 s (``./dev bench gateway``'s client, see the
-module's docstring)."""
+it was done (``entrypoints.admission`` says what happened without the bound)."""
 
 from __future__ import annotations
 
