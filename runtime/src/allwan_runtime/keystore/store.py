@@ -86,15 +86,7 @@ class KeyStore:
 
         Raises ``PurposeNotGranted`` if this service does not hold ``purpose`` (C4).
         """
-        if purpose not in self._purposes:
-            raise PurposeNotGranted(self._service, purpose)
-        document = await self._keys.find_one({"_id": sealed.kid})
-        if document is None or "wrapped" not in document:
-            return ERASED
-        try:
-            return open_sealed(self._unwrap(sealed.kid, document), sealed, field)
-        except InvalidTag as error:
-            raise ValueError(f"sealed {field} does not open under its key") from error
+        return (await self.open_many({field: sealed}, purpose=purpose))[field]
 
     async def open_many(self, sealed: Mapping[str, Sealed], *, purpose: Purpose) -> dict[str, str]:
         """``open`` for several fields (name → sealed value), with one lookup per key
