@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.conn import AIOKafkaConnection, CloseReason
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from allwan_contracts.topics import TopicSpec
 
 from allwan_runtime.dispatch import RetryPolicy
@@ -19,6 +21,39 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 START_RETRY = RetryPolicy(max_attempts=10, initial_s=0.2, max_s=5.0)
 """About 30 s of retries: a broker restarting (or just unfrozen) answers again within that."""
+
+
+def _closed_transport_is_a_broken_connection() -> None:
+    """Make a request written to a connection whose socket is already gone fail as a Kafka
+    connection error, on every event loop.
+
+    aiokafka 0.14 catches only ``OSError`` when it writes a request. Under uvloop (what
+    uvicorn runs the services on) a write to a transport closed under it raises
+    ``RuntimeError`` (aio-libs/aiokafka#1038), which happens between a broker dropping the
+    connection and aiokafka's reader noticing. The error escaped the client's own error
+    handling: its metadata task ended for good, so every later metadata refresh, and each
+    group coordinator lookup waiting for one, waited forever (seen after Kafka restarts:
+    consumer groups without a coordinator until the supervisor restarted them, 5-8 s of no
+    decisions), or a group's coordination ended on it. Checked before the write: the event
+    loop runs nothing between the check and the write.
+    """
+    send = AIOKafkaConnection.send
+    if getattr(send, "allwan_guarded", False):
+        return
+
+    @functools.wraps(send)
+    def guarded(self: AIOKafkaConnection, request: Any, expect_response: bool = True) -> Any:
+        writer = self._writer
+        if writer is not None and writer.transport.is_closing():
+            self.close(reason=CloseReason.CONNECTION_BROKEN)
+            raise KafkaConnectionError(f"Connection at {self._host}:{self._port} closed")
+        return send(self, request, expect_response)
+
+    guarded.allwan_guarded = True  # type: ignore[attr-defined]
+    AIOKafkaConnection.send = guarded
+
+
+_closed_transport_is_a_broken_connection()
 
 
 async def when_kafka_answers(

@@ -75,6 +75,52 @@ def consume_loop_ended(subscriber: Any) -> str | None:
     return None
 
 
+def suspended_at(task: asyncio.Task[Any] | None) -> str:
+    """Where ``task`` waits, innermost last (``function:line`` of each coroutine it awaits
+    through): what a stuck client was waiting for, for the log of its restart."""
+    if task is None:
+        return "no task"
+    if task.done():
+        return "done"
+    where: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and len(where) < 12:
+        frame = getattr(awaited, "cr_frame", None)
+        if frame is None:
+            where.append(type(awaited).__name__)
+            break
+        where.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+        awaited = getattr(awaited, "cr_await", None)
+    return " > ".join(where)
+
+
+def coordination_state(consumer: AIOKafkaConsumer) -> dict[str, Any]:
+    """What aiokafka's group coordination of ``consumer`` is doing, for a restart's log."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None:
+        return {}
+    lock = getattr(coordinator, "_coordinator_lookup_lock", None)
+    return {
+        "coordination": suspended_at(getattr(coordinator, "_coordination_task", None)),
+        "heartbeat": suspended_at(getattr(coordinator, "_heartbeat_task", None)),
+        "lookup_locked": bool(lock is not None and lock.locked()),
+        "metadata": suspended_at(getattr(getattr(consumer, "_client", None), "_sync_task", None)),
+    }
+
+
+def metadata_refresh_ended(consumer: AIOKafkaConsumer) -> str | None:
+    """Why the consumer can never refresh its metadata again, if it cannot.
+
+    aiokafka's client refreshes metadata in one task for its whole life; once that task has
+    ended, every wait for a refresh (each coordinator lookup among them) waits forever. Seen
+    with uvloop until ``allwan_runtime.kafka`` guarded the connection's writes.
+    """
+    task: asyncio.Task[Any] | None = getattr(getattr(consumer, "_client", None), "_sync_task", None)
+    if task is None or not task.done() or getattr(consumer, "_closed", False):
+        return None
+    return "metadata refresh ended"
+
+
 def coordination_failed(consumer: AIOKafkaConsumer) -> BaseException | None:
     """The error that ended the consumer's group coordination, if it ended."""
     coordinator = getattr(consumer, "_coordinator", None)
@@ -142,7 +188,7 @@ class ConsumerSupervisor:
         failure = coordination_failed(consumer)
         if reason is None and failure is not None:
             reason = f"coordination ended: {type(failure).__name__}"
-        reason = reason or self._coordinator_lost(consumer)
+        reason = reason or metadata_refresh_ended(consumer) or self._coordinator_lost(consumer)
         if reason is None and self._busy_for() == 0:
             try:
                 await asyncio.wait_for(self._stalled(), _PROBE_TIMEOUT_S)
@@ -151,6 +197,9 @@ class ConsumerSupervisor:
             except TimeoutError:
                 log.warning("consumer.probe_timed_out", group=self.group)
         if reason is not None:
+            log.warning(
+                "consumer.stuck", group=self.group, reason=reason, **coordination_state(consumer)
+            )
             self._in_background(self.restart(reason))
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:

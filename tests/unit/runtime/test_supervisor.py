@@ -33,12 +33,20 @@ class FakeCoordinator:
 
 
 @dataclass
+class FakeClient:
+    """aiokafka's client as the supervisor reads it: the task that refreshes its metadata."""
+
+    _sync_task: asyncio.Task[object]
+
+
+@dataclass
 class FakeConsumer:
     """What the supervisor's probe reads of an AIOKafkaConsumer: records waiting at 10..15."""
 
     position_at: int = 10
     end: int = 15
     _coordinator: FakeCoordinator = field(default_factory=FakeCoordinator)
+    _client: FakeClient | None = None
 
     def assignment(self) -> set[TopicPartition]:
         return {TP}
@@ -151,6 +159,36 @@ async def test_a_group_without_a_coordinator_while_the_broker_answers_is_restart
     await asyncio.sleep(0.15)
     await checked(supervisor)
     assert supervisor.restarts == 1
+
+
+async def test_a_consumer_whose_metadata_refresh_ended_is_restarted_at_once() -> None:
+    # Its coordinator lookups wait for a refresh that never comes: no point waiting for
+    # COORDINATOR_LOST_S to say so.
+    async def refresh_failed() -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+
+    refreshing = asyncio.create_task(refresh_failed())
+    with contextlib.suppress(RuntimeError):
+        await refreshing
+    consumer = FakeConsumer(end=10, _client=FakeClient(refreshing))
+    subscriber = FakeSubscriber(consumer=consumer)
+    supervisor = ConsumerSupervisor("gateway.order-views", subscriber, lambda: 0.0, 60.0)
+
+    await checked(supervisor)
+
+    assert (supervisor.restarts, subscriber.starts) == (1, 1)
+    assert subscriber.consumer is not consumer
+
+
+async def test_a_consumer_whose_metadata_refresh_runs_is_left_alone() -> None:
+    refreshing = asyncio.create_task(asyncio.Event().wait())
+    consumer = FakeConsumer(end=10, _client=FakeClient(refreshing))
+    supervisor = ConsumerSupervisor(
+        "gateway.order-views", FakeSubscriber(consumer), lambda: 0.0, 60.0
+    )
+    await checked(supervisor)
+    assert supervisor.restarts == 0
+    refreshing.cancel()
 
 
 async def test_a_coordinator_lost_while_the_broker_is_away_and_found_again_is_no_fault(
@@ -286,3 +324,24 @@ async def test_a_subscriber_whose_consume_loop_ended_is_restarted_at_the_next_ch
     await checked(supervisor)  # its new loop runs: nothing more to do
     assert supervisor.restarts == 1
     await subscriber.stop()
+
+
+async def test_the_log_of_a_restart_says_where_the_client_waited() -> None:
+    gate = asyncio.Event()
+
+    async def lookup() -> None:
+        await gate.wait()
+
+    async def coordination() -> None:
+        await lookup()
+
+    waiting = asyncio.create_task(coordination())
+    await asyncio.sleep(0)
+    where = supervision.suspended_at(waiting)
+    assert where.startswith("coordination:")
+    assert " > lookup:" in where
+    assert " > wait:" in where
+    gate.set()
+    await waiting
+    assert supervision.suspended_at(waiting) == "done"
+    assert supervision.suspended_at(None) == "no task"
