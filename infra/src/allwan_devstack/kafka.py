@@ -224,7 +224,7 @@ def server_properties(*, data_dir: Path, port: int, controller_port: int) -> str
         # changes for each fence and unfence of the broker, so each restart took longer than
         # the one before (4.8 → 10.2 s over 13 restarts of the chaos bench). A snapshot of
         # this stack's metadata is a few kilobytes.
-        "metadata.log.max.record.bytes.between.snapshots": str(64 * 1024),
+        "metadata.log.max.record.bytes.between.snapshots": str(16 * 1024),
         "metadata.log.max.snapshot.interval.ms": "60000",
         # A deleted topic's logs stay on disk (renamed ``-delete``) for a minute by default
         # (``file.delete.delay.ms`` of a topic), and the task removing them first runs 30 s
