@@ -224,7 +224,7 @@ def server_properties(*, data_dir: Path, port: int, controller_port: int) -> str
         # changes for each fence and unfence of the broker, so each restart took longer than
         # the one before (4.8 → 10.2 s over 13 restarts of the chaos bench). Both counters
         # start again with each start, and a restart appends about 30 KB: at 16 KiB a snapshot
-        # (about 15 KB here) is taken across every restart, and restarts stay near 5 s.
+        # (about 15 KB here) is taken across every restart, and restarts no longer grow.
         "metadata.log.max.record.bytes.between.snapshots": str(16 * 1024),
         "metadata.log.max.snapshot.interval.ms": "60000",
         # A deleted topic's logs stay on disk (renamed ``-delete``) for a minute by default
