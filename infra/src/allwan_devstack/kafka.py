@@ -218,15 +218,6 @@ def server_properties(*, data_dir: Path, port: int, controller_port: int) -> str
         # broker waited for (1.7 s after its logs were loaded); four heartbeats fit in 2 s.
         "broker.session.timeout.ms": "2000",
         "broker.heartbeat.interval.ms": "500",
-        # A (re)starting controller replays its metadata log from the newest snapshot, and by
-        # default one is taken every 20 MiB or hour: it replayed every record since the stack
-        # started, every topic the tests and benches made and deleted and 113 partition
-        # changes for each fence and unfence of the broker, so each restart took longer than
-        # the one before (4.8 → 10.2 s over 13 restarts of the chaos bench). Both counters
-        # start again with each start, and a restart appends about 30 KB: at 16 KiB a snapshot
-        # (about 15 KB here) is taken across every restart, and restarts no longer grow.
-        "metadata.log.max.record.bytes.between.snapshots": str(16 * 1024),
-        "metadata.log.max.snapshot.interval.ms": "60000",
         # A deleted topic's logs stay on disk (renamed ``-delete``) for a minute by default
         # (``file.delete.delay.ms`` of a topic), and the task removing them first runs 30 s
         # after the broker started; a restarted broker recovers each of them again. A broker
