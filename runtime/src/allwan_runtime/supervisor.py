@@ -81,7 +81,10 @@ def suspended_at(task: asyncio.Task[Any] | None) -> str:
     if task is None:
         return "no task"
     if task.done():
-        return "done"
+        if task.cancelled():
+            return "cancelled"
+        error = task.exception()
+        return "done" if error is None else f"failed: {type(error).__name__}"
     where: list[str] = []
     awaited: Any = task.get_coro()
     while awaited is not None and len(where) < 12:
@@ -104,8 +107,13 @@ def coordination_state(consumer: AIOKafkaConsumer) -> dict[str, Any]:
         "coordination": suspended_at(getattr(coordinator, "_coordination_task", None)),
         "heartbeat": suspended_at(getattr(coordinator, "_heartbeat_task", None)),
         "lookup_locked": bool(lock is not None and lock.locked()),
-        "metadata": suspended_at(getattr(getattr(consumer, "_client", None), "_sync_task", None)),
+        "metadata": suspended_at(_metadata_task(consumer)),
     }
+
+
+def _metadata_task(consumer: AIOKafkaConsumer) -> asyncio.Task[Any] | None:
+    task: asyncio.Task[Any] | None = getattr(getattr(consumer, "_client", None), "_sync_task", None)
+    return task
 
 
 def metadata_refresh_ended(consumer: AIOKafkaConsumer) -> str | None:
@@ -115,7 +123,7 @@ def metadata_refresh_ended(consumer: AIOKafkaConsumer) -> str | None:
     ended, every wait for a refresh (each coordinator lookup among them) waits forever. Seen
     with uvloop until ``allwan_runtime.kafka`` guarded the connection's writes.
     """
-    task: asyncio.Task[Any] | None = getattr(getattr(consumer, "_client", None), "_sync_task", None)
+    task = _metadata_task(consumer)
     if task is None or not task.done() or getattr(consumer, "_closed", False):
         return None
     return "metadata refresh ended"
@@ -197,10 +205,7 @@ class ConsumerSupervisor:
             except TimeoutError:
                 log.warning("consumer.probe_timed_out", group=self.group)
         if reason is not None:
-            log.warning(
-                "consumer.stuck", group=self.group, reason=reason, **coordination_state(consumer)
-            )
-            self._in_background(self.restart(reason))
+            self._in_background(self.restart(reason, **coordination_state(consumer)))
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         # A restart can take its start's whole timeout: the other consumers' checks must not
@@ -238,9 +243,9 @@ class ConsumerSupervisor:
             return None
         return f"no group coordinator for {lost_for:.0f}s while the broker answers"
 
-    async def restart(self, reason: str) -> None:
+    async def restart(self, reason: str, **where: Any) -> None:
         """Stop the subscriber (bounded) and start it again with a new Kafka client."""
-        log.warning("consumer.restarting", group=self.group, reason=reason)
+        log.warning("consumer.restarting", group=self.group, reason=reason, **where)
         try:
             await asyncio.wait_for(self._subscriber.stop(), self._stop_timeout_s)
         except (TimeoutError, Exception) as error:  # a wedged client must not keep it down

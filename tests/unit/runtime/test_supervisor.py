@@ -345,3 +345,11 @@ async def test_the_log_of_a_restart_says_where_the_client_waited() -> None:
     await waiting
     assert supervision.suspended_at(waiting) == "done"
     assert supervision.suspended_at(None) == "no task"
+
+    async def refresh() -> None:
+        raise RuntimeError("the handler is closed")
+
+    failed = asyncio.create_task(refresh())
+    with contextlib.suppress(RuntimeError):
+        await failed
+    assert supervision.suspended_at(failed) == "failed: RuntimeError"
