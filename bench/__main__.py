@@ -87,6 +87,12 @@ def main() -> None:
     faults.add_argument("--faults", type=_faults, default=chaos.FAULTS, help="service,kafka,...")
     faults.add_argument("--concurrency", type=_positive(int), default=chaos.Options.concurrency)
     faults.add_argument("--seed", type=int, default=chaos.Options.seed)
+    faults.add_argument(
+        "--kafka-nodes",
+        type=_positive(int),
+        default=chaos.Options.kafka_nodes,
+        help="Kafka nodes of the bench's stack (3: topics replicated, as in production)",
+    )
     faults.add_argument("--json", type=Path, help="also write the result to this file")
     faults.add_argument("--state-dir", type=Path, help="keep servers' data and logs here")
     arguments = parser.parse_args()
@@ -222,6 +228,7 @@ def run_chaos(arguments: argparse.Namespace) -> None:
         faults=arguments.faults,
         concurrency=arguments.concurrency,
         seed=arguments.seed,
+        kafka_nodes=arguments.kafka_nodes,
     )
     # Kafka clients complain while the broker is down: to stderr, stdout is for the result.
     for handler in logging.getLogger().handlers:

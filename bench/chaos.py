@@ -8,6 +8,10 @@ scratch directory, each with freshly started services, databases and topics of i
   the previous one has recovered: SIGKILL of a random service; SIGKILL of Kafka or FerretDB,
   then a restart on the same ports and data; or Kafka frozen (SIGSTOP) for ``FREEZE_S``.
 
+Kafka is one node unless ``kafka_nodes`` says more. One node stops the whole store while it is
+down; with three, as production runs it, a Kafka fault kills or freezes one random node and
+the other two carry on.
+
 In both, a supervisor starts again any service that is not running, as Kubernetes would.
 Once the load is over the run waits for quiescence, then counts from what the system left,
 not from what it says about itself: orders accepted and active (the gateway), orders listed
@@ -80,6 +84,7 @@ class Options:
     faults: tuple[str, ...] = FAULTS
     concurrency: int = 8
     seed: int = 1
+    kafka_nodes: int = 1
 
 
 @dataclass
@@ -276,6 +281,11 @@ class Phase:
             return None
         return time.monotonic() - since
 
+    def kafka_node(self) -> str:
+        """The Kafka node a fault hits: a random one of a cluster (the seed's choice)."""
+        nodes = [server for server in self.stack.servers if server.startswith("kafka")]
+        return nodes[0] if len(nodes) == 1 else self.rng.choice(nodes)
+
     async def restart_server(self, server: str) -> None:
         # The pid may linger for a moment after SIGKILL; restart_stopped skips running ones.
         async with asyncio.timeout(30):
@@ -296,7 +306,7 @@ class Phase:
             if pid is not None:
                 _signal_group(pid, signal.SIGKILL)
         else:
-            target = "mongo" if kind == "mongo" else "kafka"
+            target = "mongo" if kind == "mongo" else self.kafka_node()
             pid = self.stack.status()[target]
             if pid is None:
                 raise RuntimeError(f"{target} is not running: the stack is broken")
@@ -536,6 +546,7 @@ async def _run(options: Options, stack: DevStack, state_dir: Path) -> dict[str, 
         faults=(),
         concurrency=options.concurrency,
         seed=options.seed,
+        kafka_nodes=options.kafka_nodes,
     )
     first = Phase("baseline", stack, fault_free, rng, run_id, state_dir)
     baseline = await first.run()
@@ -549,6 +560,7 @@ async def _run(options: Options, stack: DevStack, state_dir: Path) -> dict[str, 
         "benchmark": "chaos",
         "orders": options.orders,
         "concurrency": options.concurrency,
+        "kafka_nodes": options.kafka_nodes,
         "fault_every_s": options.fault_every,
         "faults_enabled": list(options.faults),
         "freeze_s": FREEZE_S,
@@ -563,7 +575,7 @@ async def _run(options: Options, stack: DevStack, state_dir: Path) -> dict[str, 
 
 def run(options: Options, state_dir: Path) -> dict[str, Any]:
     """Start a dev stack under ``state_dir``, run both phases on it, and stop it."""
-    with DevStack(state_dir / "devstack") as stack:
+    with DevStack(state_dir / "devstack", kafka_nodes=options.kafka_nodes) as stack:
         return asyncio.run(_run(options, stack, state_dir))
 
 
@@ -573,7 +585,8 @@ def summary(result: dict[str, Any]) -> str:
     recovery = chaos["recovery"]["all"]
     kinds = ",".join(sorted({fault["kind"] for fault in chaos["faults"]})) or "none"
     return (
-        f"chaos: {chaos['orders']} orders, {len(chaos['faults'])} faults ({kinds}): "
+        f"chaos: {chaos['orders']} orders, {len(chaos['faults'])} faults ({kinds}), "
+        f"{result['kafka_nodes']} Kafka node(s): "
         f"accepted {chaos['accepted']}, active {chaos['active']}, lost {chaos['lost']}, "
         f"duplicate orders {chaos['duplicate_orders_per_key']}, "
         f"emails lost {chaos['emails']['lost']} duplicated {chaos['emails']['duplicates']}, "

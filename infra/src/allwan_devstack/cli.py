@@ -61,8 +61,9 @@ def _port(name: str) -> int:
         raise DevStackError(f"{env_var}={raw!r} is not a port number") from None
 
 
-def make_stack(state_dir: Path) -> DevStack:
-    """The stack ``devstack`` manages: fixed ports, each overridable by environment."""
+def make_stack(state_dir: Path, kafka_nodes: int | None = None) -> DevStack:
+    """The stack ``devstack`` manages: fixed ports, each overridable by environment (nodes 2,
+    3, ... of a larger Kafka cluster take free ones)."""
     return DevStack(
         state_dir,
         kafka_port=_port("KAFKA_PORT"),
@@ -70,6 +71,7 @@ def make_stack(state_dir: Path) -> DevStack:
         mongo_port=_port("MONGO_PORT"),
         smtp_port=_port("SMTP_PORT"),
         mail_http_port=_port("MAIL_HTTP_PORT"),
+        kafka_nodes=kafka_nodes,
     )
 
 
@@ -109,7 +111,7 @@ def cmd_provision_browser(_: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Start the servers detached (idempotent)."""
-    stack = make_stack(args.state_dir)
+    stack = make_stack(args.state_dir, args.kafka_nodes)
     status = stack.status()
     if all(status.values()):
         print(f"devstack already running in {stack.state_dir}")
@@ -174,7 +176,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_logs(args: argparse.Namespace) -> int:
     """Print the last lines of one or all server logs."""
     stack = DevStack(args.state_dir)
-    servers = [args.server] if args.server else list(SERVERS)
+    if args.server and args.server not in stack.servers:
+        raise DevStackError(f"no server {args.server!r} here; this stack has {stack.servers}")
+    servers = [args.server] if args.server else list(stack.servers)
     for name in servers:
         path = stack.log_path(name)
         if len(servers) > 1:
@@ -271,13 +275,20 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_provision_browser)
     up = sub.add_parser("up", help="start the servers in the background")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for them")
+    up.add_argument(
+        "--kafka-nodes",
+        type=int,
+        default=None,
+        help="Kafka nodes (default: as many as the state dir has, else 1); 3 replicates every "
+        "topic as production does, so one node down stops nothing",
+    )
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop the servers")
     down.add_argument("--purge", action="store_true", help="also delete their data")
     down.set_defaults(func=cmd_down)
     sub.add_parser("status", help="show which servers run").set_defaults(func=cmd_status)
     logs = sub.add_parser("logs", help="show the end of the server logs")
-    logs.add_argument("server", nargs="?", choices=SERVERS)
+    logs.add_argument("server", nargs="?", help=f"one of {', '.join(SERVERS)} or kafka-N")
     logs.add_argument("-n", "--lines", type=int, default=50, help="lines per log (default 50)")
     logs.set_defaults(func=cmd_logs)
     env = sub.add_parser("env", help="print the ALLWAN_* endpoint variables")

@@ -1,7 +1,9 @@
 """Apache Kafka from Maven Central: provisioning, configuration, command lines, readiness.
 
-The broker runs as a single KRaft node in combined mode (broker and controller in one JVM).
-Its classpath is the dependency closure of ``infra/kafka/pom.xml``, copied by Maven.
+Each node runs KRaft in combined mode (broker and controller in one JVM): one node by default,
+or three, as in production (``deploy/k8s/overlays/prod/kafka-patch.yaml``), where one node
+down stops nothing. Its classpath is the dependency closure of ``infra/kafka/pom.xml``,
+copied by Maven.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,12 +182,30 @@ def _wait_started(broker: subprocess.Popen[bytes], port: int) -> None:
     raise ProvisionError(f"the broker did not start within {ARCHIVE_RUN_TIMEOUT_S:.0f}s")
 
 
-def server_properties(*, data_dir: Path, port: int, controller_port: int) -> str:
-    """Return the ``server.properties`` of a single-node KRaft broker+controller on 127.0.0.1."""
+def server_properties(
+    *,
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    node_id: int = NODE_ID,
+    voters: Mapping[int, int] | None = None,
+) -> str:
+    """Return the ``server.properties`` of a KRaft broker+controller on 127.0.0.1.
+
+    ``voters`` maps every node id of the cluster to its controller port; by default the node
+    is a cluster of its own. With three nodes or more, every topic, internal ones included,
+    is replicated to three and takes a write once two hold it, as in production: one node
+    killed or frozen stops no producer and no consumer group.
+    """
+    voters = voters or {node_id: controller_port}
+    replicas = min(3, len(voters))
+    in_sync = max(1, replicas - 1)
     settings = {
         "process.roles": "broker,controller",
-        "node.id": str(NODE_ID),
-        "controller.quorum.voters": f"{NODE_ID}@127.0.0.1:{controller_port}",
+        "node.id": str(node_id),
+        "controller.quorum.voters": ",".join(
+            f"{voter}@127.0.0.1:{voter_port}" for voter, voter_port in sorted(voters.items())
+        ),
         "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -194,22 +215,22 @@ def server_properties(*, data_dir: Path, port: int, controller_port: int) -> str
         # Topics are declared explicitly by the services; a typo must fail, not create one.
         "auto.create.topics.enable": "false",
         "num.partitions": "3",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        # One node: every internal topic must live with replication factor 1 / min ISR 1.
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(in_sync),
+        # Internal topics too: one node holds them alone, three hold a copy each.
         # Fewer partitions than the default 50 make the first group/transaction faster.
-        "offsets.topic.replication.factor": "1",
+        "offsets.topic.replication.factor": str(replicas),
         "offsets.topic.num.partitions": "3",
         # A broker (re)starting, or taking back a partition of __consumer_offsets, replays it
         # before its groups can commit: only closed segments are compacted, so with the default
         # 100 MiB segment it replayed every commit since the stack started (28,000 records,
         # up to 2.1 s, after 20 minutes of the chaos bench). 1 MiB (the least) keeps it short.
         "offsets.topic.segment.bytes": str(1024 * 1024),
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": str(replicas),
+        "transaction.state.log.min.isr": str(in_sync),
         "transaction.state.log.num.partitions": "3",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": str(replicas),
+        "share.coordinator.state.topic.min.isr": str(in_sync),
         # Tests join consumer groups constantly; the default 3 s delay would slow each one.
         "group.initial.rebalance.delay.ms": "0",
         # After a crash the restarted controller keeps the dead broker's registration until its
@@ -260,15 +281,8 @@ def java_command(
     ]
 
 
-def format_storage(
-    install: KafkaInstall, *, properties: Path, data_dir: Path, logs_dir: Path, log_file: Path
-) -> None:
-    """Format the KRaft log directory with a fresh cluster id, unless it is formatted already.
-
-    Both StorageTool runs append their output to ``log_file``.
-    """
-    if (data_dir / "meta.properties").is_file():
-        return
+def new_cluster_id(install: KafkaInstall, *, logs_dir: Path, log_file: Path) -> str:
+    """A fresh cluster id from Kafka's StorageTool; its output is appended to ``log_file``."""
     java = require_tool("java", "to run Kafka")
     uuid_cmd = java_command(
         java, install, "kafka.tools.StorageTool", ["random-uuid"], logs_dir=logs_dir, server=False
@@ -283,7 +297,27 @@ def format_storage(
         raise ProvisionError(
             f"kafka.tools.StorageTool random-uuid failed (exit {result.returncode}); see {log_file}"
         )
-    cluster_id = lines[-1].strip()
+    return lines[-1].strip()
+
+
+def format_storage(
+    install: KafkaInstall,
+    *,
+    properties: Path,
+    data_dir: Path,
+    logs_dir: Path,
+    log_file: Path,
+    cluster_id: str | None = None,
+) -> None:
+    """Format the KRaft log directory, unless it is formatted already.
+
+    The nodes of one cluster share ``cluster_id``; a fresh one is made when none is given.
+    Every StorageTool run appends its output to ``log_file``.
+    """
+    if (data_dir / "meta.properties").is_file():
+        return
+    java = require_tool("java", "to run Kafka")
+    cluster_id = cluster_id or new_cluster_id(install, logs_dir=logs_dir, log_file=log_file)
     format_cmd = java_command(
         java,
         install,
@@ -318,7 +352,7 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-async def _broker_registered(bootstrap: str, request_timeout: float) -> bool:
+async def _broker_registered(bootstrap: str, request_timeout: float, node_id: int) -> bool:
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap,
         client_id="allwan-devstack-probe",
@@ -335,11 +369,12 @@ async def _broker_registered(bootstrap: str, request_timeout: float) -> bool:
     # The broker is listed in metadata only once it has registered with the controller
     # and been unfenced: then it accepts topic creation and produce requests.
     brokers = cluster.get("brokers", [])
-    return any(broker.get("node_id") == NODE_ID for broker in brokers)
+    return any(broker.get("node_id") == node_id for broker in brokers)
 
 
-def kafka_ready(port: int, timeout: float = 5.0) -> bool:
-    """Tell whether the broker on 127.0.0.1:``port`` answers a metadata request listing itself.
+def kafka_ready(port: int, timeout: float = 5.0, node_id: int = NODE_ID) -> bool:
+    """Tell whether the broker on 127.0.0.1:``port`` answers a metadata request listing itself
+    (node ``node_id``).
 
     Safe to call from inside a running event loop: the check runs its own loop in a thread.
     """
@@ -349,4 +384,6 @@ def kafka_ready(port: int, timeout: float = 5.0) -> bool:
         return False
     bootstrap = f"127.0.0.1:{port}"
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="devstack-kafka-probe") as pool:
-        return pool.submit(lambda: asyncio.run(_broker_registered(bootstrap, timeout))).result()
+        return pool.submit(
+            lambda: asyncio.run(_broker_registered(bootstrap, timeout, node_id))
+        ).result()

@@ -28,6 +28,7 @@ from allwan_devstack.provision import Provisioned, provision
 from allwan_devstack.tools import require_tool
 
 SERVERS: Final = ("kafka", "mongo", "smtp")
+"""The servers of a stack with one Kafka node; node N > 1 of a larger cluster is ``kafka-N``."""
 ENV_FILE: Final = "endpoints.env"
 POLL_INTERVAL: Final = 0.1
 
@@ -45,6 +46,8 @@ class Endpoints:
     smtp_host: str
     smtp_port: int
     mail_api_url: str | None
+    kafka_replication_factor: int = 1
+    """How many copies of a topic the Kafka cluster keeps (services create theirs so)."""
 
     def as_env(self) -> dict[str, str]:
         """Return the ``ALLWAN_*`` environment variables the services read.
@@ -53,6 +56,7 @@ class Endpoints:
         """
         env = {
             "ALLWAN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "ALLWAN_KAFKA_REPLICATION_FACTOR": str(self.kafka_replication_factor),
             "ALLWAN_MONGO_URL": self.mongo_url,
             "ALLWAN_SMTP_HOST": self.smtp_host,
             "ALLWAN_SMTP_PORT": str(self.smtp_port),
@@ -71,6 +75,7 @@ class Endpoints:
                 smtp_host=env["ALLWAN_SMTP_HOST"],
                 smtp_port=int(env["ALLWAN_SMTP_PORT"]),
                 mail_api_url=env.get("ALLWAN_MAIL_API_URL") or None,
+                kafka_replication_factor=int(env.get("ALLWAN_KAFKA_REPLICATION_FACTOR", "1")),
             )
         except (KeyError, ValueError) as exc:
             raise DevStackError(f"incomplete devstack endpoints: {exc}") from exc
@@ -90,21 +95,37 @@ def _port_of(address: str) -> int:
     return int(address.rstrip("/").rsplit(":", 1)[1])
 
 
+def kafka_node_names(nodes: int) -> tuple[str, ...]:
+    """The server names of a Kafka cluster of ``nodes`` nodes: ``kafka``, ``kafka-2``, ..."""
+    return ("kafka", *(f"kafka-{node}" for node in range(2, nodes + 1)))
+
+
+def kafka_node_id(server: str) -> int:
+    """The node id of the Kafka server named ``server`` (``kafka`` is node 1)."""
+    return 1 if server == "kafka" else int(server.removeprefix("kafka-"))
+
+
 def _recorded_ports(endpoints: Endpoints) -> dict[str, int]:
     if endpoints.mail_api_url is None:
         raise DevStackError("endpoints.env records no Mailpit HTTP port")
+    brokers = endpoints.kafka_bootstrap.split(",")
     return {
-        "kafka": _port_of(endpoints.kafka_bootstrap),
+        **dict(zip(kafka_node_names(len(brokers)), map(_port_of, brokers), strict=True)),
         "mongo": _port_of(endpoints.mongo_url),
         "smtp": endpoints.smtp_port,
         "mail_http": _port_of(endpoints.mail_api_url),
     }
 
 
+def _kafka_check(port: int, server: str) -> Callable[[], bool]:
+    return lambda: kafka.kafka_ready(port, node_id=kafka_node_id(server))
+
+
 def _readiness_checks(endpoints: Endpoints) -> dict[str, Callable[[], bool]]:
     ports = _recorded_ports(endpoints)
+    nodes = kafka_node_names(len(endpoints.kafka_bootstrap.split(",")))
     return {
-        "kafka": lambda: kafka.kafka_ready(ports["kafka"]),
+        **{server: _kafka_check(ports[server], server) for server in nodes},
         "mongo": lambda: port_open(ports["mongo"]) and ferretdb.mongo_ready(ports["mongo"]),
         "smtp": lambda: mail.smtp_ready(ports["smtp"]) and mail.mail_api_ready(ports["mail_http"]),
     }
@@ -117,16 +138,23 @@ class _Ports:
     mongo: int
     smtp: int
     mail_http: int
+    more_kafka: tuple[tuple[int, int], ...] = ()
+    """Client and controller ports of Kafka nodes 2, 3, ... (always picked free)."""
 
 
 class DevStack:
-    """Kafka (KRaft, single node), FerretDB and Mailpit running under ``state_dir``.
+    """Kafka (KRaft), FerretDB and Mailpit running under ``state_dir``.
 
     Ports given as 0 are picked free at :meth:`start`, so concurrent test runs on one
     machine never collide. Servers run in their own sessions with logs in
     ``state_dir/logs/{kafka,mongo,smtp}.log`` and pid files in ``state_dir/pids``; a stack
     started by one process can be inspected and stopped by another ``DevStack`` on the
     same ``state_dir``. Use it as a context manager to start and stop it around a block.
+
+    Kafka is one node unless ``kafka_nodes`` says more: then nodes 2, 3, ... are the
+    servers ``kafka-2``, ``kafka-3`` (their own directories, logs and pid files), topics are
+    replicated to three, and the bootstrap lists every node. Another ``DevStack`` on the same
+    ``state_dir`` finds the nodes there.
     """
 
     def __init__(  # noqa: PLR0917 - the agreed signature: one port per listener
@@ -139,8 +167,15 @@ class DevStack:
         mail_http_port: int = 0,
         *,
         cache_dir: Path | None = None,
+        kafka_nodes: int | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).expanduser().resolve()
+        if kafka_nodes is not None and kafka_nodes < 1:
+            raise DevStackError(f"a Kafka cluster has at least one node, not {kafka_nodes}")
+        #: Nodes of the Kafka cluster: as asked, else as found in ``state_dir``, else one.
+        self.kafka_nodes = kafka_nodes or 1 + sum(
+            1 for _ in self.state_dir.glob("kafka-*/server.properties")
+        )
         self._requested = _Ports(
             kafka_port, kafka_controller_port, mongo_port, smtp_port, mail_http_port
         )
@@ -154,6 +189,11 @@ class DevStack:
         #: Seconds spent in each phase of the last :meth:`start` (provision, kafka_format,
         #: kafka, mongo and smtp from spawn to first answer, and total).
         self.timings: dict[str, float] = {}
+
+    @property
+    def servers(self) -> tuple[str, ...]:
+        """The names of this stack's servers: its Kafka nodes, ``mongo`` and ``smtp``."""
+        return (*kafka_node_names(self.kafka_nodes), "mongo", "smtp")
 
     # -- paths ---------------------------------------------------------------------------
 
@@ -172,9 +212,10 @@ class DevStack:
 
     def _marker(self, server: str) -> str:
         # A path that appears in the server's command line and nowhere else.
+        if server.startswith("kafka"):
+            return str(self.state_dir / server / "server.properties")
         return str(
             {
-                "kafka": self.state_dir / "kafka" / "server.properties",
                 "mongo": self.state_dir / "mongo" / "data",
                 "smtp": self.state_dir / "smtp" / "mailpit.db",
             }[server]
@@ -184,7 +225,9 @@ class DevStack:
 
     def status(self) -> dict[str, int | None]:
         """Return the pid of each server that is running, or None for those that are not."""
-        return {name: find_running(self.pid_path(name), self._marker(name)) for name in SERVERS}
+        return {
+            name: find_running(self.pid_path(name), self._marker(name)) for name in self.servers
+        }
 
     @property
     def endpoints(self) -> Endpoints:
@@ -264,7 +307,7 @@ class DevStack:
             watchdog.wait()
 
     def _own_servers_alive(self) -> bool:
-        return len(self._procs) == len(SERVERS) and all(
+        return len(self._procs) == len(self.servers) and all(
             child.poll() is None for child in self._procs.values()
         )
 
@@ -280,15 +323,18 @@ class DevStack:
         # FerretDB and Mailpit answer within a second; start them before the slow JVM work.
         self._spawn_mongo(installs, ports.mongo)
         self._spawn_smtp(installs, ports.smtp, ports.mail_http)
-        kafka_log_offset = self._write_kafka_config(installs, ports)
-        self._spawn_kafka(installs, java)
-        self._log_offsets["kafka"] = kafka_log_offset  # the tail on failure shows the format
+        kafka_ports = [(ports.kafka, ports.kafka_controller), *ports.more_kafka]
+        kafka_log_offsets = self._write_kafka_config(installs, kafka_ports)
+        for server in kafka_node_names(self.kafka_nodes):
+            self._spawn_kafka(installs, java, server)
+        self._log_offsets.update(kafka_log_offsets)  # the tail on failure shows the format
         endpoints = Endpoints(
-            kafka_bootstrap=f"{HOST}:{ports.kafka}",
+            kafka_bootstrap=",".join(f"{HOST}:{port}" for port, _ in kafka_ports),
             mongo_url=f"mongodb://{HOST}:{ports.mongo}/",
             smtp_host=HOST,
             smtp_port=ports.smtp,
             mail_api_url=f"http://{HOST}:{ports.mail_http}",
+            kafka_replication_factor=min(3, self.kafka_nodes),
         )
         self._wait_ready(_readiness_checks(endpoints), deadline, timeout)
 
@@ -331,9 +377,11 @@ class DevStack:
                         self._spawn_mongo(installs, ports["mongo"])
                     if "smtp" in stopped:
                         self._spawn_smtp(installs, ports["smtp"], ports["mail_http"])
-                    if "kafka" in stopped:
-                        # Its server.properties holds the ports (controller included) it ran on.
-                        self._spawn_kafka(installs, require_tool("java", "to run Kafka"))
+                    for server in stopped:
+                        if server.startswith("kafka"):
+                            # Its server.properties holds the ports (controller too) it ran on.
+                            java = require_tool("java", "to run Kafka")
+                            self._spawn_kafka(installs, java, server)
                     checks = _readiness_checks(endpoints)
                     self._wait_ready({name: checks[name] for name in stopped}, deadline, timeout)
                     break
@@ -370,9 +418,20 @@ class DevStack:
             if port:
                 ensure_free(port, what, env_var)
         values = [port for port, _ in fixed.values()]
-        free = iter(pick_free_ports(values.count(0)))
+        more = 2 * (self.kafka_nodes - 1)
+        free = iter(pick_free_ports(values.count(0) + more))
         chosen = [port or next(free) for port in values]
-        ports = _Ports(*chosen)
+        extra = [next(free) for _ in range(more)]
+        kafka_port, controller_port, mongo, smtp, mail_http = chosen
+        ports = _Ports(
+            kafka_port,
+            controller_port,
+            mongo,
+            smtp,
+            mail_http,
+            more_kafka=tuple(zip(extra[::2], extra[1::2], strict=True)),
+        )
+        chosen += extra
         if len(set(chosen)) != len(chosen):
             raise DevStackError(f"the devstack ports must all differ: {ports}")
         return ports
@@ -402,41 +461,70 @@ class DevStack:
             ),
         )
 
-    def _write_kafka_config(self, installs: Provisioned, ports: _Ports) -> int:
-        kafka_dir = self.state_dir / "kafka"
-        data_dir = kafka_dir / "data"
-        logs_dir = kafka_dir / "logs"
-        for directory in (data_dir, logs_dir, self.log_path("kafka").parent):
-            directory.mkdir(parents=True, exist_ok=True)
-        properties = Path(self._marker("kafka"))
-        properties.write_text(
-            kafka.server_properties(
-                data_dir=data_dir, port=ports.kafka, controller_port=ports.kafka_controller
+    def _write_kafka_config(
+        self, installs: Provisioned, ports: Sequence[tuple[int, int]]
+    ) -> dict[str, int]:
+        """Write each node's ``server.properties`` (client and controller port from ``ports``)
+        and format the nodes' storage with one cluster id; returns where each log stood."""
+        nodes = kafka_node_names(self.kafka_nodes)
+        voters = {
+            kafka_node_id(server): controller
+            for server, (_, controller) in zip(nodes, ports, strict=True)
+        }
+        formatted = [self.state_dir / server / "data" / "meta.properties" for server in nodes]
+        if any(path.is_file() for path in formatted) and not all(
+            path.is_file() for path in formatted
+        ):
+            raise DevStackError(
+                f"the Kafka data in {self.state_dir} is not that of {self.kafka_nodes} node(s); "
+                "purge it (`devstack purge`) or start as many nodes as it had"
             )
-        )
-        log = self.log_path("kafka")
-        offset = log.stat().st_size if log.exists() else 0
+        offsets: dict[str, int] = {}
+        cluster_id: str | None = None
         began = time.monotonic()
-        try:
-            kafka.format_storage(
-                installs.kafka,
-                properties=properties,
-                data_dir=data_dir,
-                logs_dir=logs_dir,
-                log_file=log,
+        for server, (port, controller) in zip(nodes, ports, strict=True):
+            data_dir = self.state_dir / server / "data"
+            logs_dir = self.state_dir / server / "logs"
+            for directory in (data_dir, logs_dir, self.log_path(server).parent):
+                directory.mkdir(parents=True, exist_ok=True)
+            properties = Path(self._marker(server))
+            properties.write_text(
+                kafka.server_properties(
+                    data_dir=data_dir,
+                    port=port,
+                    controller_port=controller,
+                    node_id=kafka_node_id(server),
+                    voters=voters,
+                )
             )
-        except ProvisionError as exc:
-            raise ServerStartError("kafka", str(exc), log_tail(log, offset=offset)) from exc
+            log = self.log_path(server)
+            offsets[server] = log.stat().st_size if log.exists() else 0
+            try:
+                if cluster_id is None and len(nodes) > 1 and not formatted[0].is_file():
+                    cluster_id = kafka.new_cluster_id(
+                        installs.kafka, logs_dir=logs_dir, log_file=log
+                    )
+                kafka.format_storage(
+                    installs.kafka,
+                    properties=properties,
+                    data_dir=data_dir,
+                    logs_dir=logs_dir,
+                    log_file=log,
+                    cluster_id=cluster_id,
+                )
+            except ProvisionError as exc:
+                tail = log_tail(log, offset=offsets[server])
+                raise ServerStartError(server, str(exc), tail) from exc
         self.timings["kafka_format"] = time.monotonic() - began
-        return offset
+        return offsets
 
-    def _spawn_kafka(self, installs: Provisioned, java: str) -> None:
+    def _spawn_kafka(self, installs: Provisioned, java: str, server: str = "kafka") -> None:
         self._spawn(
-            "kafka",
+            server,
             kafka.server_command(
                 installs.kafka,
-                properties=Path(self._marker("kafka")),
-                logs_dir=self.state_dir / "kafka" / "logs",
+                properties=Path(self._marker(server)),
+                logs_dir=self.state_dir / server / "logs",
                 java=java,
             ),
         )
@@ -487,7 +575,7 @@ class DevStack:
     def _stop_locked(self, grace: float) -> None:
         self._stop_watchdog()
         pids: list[int] = []
-        for name in SERVERS:
+        for name in self.servers:
             child = self._procs.get(name)
             if child is not None and child.poll() is None:
                 pids.append(child.pid)
@@ -499,7 +587,7 @@ class DevStack:
         for child in self._procs.values():
             child.poll()  # reap, so no zombie is left behind
         self._procs.clear()
-        for name in SERVERS:
+        for name in self.servers:
             self.pid_path(name).unlink(missing_ok=True)
         self.env_file.unlink(missing_ok=True)
         self._endpoints = None
@@ -521,7 +609,7 @@ class DevStack:
         """Delete the servers' data (not the logs); the stack must be stopped."""
         if any(self.status().values()):
             raise AlreadyRunningError("stop the devstack before purging its data")
-        for sub in ("kafka", "mongo", "smtp"):
+        for sub in self.servers:
             shutil.rmtree(self.state_dir / sub, ignore_errors=True)
 
     # -- context manager -----------------------------------------------------------------
