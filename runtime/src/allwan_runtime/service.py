@@ -61,7 +61,7 @@ class ServiceRuntime:
         self.db = self.mongo[settings.database_name]
         self.store = EventStore(self.db)
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap,
+            settings.kafka_brokers,
             client_id=settings.service_name,
             acks="all",
             enable_idempotence=True,

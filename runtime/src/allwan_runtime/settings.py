@@ -16,6 +16,7 @@ class RuntimeSettings(BaseSettings):
 
     service_name: str = Field(default="allwan", pattern=r"^[a-z][a-z0-9-]*$")
     kafka_bootstrap: str = "127.0.0.1:9092"
+    """``host:port`` of one broker or more, comma-separated (``a:9092,b:9092``)."""
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_topic_prefix: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9_-]*\.)?$")
     """Prepended to every topic name (``staging.`` → ``staging.allwan.orders``), so several
@@ -88,3 +89,9 @@ class RuntimeSettings(BaseSettings):
     def database_name(self) -> str:
         """Each service owns its database; nothing else writes to it."""
         return self.mongo_db or f"allwan_{self.service_name.replace('-', '_')}"
+
+    @property
+    def kafka_brokers(self) -> list[str]:
+        """The brokers of ``kafka_bootstrap``, one per item: FastStream takes a string as
+        a single address, where aiokafka would split it."""
+        return [broker.strip() for broker in self.kafka_bootstrap.split(",") if broker.strip()]
