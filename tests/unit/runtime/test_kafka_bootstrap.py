@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from allwan_runtime.service import ServiceRuntime
 from allwan_runtime.settings import RuntimeSettings
+from faststream.kafka.configs.broker import KafkaBrokerConfig
 
 
 def test_a_comma_separated_bootstrap_is_a_list_of_brokers() -> None:
@@ -20,4 +23,6 @@ def test_the_consumers_of_a_service_bootstrap_from_every_broker() -> None:
     )
 
     (config,) = runtime.broker.config.configs
+    assert isinstance(config, KafkaBrokerConfig)
+    assert isinstance(config.builder, functools.partial)
     assert config.builder.keywords["bootstrap_servers"] == ["k1:9092", "k2:9092", "k3:9092"]
