@@ -95,14 +95,18 @@ class Fault:
     target: str
     at_s: float
     recovery_s: float | None = None
+    restart_s: float | None = None
+    """From the kill until the server killed answered again (Kafka and FerretDB kills)."""
 
     def as_dict(self) -> dict[str, Any]:
         recovery = None if self.recovery_s is None else round(self.recovery_s, 2)
+        restart = None if self.restart_s is None else round(self.restart_s, 2)
         return {
             "kind": self.kind,
             "target": self.target,
             "at_s": round(self.at_s, 2),
             "recovery_s": recovery,
+            "restart_s": restart,
         }
 
 
@@ -200,6 +204,8 @@ class Phase:
     env: dict[str, str] = field(init=False)
     restarts: int = 0
     probes: int = 0
+    restarting: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    """The restart under way of each server killed, by server."""
 
     def __post_init__(self) -> None:
         phase = f"{self.run_id}_{self.name}"
@@ -286,7 +292,14 @@ class Phase:
         nodes = [server for server in self.stack.servers if server.startswith("kafka")]
         return nodes[0] if len(nodes) == 1 else self.rng.choice(nodes)
 
-    async def restart_server(self, server: str) -> None:
+    async def back(self, servers: Sequence[str]) -> None:
+        """Return once every restart under way of one of ``servers`` is over."""
+        for server in servers:
+            task = self.restarting.pop(server, None)
+            if task is not None:
+                await task
+
+    async def restart_server(self, server: str, fault: Fault, killed_at: float) -> None:
         # The pid may linger for a moment after SIGKILL; restart_stopped skips running ones.
         async with asyncio.timeout(30):
             while True:
@@ -294,18 +307,30 @@ class Phase:
                     break
                 await asyncio.sleep(0.05)
         restarted = await asyncio.to_thread(self.stack.restart_stopped)
-        _say(f"{self.name}: restarted {', '.join(restarted)}")
+        fault.restart_s = time.monotonic() - killed_at
+        _say(f"{self.name}: restarted {', '.join(restarted)} in {fault.restart_s:.1f}s")
 
     async def inject(self, kind: str, storefront: Storefront, load_started: float) -> Fault:
-        """Inject one fault of ``kind``, restart what it killed, and time the recovery."""
-        at = time.monotonic()
+        """Inject one fault of ``kind``, restart what it killed, and time the recovery.
+
+        A server killed is restarted in the background: the next fault need not wait for it
+        when the store recovered without it (one Kafka node of three). A fault on Kafka or
+        FerretDB waits for the restart of every server of its kind first: two Kafka nodes of
+        three down stop the store by design (a write needs two copies), which would be two
+        faults at once.
+        """
         if kind == "service":
+            at = time.monotonic()
             running = [s for s in SERVICES if self.runner.pid(s) is not None]
             target = self.rng.choice(running or list(SERVICES))
             pid = self.runner.pid(target)
             if pid is not None:
                 _signal_group(pid, signal.SIGKILL)
         else:
+            await self.back(
+                ["mongo"] if kind == "mongo" else [s for s in self.stack.servers if "kafka" in s]
+            )
+            at = time.monotonic()
             target = "mongo" if kind == "mongo" else self.kafka_node()
             pid = self.stack.status()[target]
             if pid is None:
@@ -314,13 +339,13 @@ class Phase:
         fault = Fault(kind, target, at - load_started)
         _say(f"{self.name}: {kind} fault on {target} at {fault.at_s:.1f}s")
         recovery = asyncio.create_task(self.recovered(storefront, at))
-        try:
-            if kind == "freeze":
+        if kind in {"kafka", "mongo"}:
+            self.restarting[target] = asyncio.create_task(self.restart_server(target, fault, at))
+        elif kind == "freeze":
+            assert pid is not None
+            try:
                 await asyncio.sleep(FREEZE_S)  # the fault itself lasts this long
-            elif kind in {"kafka", "mongo"}:
-                await self.restart_server(target)
-        finally:
-            if kind == "freeze" and pid is not None:
+            finally:
                 _signal_group(pid, signal.SIGCONT)
         fault.recovery_s = await recovery
         took = "not in time" if fault.recovery_s is None else f"in {fault.recovery_s:.1f}s"
@@ -344,6 +369,7 @@ class Phase:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), max(0.0, next_at - time.monotonic()))
             if done.is_set():
+                await self.back(list(self.restarting))
                 return faults
             started = time.monotonic()
             faults.append(await self.inject(next(turns), storefront, load_started))

@@ -471,13 +471,11 @@ class DevStack:
             kafka_node_id(server): controller
             for server, (_, controller) in zip(nodes, ports, strict=True)
         }
-        formatted = [self.state_dir / server / "data" / "meta.properties" for server in nodes]
-        if any(path.is_file() for path in formatted) and not all(
-            path.is_file() for path in formatted
-        ):
+        formatted = sorted(self.state_dir.glob("kafka*/data/meta.properties"))
+        if formatted and len(formatted) != len(nodes):
             raise DevStackError(
-                f"the Kafka data in {self.state_dir} is not that of {self.kafka_nodes} node(s); "
-                "purge it (`devstack purge`) or start as many nodes as it had"
+                f"the Kafka data in {self.state_dir} is that of {len(formatted)} node(s), not "
+                f"{len(nodes)}; purge it (`devstack down --purge`) or start as many nodes"
             )
         offsets: dict[str, int] = {}
         cluster_id: str | None = None
@@ -500,7 +498,7 @@ class DevStack:
             log = self.log_path(server)
             offsets[server] = log.stat().st_size if log.exists() else 0
             try:
-                if cluster_id is None and len(nodes) > 1 and not formatted[0].is_file():
+                if cluster_id is None and len(nodes) > 1 and not formatted:
                     cluster_id = kafka.new_cluster_id(
                         installs.kafka, logs_dir=logs_dir, log_file=log
                     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiokafka import TopicPartition
 from allwan_runtime import supervisor as supervision
+from allwan_runtime.client_state import suspended_at
 from allwan_runtime.supervisor import ConsumerSupervisor
 
 TP = TopicPartition("allwan.orders.intake", 0)
@@ -337,14 +338,14 @@ async def test_the_log_of_a_restart_says_where_the_client_waited() -> None:
 
     waiting = asyncio.create_task(coordination())
     await asyncio.sleep(0)
-    where = supervision.suspended_at(waiting)
+    where = suspended_at(waiting)
     assert where.startswith("coordination:")
     assert " > lookup:" in where
     assert " > wait:" in where
     gate.set()
     await waiting
-    assert supervision.suspended_at(waiting) == "done"
-    assert supervision.suspended_at(None) == "no task"
+    assert suspended_at(waiting) == "done"
+    assert suspended_at(None) == "no task"
 
     async def refresh() -> None:
         raise RuntimeError("the handler is closed")
@@ -352,4 +353,4 @@ async def test_the_log_of_a_restart_says_where_the_client_waited() -> None:
     failed = asyncio.create_task(refresh())
     with contextlib.suppress(RuntimeError):
         await failed
-    assert supervision.suspended_at(failed) == "failed: RuntimeError"
+    assert suspended_at(failed) == "failed: RuntimeError"
