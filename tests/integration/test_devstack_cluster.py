@@ -142,3 +142,34 @@ def test_a_state_dir_of_one_node_is_not_started_as_three(tmp_path: Path) -> None
         stack.start(timeout=30)
 
     assert not any(stack.status().values())
+
+
+async def test_a_server_killed_while_a_kafka_node_restarts_does_not_wait_for_that_node(
+    cluster: DevStack,
+) -> None:
+    """Two servers down at once are restarted side by side: FerretDB is back in a second
+    while a Kafka node still recovers its logs (seconds), as the chaos bench needs."""
+    node = cluster.status()["kafka-3"]
+    assert node is not None
+    os.kill(node, signal.SIGKILL)
+
+    async def node_respawned() -> bool:
+        return cluster.status()["kafka-3"] not in (None, node)
+
+    async def node_dead() -> bool:
+        return cluster.status()["kafka-3"] is None
+
+    await eventually(node_dead, what="kafka-3 gone after SIGKILL")
+    node_back = asyncio.create_task(asyncio.to_thread(cluster.restart_stopped))
+    await eventually(node_respawned, what="kafka-3 spawned again")
+    mongo = cluster.status()["mongo"]
+    assert mongo is not None
+    os.kill(mongo, signal.SIGKILL)
+
+    async def mongo_dead() -> bool:
+        return cluster.status()["mongo"] is None
+
+    await eventually(mongo_dead, what="FerretDB gone after SIGKILL")
+    assert await asyncio.to_thread(cluster.restart_stopped) == ["mongo"]
+    assert not node_back.done(), "FerretDB's restart waited for the Kafka node's"
+    assert await node_back == ["kafka-3"]

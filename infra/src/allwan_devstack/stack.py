@@ -355,7 +355,8 @@ class DevStack:
         started here, or it was stopped): then use :meth:`start`.
         """
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.state_dir / ".lock"):
+        lock = self.state_dir / ".lock"
+        with file_lock(lock):
             endpoints = self.read_endpoints()
             if endpoints is None:
                 raise DevStackError(
@@ -369,38 +370,50 @@ class DevStack:
             self.timings = {}
             installs = provision(self._cache_dir)
             self.timings["provision"] = time.monotonic() - began
-            deadline = time.monotonic() + timeout
             ports = _recorded_ports(endpoints)
-            while True:
-                try:
-                    if "mongo" in stopped:
-                        self._spawn_mongo(installs, ports["mongo"])
-                    if "smtp" in stopped:
-                        self._spawn_smtp(installs, ports["smtp"], ports["mail_http"])
-                    for server in stopped:
-                        if server.startswith("kafka"):
-                            # Its server.properties holds the ports (controller too) it ran on.
-                            java = require_tool("java", "to run Kafka")
-                            self._spawn_kafka(installs, java, server)
-                    checks = _readiness_checks(endpoints)
-                    self._wait_ready({name: checks[name] for name in stopped}, deadline, timeout)
-                    break
-                except ServerStartError as error:
+            self._respawn(installs, ports, stopped)
+        # The wait is outside the lock: a server killed meanwhile (another Kafka node, FerretDB)
+        # is restarted by a call of its own at once, not after this one's readiness.
+        deadline = time.monotonic() + timeout
+        checks = _readiness_checks(endpoints)
+        while True:
+            try:
+                self._wait_ready({name: checks[name] for name in stopped}, deadline, timeout)
+                break
+            except ServerStartError as error:
+                with file_lock(lock):
                     self._stop_only(stopped, grace=10.0)
-                    # The recorded ports came from the ephemeral range: while clients reconnect,
-                    # one of their outgoing sockets may hold a port for a moment. Try again.
-                    if (
-                        "address already in use" not in str(error).lower()
-                        or time.monotonic() > deadline
-                    ):
-                        raise
-                    time.sleep(1.0)
-                except BaseException:
-                    self._stop_only(stopped, grace=10.0)
+                # The recorded ports came from the ephemeral range: while clients reconnect,
+                # one of their outgoing sockets may hold a port for a moment. Try again.
+                if "address already in use" not in str(error).lower() or (
+                    time.monotonic() > deadline
+                ):
                     raise
+                time.sleep(1.0)
+                with file_lock(lock):
+                    self._respawn(installs, ports, stopped)
+            except BaseException:
+                with file_lock(lock):
+                    self._stop_only(stopped, grace=10.0)
+                raise
         self._endpoints = endpoints
         self.timings["total"] = time.monotonic() - began
         return stopped
+
+    def _respawn(self, installs: Provisioned, ports: Mapping[str, int], servers: list[str]) -> None:
+        """Spawn ``servers`` again on their recorded ports (the lock is held)."""
+        try:
+            if "mongo" in servers:
+                self._spawn_mongo(installs, ports["mongo"])
+            if "smtp" in servers:
+                self._spawn_smtp(installs, ports["smtp"], ports["mail_http"])
+            for server in servers:
+                if server.startswith("kafka"):
+                    # Its server.properties holds the ports (controller too) it ran on.
+                    self._spawn_kafka(installs, require_tool("java", "to run Kafka"), server)
+        except BaseException:
+            self._stop_only(servers, grace=10.0)
+            raise
 
     def _resolve_ports(self) -> _Ports:
         requested = self._requested
