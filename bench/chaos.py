@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 from allwan_contracts.topics import ORDERS
 from allwan_devstack import DevStack, Endpoints, ServerStartError
 from allwan_devstack.ports import pick_free_ports
@@ -62,6 +63,7 @@ FAULTS: Final = ("service", "kafka", "mongo", "freeze")
 FREEZE_S: Final = 5.0
 """How long a frozen broker stays stopped: longer than a produce or fetch timeout."""
 RECOVERY_TIMEOUT_S: Final = 300.0
+IN_SYNC_TIMEOUT_S: Final = 300.0
 STALL_S: Final = 180.0
 """The load gives up when no order made progress for this long; the rest count as lost."""
 QUIET_S: Final = 10.0
@@ -125,6 +127,23 @@ class PhaseRunner(SystemRunner):
     def pid(self, service: str) -> int | None:
         """The pid of ``service`` if it is running."""
         return find_running(self._pid_file(service), f"allwan_{service}")
+
+
+async def under_replicated(bootstrap: str) -> int:
+    """How many partitions of the cluster lack one of their replicas in sync (or a leader)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = await admin.describe_topics()
+    finally:
+        await admin.close()
+    return sum(
+        1
+        for topic in topics
+        for partition in topic.get("partitions", ())
+        if partition.get("leader", -1) < 0
+        or set(partition.get("isr", ())) != set(partition.get("replicas", ()))
+    )
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -310,14 +329,33 @@ class Phase:
         fault.restart_s = time.monotonic() - killed_at
         _say(f"{self.name}: restarted {', '.join(restarted)} in {fault.restart_s:.1f}s")
 
+    async def kafka_in_sync(self) -> None:
+        """Return once every partition has all its replicas in sync (at once with one node).
+
+        A node answering again is not yet a node holding copies: until it is back in every
+        partition's in-sync replicas (after a restart or a freeze), another node down would
+        leave some partitions with one copy, below what a write needs: two faults at once.
+        """
+        if self.stack.kafka_nodes == 1:
+            return
+        began = time.monotonic()
+        async with asyncio.timeout(IN_SYNC_TIMEOUT_S):
+            while True:
+                if not await under_replicated(self.stack.endpoints.kafka_bootstrap):
+                    break
+                await asyncio.sleep(0.5)
+        if time.monotonic() - began > 1.0:
+            _say(f"{self.name}: Kafka in sync again after {time.monotonic() - began:.1f}s")
+
     async def inject(self, kind: str, storefront: Storefront, load_started: float) -> Fault:
         """Inject one fault of ``kind``, restart what it killed, and time the recovery.
 
         A server killed is restarted in the background: the next fault need not wait for it
         when the store recovered without it (one Kafka node of three). A fault on Kafka or
-        FerretDB waits for the restart of every server of its kind first: two Kafka nodes of
-        three down stop the store by design (a write needs two copies), which would be two
-        faults at once.
+        FerretDB waits for the restart of every server of its kind first, and one on Kafka
+        for every partition to have its replicas in sync again: two Kafka nodes of three
+        down stop the store by design (a write needs two copies), which would be two faults
+        at once.
         """
         if kind == "service":
             at = time.monotonic()
@@ -327,9 +365,11 @@ class Phase:
             if pid is not None:
                 _signal_group(pid, signal.SIGKILL)
         else:
-            await self.back(
-                ["mongo"] if kind == "mongo" else [s for s in self.stack.servers if "kafka" in s]
-            )
+            if kind == "mongo":
+                await self.back(["mongo"])
+            else:
+                await self.back([s for s in self.stack.servers if s.startswith("kafka")])
+                await self.kafka_in_sync()
             at = time.monotonic()
             target = "mongo" if kind == "mongo" else self.kafka_node()
             pid = self.stack.status()[target]
