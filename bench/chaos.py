@@ -43,6 +43,7 @@ from typing import Any, Final
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from allwan_contracts.topics import ORDERS
 from allwan_devstack import DevStack, Endpoints, ServerStartError
 from allwan_devstack.ports import pick_free_ports
@@ -137,6 +138,12 @@ async def under_replicated(bootstrap: str) -> int:
         topics = await admin.describe_topics()
     finally:
         await admin.close()
+    return unsynced(topics)
+
+
+def unsynced(topics: Sequence[Mapping[str, Any]]) -> int:
+    """The partitions of a metadata answer (``describe_topics``) without a leader or with a
+    replica out of the in-sync set."""
     return sum(
         1
         for topic in topics
@@ -341,8 +348,11 @@ class Phase:
         began = time.monotonic()
         async with asyncio.timeout(IN_SYNC_TIMEOUT_S):
             while True:
-                if not await under_replicated(self.stack.endpoints.kafka_bootstrap):
-                    break
+                try:
+                    if not await under_replicated(self.stack.endpoints.kafka_bootstrap):
+                        break
+                except KafkaError:  # a node still settling: ask again
+                    pass
                 await asyncio.sleep(0.5)
         if time.monotonic() - began > 1.0:
             _say(f"{self.name}: Kafka in sync again after {time.monotonic() - began:.1f}s")
