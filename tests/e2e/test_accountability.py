@@ -41,14 +41,21 @@ async def disclosures(
     return found
 
 
-async def mail_to(system: RunningSystem, address: str, minimum: int = 1) -> list[Any]:
-    """The messages Mailpit holds for ``address``, once there are at least ``minimum``."""
+async def mail_to(
+    system: RunningSystem, address: str, minimum: int = 1, kind: str = ""
+) -> list[Any]:
+    """The messages Mailpit holds for ``address`` (of ``kind`` alone, when given: the
+    notifier's Message-IDs start with it), once there are at least ``minimum``."""
     assert system.servers.mail_api_url is not None
     async with httpx.AsyncClient(base_url=system.servers.mail_api_url) as mail:
 
         async def arrived() -> list[Any] | None:
             found = await mail.get("/api/v1/search", params={"query": f"to:{address}"})
-            messages: list[Any] = found.json().get("messages") or []
+            messages: list[Any] = [
+                message
+                for message in found.json().get("messages") or []
+                if str(message.get("MessageID", "")).startswith(kind)
+            ]
             return messages if len(messages) >= minimum else None
 
         return await eventually(arrived, timeout=90, what=f"{minimum} message(s) delivered")
@@ -188,7 +195,6 @@ async def test_a_breach_notice_reaches_each_affected_customer_once(
     now = datetime.now(UTC)
     async with system.http() as http:
         affected = [await customer_with_everything(system, http, marketing=False) for _ in "ab"]
-        before = {who["email"]: len(await mail_to(system, who["email"])) for who in affected}
         opened = await http.post(
             "/v1/staff/breaches",
             json={
@@ -213,7 +219,7 @@ async def test_a_breach_notice_reaches_each_affected_customer_once(
         first = await http.post(f"{where}/notifications", json=notice, headers=system.staff())
         second = await http.post(f"{where}/notifications", json=notice, headers=system.staff())
         for who in affected:
-            await mail_to(system, who["email"], minimum=before[who["email"]] + 1)
+            await mail_to(system, who["email"], kind="breach.")
         report = await http.get(f"{where}/report", headers=system.staff())
         listed = await http.get("/v1/staff/breaches", headers=system.staff())
         closed_early = await http.post(
@@ -230,8 +236,9 @@ async def test_a_breach_notice_reaches_each_affected_customer_once(
     assert first.status_code == 202, first.text
     assert second.status_code in {200, 202, 409}
     for who in affected:
-        messages = await mail_to(system, who["email"], minimum=before[who["email"]] + 1)
-        assert len(messages) == before[who["email"]] + 1, "exactly one breach notice each"
+        # Counted by kind: the order's own emails may still be arriving.
+        notices = await mail_to(system, who["email"], kind="breach.")
+        assert len(notices) == 1, "exactly one breach notice each"
     assert report.status_code == 200
     assert report.json()["breach"]["breach_id"] == breach["breach_id"]
     assert report.json()["format"] == "allwan.breach-report/1"
