@@ -65,6 +65,9 @@ async def test_the_stack_runs_three_nodes_and_another_process_finds_them(
         )
     )
     assert all(cluster.status().values())
+    # Asking the running cluster for another count is refused, not half-applied.
+    with pytest.raises(DevStackError, match=r"runs 3 Kafka node\(s\), not 1"):
+        DevStack(cluster.state_dir, kafka_nodes=1).restart_stopped()
 
 
 async def test_a_node_killed_stops_no_write_and_up_restarts_that_node_alone(

@@ -362,6 +362,12 @@ class DevStack:
                 raise DevStackError(
                     f"no ports are recorded in {self.env_file}; start the devstack instead"
                 )
+            recorded = len(endpoints.kafka_bootstrap.split(","))
+            if recorded != self.kafka_nodes:
+                raise DevStackError(
+                    f"the devstack in {self.state_dir} runs {recorded} Kafka node(s), not "
+                    f"{self.kafka_nodes}; stop it (and purge its data) to change that"
+                )
             stopped = [name for name, pid in self.status().items() if pid is None]
             if not stopped:
                 self._endpoints = endpoints
