@@ -48,6 +48,7 @@ from allwan_contracts.topics import ORDERS
 from allwan_devstack import DevStack, Endpoints, ServerStartError
 from allwan_devstack.ports import pick_free_ports
 from allwan_devstack.procs import find_running
+from allwan_devstack.stack import kafka_node_names
 from allwan_devstack.system import SERVICES, SystemRunner, dev_secrets
 
 from bench.evidence import (
@@ -315,7 +316,7 @@ class Phase:
 
     def kafka_node(self) -> str:
         """The Kafka node a fault hits: a random one of a cluster (the seed's choice)."""
-        nodes = [server for server in self.stack.servers if server.startswith("kafka")]
+        nodes = kafka_node_names(self.stack.kafka_nodes)
         return nodes[0] if len(nodes) == 1 else self.rng.choice(nodes)
 
     async def back(self, servers: Sequence[str]) -> None:
@@ -378,7 +379,7 @@ class Phase:
             if kind == "mongo":
                 await self.back(["mongo"])
             else:
-                await self.back([s for s in self.stack.servers if s.startswith("kafka")])
+                await self.back(kafka_node_names(self.stack.kafka_nodes))
                 await self.kafka_in_sync()
             at = time.monotonic()
             target = "mongo" if kind == "mongo" else self.kafka_node()

@@ -49,6 +49,11 @@ class Endpoints:
     kafka_replication_factor: int = 1
     """How many copies of a topic the Kafka cluster keeps (services create theirs so)."""
 
+    @property
+    def kafka_brokers(self) -> list[str]:
+        """``host:port`` of each Kafka node, in node order (``kafka_bootstrap`` lists them)."""
+        return self.kafka_bootstrap.split(",")
+
     def as_env(self) -> dict[str, str]:
         """Return the ``ALLWAN_*`` environment variables the services read.
 
@@ -108,7 +113,7 @@ def kafka_node_id(server: str) -> int:
 def _recorded_ports(endpoints: Endpoints) -> dict[str, int]:
     if endpoints.mail_api_url is None:
         raise DevStackError("endpoints.env records no Mailpit HTTP port")
-    brokers = endpoints.kafka_bootstrap.split(",")
+    brokers = endpoints.kafka_brokers
     return {
         **dict(zip(kafka_node_names(len(brokers)), map(_port_of, brokers), strict=True)),
         "mongo": _port_of(endpoints.mongo_url),
@@ -123,7 +128,7 @@ def _kafka_check(port: int, server: str) -> Callable[[], bool]:
 
 def _readiness_checks(endpoints: Endpoints) -> dict[str, Callable[[], bool]]:
     ports = _recorded_ports(endpoints)
-    nodes = kafka_node_names(len(endpoints.kafka_bootstrap.split(",")))
+    nodes = kafka_node_names(len(endpoints.kafka_brokers))
     return {
         **{server: _kafka_check(ports[server], server) for server in nodes},
         "mongo": lambda: port_open(ports["mongo"]) and ferretdb.mongo_ready(ports["mongo"]),
@@ -362,7 +367,7 @@ class DevStack:
                 raise DevStackError(
                     f"no ports are recorded in {self.env_file}; start the devstack instead"
                 )
-            recorded = len(endpoints.kafka_bootstrap.split(","))
+            recorded = len(endpoints.kafka_brokers)
             if recorded != self.kafka_nodes:
                 raise DevStackError(
                     f"the devstack in {self.state_dir} runs {recorded} Kafka node(s), not "
