@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequ
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.client import AIOKafkaClient
 from allwan_contracts import event_class
 from allwan_contracts.base import Event
@@ -33,6 +33,7 @@ from allwan_runtime.dispatch import Dispatcher, RetryPolicy
 from allwan_runtime.eventstore import EventStore
 from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health, LagProbe
+from allwan_runtime.holdings import Holdings
 from allwan_runtime.kafka import ensure_topics, idempotent_producer, when_kafka_answers
 from allwan_runtime.keystore import KeyStore, LazyKeyStore, MasterKeyring, Purpose
 from allwan_runtime.logs import FASTSTREAM_LOGGER, setup_logging
@@ -80,6 +81,8 @@ class ServiceRuntime:
         self._stop = asyncio.Event()
         self.consumer_groups: dict[str, list[str]] = {}
         """Each registered group id and the actual topics it reads."""
+        self.holdings: dict[str, Holdings] = {}
+        """Each registered consumer's partitions, by its name."""
         self.supervision = Supervision(settings.consumer_check_interval_s, self._kafka_metadata)
 
     def consume(
@@ -134,9 +137,12 @@ class ServiceRuntime:
         # ``broker.subscribers`` comes from a WeakSet: its last one need not be the newest.
         (subscriber,) = set(self.broker.subscribers) - known
         describe_payloads(subscriber, handlers.event_classes)
-        probe = LagProbe(
-            lambda: getattr(subscriber, "consumer", None), settings.consumer_stuck_after_s
-        )
+
+        def consumer() -> AIOKafkaConsumer | None:
+            return getattr(subscriber, "consumer", None)
+
+        self.holdings[name] = Holdings(consumer)
+        probe = LagProbe(consumer, settings.consumer_stuck_after_s)
         self.health.add(f"consumer:{group}", probe)
 
         async def not_stuck() -> None:

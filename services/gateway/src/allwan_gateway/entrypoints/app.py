@@ -4,6 +4,7 @@ app over it (``create_app``), whose lifespan starts and stops the service runtim
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 
 import structlog
@@ -69,6 +70,10 @@ def build(settings: GatewaySettings) -> tuple[Gateway, ServiceRuntime]:
     runtime = ServiceRuntime(settings)
     gateway = bootstrap(runtime, settings)
     register(runtime, handlers(gateway))
+    # A decision on a partition this process holds is projected here and wakes its waiter.
+    gateway.decisions.projected_here = functools.partial(
+        runtime.holdings["order-views"].holds, runtime.topic(ORDERS.name)
+    )
     return gateway, runtime
 
 
