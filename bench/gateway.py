@@ -51,6 +51,7 @@ from pymongo import MongoClient
 
 from bench.bare import PATH
 from bench.chaos import PhaseRunner
+from bench.cpu import CpuMeter, cpu_seconds, server_pids
 
 REPO: Final = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S: Final = 120.0
@@ -127,28 +128,15 @@ class Server:
     api_key: str = ""
 
 
-def _cpu_seconds(pids: list[int]) -> float | None:
-    """CPU time the processes have used so far (Linux ``/proc``); None where unreadable."""
-    total = 0.0
-    for pid in pids:
-        try:
-            # The fields after the command name: utime and stime are the 12th and 13th.
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return None
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 async def settle(server: Server) -> float | None:
     """Seconds until the server's processes are idle again (less than ``QUIET_CPU`` of a
     core over a second): the work a measurement left queued (relay, consumers, decisions)
     is done before the next one starts. None if they were still busy after ``SETTLE_S``."""
     started = time.monotonic()
-    before = await asyncio.to_thread(_cpu_seconds, server.pids())
+    before = await asyncio.to_thread(cpu_seconds, server.pids())
     while before is not None and time.monotonic() - started < SETTLE_S:
         await asyncio.sleep(1.0)
-        now = await asyncio.to_thread(_cpu_seconds, server.pids())
+        now = await asyncio.to_thread(cpu_seconds, server.pids())
         if now is None or now - before < QUIET_CPU:
             return round(time.monotonic() - started, 1)
         before = now
@@ -223,9 +211,18 @@ class Target:
 
 
 async def measure(
-    target: Target, server: Server, options: Options, *, decided: bool = False
+    target: Target,
+    server: Server,
+    options: Options,
+    *,
+    decided: bool = False,
+    servers: Mapping[str, list[int]] | None = None,
 ) -> dict[str, Any]:
-    """Warm up, then the fixed load, then the maximum, each after the server went idle."""
+    """Warm up, then the fixed load, then the maximum, each after the server went idle.
+
+    The maximum also says the CPU each request cost, from its first request until the
+    server is idle again (what it left queued included): the server's own processes, and
+    those of ``servers`` (the MongoDB-protocol server and Kafka, where they are local)."""
     if decided:
         # Consumer groups joined and the catalogue read: one order decided within the bound.
         status, deadline = "", time.monotonic() + START_TIMEOUT_S
@@ -237,8 +234,11 @@ async def measure(
     idle_after_warmup = await settle(server)
     fixed = await at_rate(target.send, options.requests, options.rate)
     idle_after_fixed = await settle(server)
+    meter = CpuMeter({"server": server.pids(), **(servers or {})})
+    meter.start()
     top = await at_most(target.send, options.requests, options.concurrency)
     idle_after_max = await settle(server)
+    cpu = meter.per(options.requests)
     result = {
         "fixed_load": {
             "offered_per_s": options.rate,
@@ -246,7 +246,7 @@ async def measure(
             "idle_before_s": idle_after_warmup,
             "idle_after_s": idle_after_fixed,
         },
-        "max": {**top.as_dict(), "idle_after_s": idle_after_max},
+        "max": {**top.as_dict(), "idle_after_s": idle_after_max, "cpu_ms_per_request": cpu},
     }
     if decided:
         for run, answers in ((result["fixed_load"], fixed), (result["max"], top)):
@@ -372,6 +372,7 @@ def _ratio(allwan: float, bare: Mapping[str, Any]) -> float | None:
 async def run(servers: Endpoints, options: Options) -> dict[str, Any]:
     run_id = f"g{uuid.uuid4().hex[:8]}"
     customers = [f"{run_id}c{k:04d}" for k in range(options.customers)]
+    local = await asyncio.to_thread(server_pids, servers.mongo_url, servers.kafka_brokers)
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch)
         results: dict[str, dict[str, Any]] = {}
@@ -379,21 +380,23 @@ async def run(servers: Endpoints, options: Options) -> dict[str, Any]:
         async with recording as server, _client(server.url) as http:
             tokens = await customer_tokens(http, server.api_key, customers)
             target = Target(http, tokens, f"{run_id}-i")
-            results["intake"] = await measure(target, server, options)
+            results["intake"] = await measure(target, server, options, servers=local)
         async with (
             bare_server(servers, f"{run_id}_bare", state) as server,
             _client(server.url) as http,
         ):
             # The same headers, tokens included, though the bare endpoint reads none.
             target = Target(http, tokens, f"{run_id}-b")
-            results["bare"] = await measure(target, server, options)
+            results["bare"] = await measure(target, server, options, servers=local)
         deciding = allwan_services(
             servers, f"{run_id}decide", state, ("orders", "gateway"), DECISION_WAIT_S
         )
         async with deciding as server, _client(server.url) as http:
             tokens = await customer_tokens(http, server.api_key, customers)
             target = Target(http, tokens, f"{run_id}-d")
-            results["decision"] = await measure(target, server, options, decided=True)
+            results["decision"] = await measure(
+                target, server, options, decided=True, servers=local
+            )
     bare, intake, decision = results["bare"], results["intake"], results["decision"]
     return {
         "benchmark": "gateway",
@@ -421,11 +424,18 @@ def summary(result: Mapping[str, Any]) -> str:
         fixed = run["fixed_load"]
         return f"p50 {fixed['p50_ms']} ms p99 {fixed['p99_ms']} ms at {rate:g}/s offered"
 
+    def cpu(run: Mapping[str, Any]) -> str:
+        spent = run["max"].get("cpu_ms_per_request") or {}
+        if "total" not in spent:
+            return ""
+        mongodb = f", MongoDB server {spent['mongodb']:g}" if "mongodb" in spent else ""
+        return f", CPU {spent['total']:g} ms/request{mongodb}"
+
     return (
         f"gateway: place-order 201 max {decision['max']['decided_per_s']:,.0f} req/s "
         f"(ratio to bare {result['ratio_decision_to_bare']}, "
-        f"{decision['max']['decided_share']:.0%} decided), {at_load(decision)}; "
+        f"{decision['max']['decided_share']:.0%} decided{cpu(decision)}), {at_load(decision)}; "
         f"intake 202 max {intake['max']['served_per_s']:,.0f} req/s "
-        f"(ratio to bare {result['ratio_intake_to_bare']}), {at_load(intake)}; "
-        f"bare max {bare['max']['served_per_s']:,.0f} req/s, {at_load(bare)}"
+        f"(ratio to bare {result['ratio_intake_to_bare']}{cpu(intake)}), {at_load(intake)}; "
+        f"bare max {bare['max']['served_per_s']:,.0f} req/s{cpu(bare)}, {at_load(bare)}"
     )

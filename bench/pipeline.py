@@ -28,6 +28,7 @@ out.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,8 @@ from allwan_runtime.settings import RuntimeSettings
 from allwan_runtime.wire import message_headers, message_value
 from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
+
+from bench.cpu import CpuMeter, server_pids
 
 PARTITIONS: Final = CONSENT.partitions
 """The partitions of the events' own topic (``ConsentGranted`` goes to ``allwan.consent``)."""
@@ -378,10 +381,14 @@ async def run(servers: Endpoints, count: int, writers: int) -> dict[str, Any]:
     events = envelopes(count, f"{run_id}m")
     bound = await limit(servers, run_id, events)
     pipeline = Pipeline(servers, run_id, writers)
+    local = await asyncio.to_thread(server_pids, servers.mongo_url, servers.kafka_brokers)
+    meter = CpuMeter({"allwan": [os.getpid()], **local})
     try:
         async with pipeline.runtime.running():
             await pipeline.warm_up()
+            meter.start()
             seconds = await pipeline.measure(events)
+            cpu = meter.per(count)
             unexpected = pipeline.arrivals.unexpected
     finally:
         await _drop(servers, pipeline.settings.database_name)
@@ -393,6 +400,7 @@ async def run(servers: Endpoints, count: int, writers: int) -> dict[str, Any]:
         "partitions": PARTITIONS,
         "limit": bound,
         "allwan_s": round(seconds, 2),
+        "cpu_ms_per_event": cpu,
         "unexpected_events": unexpected,
     }
 
@@ -475,8 +483,13 @@ def summary(result: Mapping[str, Any]) -> str:
             f"{result['ratio_to_limit']} at {_thousands(last['stored_events'])} "
             f"({result['events_per_step']:,} events per step){warning}"
         )
+    spent = result.get("cpu_ms_per_event") or {}
+    cpu = ""
+    if "total" in spent:
+        mongodb = f", MongoDB server {spent['mongodb']:g}" if "mongodb" in spent else ""
+        cpu = f", CPU {spent['total']:g} ms/event{mongodb}"
     return (
         f"pipeline: allwan {result['allwan_events_per_s']:,.0f} events/s, {limit_text}: "
         f"ratio to limit {result['ratio_to_limit']} ({result['events']:,} events, "
-        f"{result['writers']} writers){warning}"
+        f"{result['writers']} writers{cpu}){warning}"
     )

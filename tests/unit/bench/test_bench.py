@@ -87,3 +87,7 @@ def test_the_pipeline_result_carries_the_figures_scripts_read() -> None:
         "pipeline: allwan 500 events/s, limit 2,000/s (kafka 2,000/s, store 6,000/s): "
         "ratio to limit 0.25 (1,000 events, 32 writers)"
     )
+    with_cpu = result | {"cpu_ms_per_event": {"allwan": 0.5, "mongodb": 0.45, "total": 1.25}}
+    assert summary(with_cpu).endswith(
+        "(1,000 events, 32 writers, CPU 1.25 ms/event, MongoDB server 0.45)"
+    )
