@@ -77,6 +77,8 @@ async def test_the_decision_published_by_orders_is_answered_within_the_bound(
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"] == "placed"
+    # The only gateway holds every partition of the decisions: its waiters need not poll.
+    assert running.gateway.decisions.projected_here(answer.json()["order_id"])
     listed = await running.http.get(
         "/v1/customers/cust-it-2/orders", headers=running.customer("cust-it-2")
     )
