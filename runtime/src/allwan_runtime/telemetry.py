@@ -33,9 +33,9 @@ class ReadProvider(TracerProvider):
     Until the first processor is added (the OTLP exporter, or a test's), every span is
     dropped by its sampler: a non-recording span that still has a valid trace id and span id
     of its own, so the logs name the trace and ``traceparent`` carries it through Kafka (with
-    the sampled flag off). Recording spans that nothing exports cost the services about a
-    tenth of their CPU under load (``./dev bench gateway``). From the first processor on,
-    the sampler configured by ``OTEL_TRACES_SAMPLER`` decides as usual.
+    the sampled flag off). A recorded span that nothing exports is work for nothing, on
+    every request, record and database command. From the first processor on, the sampler
+    configured by ``OTEL_TRACES_SAMPLER`` decides as usual.
     """
 
     def __init__(self, resource: Resource) -> None:
