@@ -71,6 +71,14 @@ async def customer_with_everything(
         return found.status_code == 200 and found.json()["status"] == "active"
 
     await eventually(active, what="the order active")
+
+    async def cookies_recorded() -> bool:
+        # The consent service decides the preferences on its own time: the order can be
+        # active before they are recorded, and a request for the data then finds none.
+        found = await http.get(f"/v1/customers/{customer}/cookie-preferences", headers=headers)
+        return found.status_code == 200 and found.json()["functional"] and found.json()["analytics"]
+
+    await eventually(cookies_recorded, what="the cookie preferences recorded")
     return {
         "customer_id": customer,
         "order_id": order_id,
