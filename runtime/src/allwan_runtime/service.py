@@ -35,7 +35,8 @@ from allwan_runtime.handlers import Handlers
 from allwan_runtime.health import Health, LagProbe
 from allwan_runtime.holdings import Holdings
 from allwan_runtime.kafka import ensure_topics, idempotent_producer, when_kafka_answers
-from allwan_runtime.keystore import KeyStore, LazyKeyStore, MasterKeyring, Purpose
+from allwan_runtime.keystore import LazyKeyStore, Purpose
+from allwan_runtime.keystore.lazy import configured as configured_keystore
 from allwan_runtime.logs import FASTSTREAM_LOGGER, setup_logging
 from allwan_runtime.mongo import connect
 from allwan_runtime.outbox import OutboxRelay, RelayConfig
@@ -200,20 +201,7 @@ class ServiceRuntime:
         Made on first use, so commands that touch no personal data (printing the AsyncAPI
         document) need no master keys; ``LazyKeyStore.check`` fails fast at start.
         """
-        return LazyKeyStore(lambda: self._keystore(purposes))
-
-    def _keystore(self, purposes: Collection[Purpose]) -> KeyStore:
-        settings = self.settings
-        if settings.master_keys is None or settings.blind_index_key is None:
-            raise RuntimeError("ALLWAN_MASTER_KEYS and ALLWAN_BLIND_INDEX_KEY must be set")
-        keyring = MasterKeyring.parse(
-            settings.master_keys.get_secret_value(),
-            settings.blind_index_key.get_secret_value(),
-            settings.master_key_id,
-        )
-        return KeyStore(
-            self.mongo[settings.keys_db], keyring, service=settings.service_name, purposes=purposes
-        )
+        return configured_keystore(self.settings, self.mongo, purposes)
 
     async def start(self) -> None:
         """Prepare storage and topics, connect to Kafka (its readiness check too), then start

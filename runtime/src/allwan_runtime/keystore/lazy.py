@@ -3,12 +3,37 @@ the AsyncAPI document) need no master keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from allwan_contracts import Sealed
+from pymongo import AsyncMongoClient
 
+from allwan_runtime.keystore.cipher import MasterKeyring
 from allwan_runtime.keystore.purposes import Purpose
 from allwan_runtime.keystore.store import KeyStore
+from allwan_runtime.mongo import Document
+from allwan_runtime.settings import RuntimeSettings
+
+
+def configured(
+    settings: RuntimeSettings, mongo: AsyncMongoClient[Document], purposes: Collection[Purpose]
+) -> LazyKeyStore:
+    """The shared data-key store of ``settings`` (its master keys, in ``keys_db``), opening
+    personal data only for ``purposes`` (C4); built on first use."""
+
+    def build() -> KeyStore:
+        if settings.master_keys is None or settings.blind_index_key is None:
+            raise RuntimeError("ALLWAN_MASTER_KEYS and ALLWAN_BLIND_INDEX_KEY must be set")
+        keyring = MasterKeyring.parse(
+            settings.master_keys.get_secret_value(),
+            settings.blind_index_key.get_secret_value(),
+            settings.master_key_id,
+        )
+        return KeyStore(
+            mongo[settings.keys_db], keyring, service=settings.service_name, purposes=purposes
+        )
+
+    return LazyKeyStore(build)
 
 
 class LazyKeyStore:
