@@ -20,7 +20,9 @@ topic), emails per (customer, kind) (Mailpit, by the notifier's deterministic Me
 dead letters (every dead-letter topic of the phase), the 5xx and connection errors the
 storefront met. Recovery time of a fault: from the fault until a probe order placed after it
 is decided and every service answers ``/health/ready`` with 200. Throughput: orders
-accepted→active per second, the chaos phase's against the fault-free one's.
+accepted→active per second, the chaos phase's against the fault-free one's. Load lost to a
+fault: the seconds from it to the next one, less the time the fault-free rate needs for the
+orders that became active meanwhile; by kind, it says which faults the ratio pays for.
 """
 
 from __future__ import annotations
@@ -101,17 +103,56 @@ class Fault:
     recovery_s: float | None = None
     restart_s: float | None = None
     """From the kill until the server killed answered again (Kafka and FerretDB kills)."""
+    loss_s: float | None = None
+    """Load time this fault cost: its window (until the next fault, or the last activation)
+    less the time the fault-free phase took for as many activations (``losses``)."""
 
     def as_dict(self) -> dict[str, Any]:
-        recovery = None if self.recovery_s is None else round(self.recovery_s, 2)
-        restart = None if self.restart_s is None else round(self.restart_s, 2)
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 2)
+
         return {
             "kind": self.kind,
             "target": self.target,
             "at_s": round(self.at_s, 2),
-            "recovery_s": recovery,
-            "restart_s": restart,
+            "recovery_s": rounded(self.recovery_s),
+            "restart_s": rounded(self.restart_s),
+            "loss_s": rounded(self.loss_s),
         }
+
+
+def losses(faults: Sequence[Fault], activations: Sequence[float], rate: float) -> None:
+    """Set each fault's ``loss_s``: the seconds of its window, from its ``at_s`` until the next
+    fault's (the last one's: until the last activation), less the seconds the fault-free
+    ``rate`` needs for the activations seen in that window. ``activations`` are the times,
+    on the faults' clock, at which orders became active. Where a window saw more than the
+    fault-free rate (a backlog caught up), the loss is negative."""
+    if rate <= 0 or not faults:
+        return
+    ordered = sorted(faults, key=lambda fault: fault.at_s)
+    end = max(activations, default=ordered[-1].at_s)
+    ends = [fault.at_s for fault in ordered[1:]] + [max(end, ordered[-1].at_s)]
+    for index, (fault, until) in enumerate(zip(ordered, ends, strict=True)):
+        last = index == len(ordered) - 1
+        done = sum(1 for at in activations if fault.at_s <= at and (at < until or last))
+        fault.loss_s = (until - fault.at_s) - done / rate
+
+
+def _losses(faults: Sequence[Fault]) -> dict[str, dict[str, Any]]:
+    """Load time lost per kind of fault: how many, their mean and their sum."""
+    by_kind: dict[str, list[float]] = {}
+    for fault in faults:
+        if fault.loss_s is not None:
+            by_kind.setdefault(fault.kind, []).append(fault.loss_s)
+    every = [value for values in by_kind.values() for value in values]
+    return {
+        kind: {
+            "count": len(values),
+            "mean_s": round(statistics.fmean(values), 2) if values else None,
+            "total_s": round(sum(values), 1),
+        }
+        for kind, values in [*sorted(by_kind.items()), ("all", every)]
+    }
 
 
 class PhaseRunner(SystemRunner):
@@ -233,6 +274,9 @@ class Phase:
     probes: int = 0
     restarting: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """The restart under way of each server killed, by server."""
+    faults: list[Fault] = field(default_factory=list)
+    activations: list[float] = field(default_factory=list)
+    """When each order became active, in seconds from the start of the load (faults' clock)."""
 
     def __post_init__(self) -> None:
         phase = f"{self.run_id}_{self.name}"
@@ -514,6 +558,7 @@ class Phase:
 
     async def load(self, storefront: Storefront, orders: list[Order]) -> list[Fault]:
         started = storefront.progressed_at = time.monotonic()
+        self.activations = []
         done = asyncio.Event()
         injecting = (
             asyncio.create_task(self.inject_all(storefront, started, done))
@@ -525,11 +570,15 @@ class Phase:
             await self.drive(storefront, orders)
         finally:
             done.set()
+        self.activations = sorted(
+            order.active_at - started for order in orders if order.active_at is not None
+        )
         if injecting is None:
             return []
         # The fault under way recovers first: its probe needs the storefront.
         storefront.stop.clear()
-        return await injecting
+        self.faults = await injecting
+        return self.faults
 
     async def count(
         self,
@@ -631,8 +680,12 @@ async def _run(options: Options, stack: DevStack, state_dir: Path) -> dict[str, 
     # phase (a restarted broker recovers each partition it holds).
     dropped = await delete_topics_starting(stack.endpoints.kafka_bootstrap, first.topic_prefix)
     _say(f"baseline: {len(dropped)} topics deleted")
-    chaos = await Phase("chaos", stack, options, rng, run_id, state_dir).run()
+    second = Phase("chaos", stack, options, rng, run_id, state_dir)
+    chaos = await second.run()
     base_rate = baseline["throughput_orders_per_s"]
+    losses(second.faults, second.activations, base_rate)
+    chaos["faults"] = [fault.as_dict() for fault in second.faults]
+    chaos["loss"] = _losses(second.faults)
     return {
         "benchmark": "chaos",
         "orders": options.orders,
@@ -661,6 +714,9 @@ def summary(result: dict[str, Any]) -> str:
     chaos, base = result["chaos"], result["fault_free"]
     recovery = chaos["recovery"]["all"]
     kinds = ",".join(sorted({fault["kind"] for fault in chaos["faults"]})) or "none"
+    loss = " ".join(
+        f"{kind} {lost['mean_s']}s" for kind, lost in chaos.get("loss", {}).items() if lost["count"]
+    )
     return (
         f"chaos: {chaos['orders']} orders, {len(chaos['faults'])} faults ({kinds}), "
         f"{result['kafka_nodes']} Kafka node(s): "
@@ -668,7 +724,8 @@ def summary(result: dict[str, Any]) -> str:
         f"duplicate orders {chaos['duplicate_orders_per_key']}, "
         f"emails lost {chaos['emails']['lost']} duplicated {chaos['emails']['duplicates']}, "
         f"dead letters {chaos['dead_letters']['total']}, 5xx {chaos['storefront']['http_5xx']}; "
-        f"recovery p50 {recovery['p50_s']}s max {recovery['max_s']}s; throughput "
+        f"recovery p50 {recovery['p50_s']}s max {recovery['max_s']}s; "
+        f"load lost per fault {loss}; throughput "
         f"{chaos['throughput_orders_per_s']}/s vs {base['throughput_orders_per_s']}/s fault-free "
         f"(ratio {result['throughput_ratio_chaos_to_fault_free']})"
     )
