@@ -138,6 +138,15 @@ def losses(faults: Sequence[Fault], activations: Sequence[float], rate: float) -
         fault.loss_s = (until - fault.at_s) - done / rate
 
 
+def per_second(times: Sequence[float]) -> list[int]:
+    """How many of ``times`` (seconds from the load's start) fall in each second of the load:
+    the shape of each fault's dip and of the recovery after it, next to the faults' ``at_s``."""
+    counts = [0] * (int(max(times, default=-1.0)) + 1)
+    for at in times:
+        counts[int(at)] += 1
+    return counts
+
+
 def _losses(faults: Sequence[Fault]) -> dict[str, dict[str, Any]]:
     """Load time lost per kind of fault: how many, their mean and their sum."""
     by_kind: dict[str, list[float]] = {}
@@ -686,6 +695,7 @@ async def _run(options: Options, stack: DevStack, state_dir: Path) -> dict[str, 
     losses(second.faults, second.activations, base_rate)
     chaos["faults"] = [fault.as_dict() for fault in second.faults]
     chaos["loss"] = _losses(second.faults)
+    chaos["activations_per_s"] = per_second(second.activations)
     return {
         "benchmark": "chaos",
         "orders": options.orders,

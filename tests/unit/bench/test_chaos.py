@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bench.chaos import Fault, _losses, losses, unsynced
+from bench.chaos import Fault, _losses, losses, per_second, unsynced
 
 
 def partition(index: int, leader: int, replicas: list[int], isr: list[int]) -> dict[str, Any]:
@@ -53,3 +53,8 @@ def test_no_loss_is_reckoned_without_a_fault_free_rate() -> None:
 
     assert fault.loss_s is None
     assert _losses([fault])["all"] == {"count": 0, "mean_s": None, "total_s": 0}
+
+
+def test_activations_are_counted_per_second_of_the_load() -> None:
+    assert per_second([0.2, 0.9, 3.5, 1.0]) == [2, 1, 0, 1]
+    assert per_second([]) == []
