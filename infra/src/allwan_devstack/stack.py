@@ -533,6 +533,7 @@ class DevStack:
                     logs_dir=logs_dir,
                     log_file=log,
                     cluster_id=cluster_id,
+                    nodes=len(nodes),
                 )
             except ProvisionError as exc:
                 tail = log_tail(log, offset=offsets[server])

@@ -1,10 +1,11 @@
-"""The broker configuration of a one-node stack and of a three-node cluster."""
+"""The broker configuration of a one-node stack and of a three-node cluster, and the features
+their storage is formatted with."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from allwan_devstack.kafka import server_properties
+from allwan_devstack.kafka import server_properties, storage_features
 
 
 def parsed(text: str) -> dict[str, str]:
@@ -50,3 +51,17 @@ def test_three_nodes_keep_three_copies_and_take_a_write_once_two_hold_it() -> No
         "share.coordinator.state.topic.min.isr",
     ):
         assert second[key] == "2", key
+
+
+def test_a_dead_brokers_registration_lapses_within_a_second_on_four_heartbeats() -> None:
+    alone = parsed(server_properties(data_dir=Path("/d"), port=9092, controller_port=9093))
+
+    session = int(alone["broker.session.timeout.ms"])
+    assert session <= 1000
+    assert session // int(alone["broker.heartbeat.interval.ms"]) >= 4
+
+
+def test_eligible_leader_replicas_are_off_for_one_node_and_left_on_for_three() -> None:
+    # One node: its replica is the only one, so ELR could only delay its election.
+    assert storage_features(1) == ("eligible.leader.replicas.version=0",)
+    assert storage_features(3) == ()
