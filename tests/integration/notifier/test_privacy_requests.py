@@ -1,12 +1,15 @@
-"""PDPL on the real servers: the notifier emails the customer about their privacy request, and
-its answers reach ``allwan.privacy.replies`` through its own relay: the emails part of an
-access request (sealed, T2) and the confirmation of an erasure."""
+"""PDPL on the real servers: the notifier emails the customer about their privacy request (once,
+even when the request is read before the order that gives the address), and its answers reach
+``allwan.privacy.replies`` through its own relay: the emails part of an access request
+(sealed, T2) and the confirmation of an erasure."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import RecordMetadata, TopicPartition
 from allwan_contracts import (
     Channel,
     CustomerDataExported,
@@ -27,6 +30,7 @@ from allwan_contracts.privacy_replies import (
     EXPORT_PART_FIELD,
 )
 from allwan_contracts.topics import PRIVACY_REPLIES
+from allwan_notifier.domain.deliveries import Kind, State, delivery_id
 from allwan_runtime.keystore import Purpose
 
 from tests.integration.conftest import read_topic
@@ -55,8 +59,9 @@ async def test_pdpl_access_is_acknowledged_by_email_and_answered_with_the_emails
 ) -> None:
     run, events = notifier.run, notifier.events
     await events.order("c-1", "en")  # its receipt goes out
-    # The request comes on another topic, which may be read first, and a customer the
-    # notifier has no address for yet gets no acknowledgement: this test is about one it knows.
+    # The request comes on another topic, which may be read first; a customer the notifier
+    # has no address for yet is acknowledged once it has one (the test after this one):
+    # this test is about one it knows.
     await eventually(lambda: _known(notifier, "c-1"), what="the address known")
     request = f"req-{run.id}"
     now = utc_now()
@@ -100,6 +105,48 @@ async def test_pdpl_access_is_acknowledged_by_email_and_answered_with_the_emails
     assert run.address("c-1") not in text
 
 
+async def test_pdpl_a_request_read_before_the_customers_first_order_is_acknowledged_once(
+    notifier: Notifier, mailpit: Mailpit
+) -> None:
+    run, events, service = notifier.run, notifier.events, notifier.service
+    address = run.address("c-3")
+    now = utc_now()
+    received = PrivacyRequestReceived(
+        request_id=f"req-{run.id}-early",
+        customer_id="c-3",
+        kind=PrivacyRequestKind.ACCESS,
+        channel=Channel.WEB,
+        received_at=now,
+        due_at=now.replace(year=now.year + 1),
+        by="customer",
+    )
+    request = await events.send(received, as_="privacy")
+    # Read (twice: at-least-once) while the notifier has no address for c-3: it waits.
+    await _read_by_mail(notifier, await events.resend(request))
+    assert [parked.id for parked in await service.parked.of_customer("c-3")] == [
+        delivery_id(Kind.PRIVACY_RECEIVED, received.request_id)
+    ]
+    assert await mailpit.messages(f"to:{address}") == []
+
+    placed = await events.order("c-3", "en")
+
+    async def acknowledged() -> list[dict[str, Any]]:
+        found = await mailpit.messages(f'to:{address} subject:"privacy request"')
+        return found
+
+    (mail,) = await eventually(acknowledged, timeout=60, what="the waiting acknowledgement")
+    assert mail["Subject"] == "We received your privacy request"  # the order's language
+    # The order and the request again: nothing goes twice.
+    await _read_by_mail(notifier, await events.resend(request))
+    order_again = await events.resend(await events.send(placed, as_="orders", version=1))
+    await _read_by_mail(notifier, order_again)
+    assert len(await acknowledged()) == 1
+    entry = await service.ledger.get(delivery_id(Kind.PRIVACY_RECEIVED, received.request_id))
+    assert entry is not None
+    assert entry.state is State.SENT
+    assert await service.parked.of_customer("c-3") == []
+
+
 async def test_pdpl_an_erasure_is_confirmed_on_the_replies_topic(notifier: Notifier) -> None:
     events, book = notifier.events, notifier.service.book
     await events.contact_changed("c-2")
@@ -121,3 +168,23 @@ async def test_pdpl_an_erasure_is_confirmed_on_the_replies_topic(notifier: Notif
 
 async def _known(notifier: Notifier, customer_id: str) -> bool:
     return (await notifier.service.book.recipient(customer_id)).address is not None
+
+
+async def _read_by_mail(notifier: Notifier, record: RecordMetadata) -> None:
+    """Wait until the notifier's mail group committed an offset beyond ``record``: it handled
+    it, and every record before it on its partition (offsets are committed once handled)."""
+    place = TopicPartition(record.topic, record.partition)
+    admin = AIOKafkaAdminClient(bootstrap_servers=notifier.settings.kafka_bootstrap)
+    await admin.start()
+
+    async def past() -> bool:
+        committed = await admin.list_consumer_group_offsets(
+            f"{notifier.settings.service_name}.mail", partitions=[place]
+        )
+        mark = committed.get(place)
+        return mark is not None and mark.offset > record.offset
+
+    try:
+        await eventually(past, timeout=60, what="the mail group past the record")
+    finally:
+        await admin.close()

@@ -26,6 +26,7 @@ from tests.unit.notifier.fakes import (
     FakeLease,
     FakeLedger,
     FakeMetrics,
+    FakeParkedLetters,
     FakeSender,
     KeyStoreSpy,
 )
@@ -51,6 +52,7 @@ class World:
     secrets: KeyStoreSpy
     ledger: FakeLedger
     book: FakeBook
+    parked: FakeParkedLetters
     sender: FakeSender
     jobs: FakeJobs
     lease: FakeLease
@@ -84,11 +86,13 @@ class World:
 @pytest.fixture
 def world() -> World:
     secrets, ledger, book, sender = KeyStoreSpy(), FakeLedger(), FakeBook(), FakeSender()
+    parked = FakeParkedLetters()
     jobs, lease, metrics, bell = FakeJobs(), FakeLease(), FakeMetrics(), Bell()
     store = EventStoreSpy()
     deps = Deps(
         book=book,
         ledger=ledger,
+        parked=parked,
         jobs=jobs,
         secrets=secrets,
         replies=Records(store, "notifier"),
@@ -112,4 +116,6 @@ def world() -> World:
         retry=RetryPolicy(initial_s=0.001, max_s=0.005),
         progress_interval_s=0.01,
     )
-    return World(secrets, ledger, book, sender, jobs, lease, metrics, bell, store, deps, fanout)
+    return World(
+        secrets, ledger, book, parked, sender, jobs, lease, metrics, bell, store, deps, fanout
+    )

@@ -32,6 +32,7 @@ from allwan_contracts import (
 from allwan_notifier.domain.deliveries import FINAL, Delivery, Kind, State
 from allwan_notifier.domain.fanout import FanoutJob
 from allwan_notifier.domain.mail import Mail
+from allwan_notifier.domain.parked import ParkedLetter, letter_fields, rebuilt
 from allwan_notifier.domain.recipients import (
     Address,
     ConsentStatus,
@@ -199,6 +200,48 @@ class FakeBook:
         for customer_id in list(self.consents):
             if (await self.marketing_consent(customer_id)).allows_marketing():
                 yield customer_id
+
+
+class FakeParkedLetters:
+    """Parked letters by ledger id, one insert each, kept as the MongoDB adapter keeps them
+    (the letter's kind and JSON fields): every letter a test releases is a rebuilt one."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+
+    async def park(self, parked: ParkedLetter) -> ParkedLetter:
+        if parked.id in self.documents:
+            return self._parked(self.documents[parked.id])
+        self.documents[parked.id] = {
+            "_id": parked.id,
+            "customer_id": parked.customer_id,
+            "kind": parked.letter.kind.value,
+            "letter": letter_fields(parked.letter),
+            "parked_at": parked.parked_at,
+            "cause": parked.cause,
+        }
+        return parked
+
+    async def of_customer(self, customer_id: str) -> list[ParkedLetter]:
+        found = [
+            self._parked(doc)
+            for doc in self.documents.values()
+            if doc["customer_id"] == customer_id
+        ]
+        return sorted(found, key=lambda parked: (parked.parked_at, parked.id))
+
+    async def discard(self, letter_id: str) -> None:
+        self.documents.pop(letter_id, None)
+
+    @staticmethod
+    def _parked(doc: dict[str, Any]) -> ParkedLetter:
+        return ParkedLetter(
+            id=doc["_id"],
+            customer_id=doc["customer_id"],
+            letter=rebuilt(doc["kind"], doc["letter"]),
+            parked_at=doc["parked_at"],
+            cause=doc["cause"],
+        )
 
 
 @dataclass

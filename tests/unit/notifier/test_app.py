@@ -148,6 +148,7 @@ CONSUMED: dict[str, set[type[Event]]] = {
     "policies": {PolicyDocumentPublished, PolicyChanged},
     "mail": {
         OrderPlaced,
+        CustomerContactChanged,
         SubscriptionActivated,
         ConsentWithdrawn,
         PrivacyRequestReceived,

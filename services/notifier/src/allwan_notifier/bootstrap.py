@@ -36,6 +36,7 @@ from allwan_notifier.adapters.address_book import MongoAddressBook
 from allwan_notifier.adapters.jobs import MongoJobs
 from allwan_notifier.adapters.ledger import MongoLedger
 from allwan_notifier.adapters.metrics import EmailMetrics
+from allwan_notifier.adapters.parked import MongoParkedLetters
 from allwan_notifier.adapters.queries import LedgerQueries
 from allwan_notifier.adapters.records import Records
 from allwan_notifier.adapters.smtp import Pacer, SmtpConfig, SmtpSender
@@ -51,6 +52,7 @@ from allwan_notifier.handlers.book import (
 from allwan_notifier.handlers.fanout import Fanout, run_fanouts
 from allwan_notifier.handlers.marketing import Refusal, request_campaign
 from allwan_notifier.handlers.notices import notify_breach, warn_of_retention
+from allwan_notifier.handlers.parked import send_waiting_letters
 from allwan_notifier.handlers.policies import keep_policy_contact, schedule_policy_notice
 from allwan_notifier.handlers.ports import Deps
 from allwan_notifier.handlers.privacy_mail import (
@@ -90,6 +92,7 @@ class NotifierService:
     secrets: LazyKeyStore
     book: MongoAddressBook
     ledger: MongoLedger
+    parked: MongoParkedLetters
     jobs: MongoJobs
     queries: LedgerQueries
     sender: SmtpSender
@@ -107,6 +110,7 @@ class NotifierService:
         self.secrets.check()
         await self.book.ensure_indexes()
         await self.ledger.ensure_indexes()
+        await self.parked.ensure_indexes()
         await self.worker.start()
 
     async def stop(self) -> None:
@@ -128,6 +132,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
     db = runtime.db
     secrets = runtime.keystore(PURPOSES)
     book, ledger, jobs = MongoAddressBook(db), MongoLedger(db), MongoJobs(db)
+    parked = MongoParkedLetters(db)
     sender = smtp_sender(settings)
     # The policy handler wakes the worker, and the worker sends with the handlers' deps: its
     # job names ``fanout`` (made below) only when it runs.
@@ -139,6 +144,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
     deps = Deps(
         book=book,
         ledger=ledger,
+        parked=parked,
         jobs=jobs,
         secrets=secrets,
         replies=Records(runtime.store, settings.service_name),
@@ -174,6 +180,7 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         secrets=secrets,
         book=book,
         ledger=ledger,
+        parked=parked,
         jobs=jobs,
         queries=LedgerQueries(ledger, jobs),
         sender=sender,
@@ -209,9 +216,13 @@ def policies(deps: Deps, *, consent: set[str]) -> Handlers[Deps]:
 
 def mail(deps: Deps, *, orders: set[str], consent: set[str], privacy: set[str]) -> Handlers[Deps]:
     """Transactional mail: receipts, activations, withdrawal confirmations (K3), each step
-    of a privacy request (PDPL), breach notices (S2) and retention notices (PDPL)."""
+    of a privacy request (PDPL), breach notices (S2) and retention notices (PDPL). An order or
+    a contact change also sends the privacy letters parked until the customer's address was
+    known (``handlers.parked``): here, not in the address book's group, which never waits
+    on the SMTP server."""
     handlers = Handlers(deps)
     handlers.on(OrderPlaced, send_receipt, producers=orders)
+    handlers.on(CustomerContactChanged, send_waiting_letters, producers=orders)
     handlers.on(SubscriptionActivated, send_activation, producers=orders)
     handlers.on(ConsentWithdrawn, confirm_withdrawal, producers=consent)
     handlers.on(PrivacyRequestReceived, acknowledge_request, producers=privacy)

@@ -1,6 +1,7 @@
 """The notifier's OpenTelemetry metric: ``allwan.notifier.emails``, one count per message that
 reached an outcome, with ``kind`` (policy, receipt, ...) and ``status`` (sent, failed,
-skipped, deferred) attributes. A fan-out's progress is its rate of ``status=sent``."""
+skipped, deferred; parked: a privacy letter starts waiting for its customer's address)
+attributes. A fan-out's progress is its rate of ``status=sent``."""
 
 from __future__ import annotations
 

@@ -7,8 +7,16 @@ same id fails, so one event or one fan-out never owes a customer two messages (P
     pending ──► sending ──► sent
        │           ├──────► failed     (refused for good by the server: 5xx)
        │           ╰──────► skipped    (erased since the last attempt)
-       ├──────────────────► skipped    (erased, no address, no consent)
+       ├──────────────────► skipped    (erased, no address, no consent; a parked letter
+       │                                whose address came too late: no address)
        ╰──────────────────► failed     (an address that does not open, an error)
+
+A privacy letter whose customer has no address yet is not skipped: its entry stays
+``pending`` and the letter is parked apart from the ledger (``domain.parked``) until the
+notifier learns the address. It then goes on as any pending entry, or is skipped
+(``no_address``) if it waited longer than ``PARKING_BOUND``. Parking writes nothing to the
+ledger and adds no state: the entry is claimed and not yet tried, which is what ``pending``
+means.
 
 ``sending`` is written just before the SMTP transaction and ``sent`` just after the server's
 250. Every step is an insert against a unique id, never an update: the n-th attempt

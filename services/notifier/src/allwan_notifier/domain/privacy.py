@@ -221,6 +221,20 @@ class RequestDenied(PrivacyLetter):
         return {"reason": DENIAL_REASONS[locale][self.reason], "explanation": self.explanation}
 
 
+PRIVACY_LETTERS: dict[Kind, type[PrivacyLetter]] = {
+    letter.kind: letter
+    for letter in (
+        RequestReceived,
+        RequestExtended,
+        ErasureStarting,
+        RequestCompleted,
+        RequestDenied,
+    )
+}
+"""Each privacy letter's class by its kind: a parked letter is rebuilt from it
+(``domain.parked``)."""
+
+
 def email_time(entry: Delivery) -> datetime:
     """When an email happened, as the customer sees it: its outcome, else its last attempt."""
     return entry.done_at or entry.sending_at or entry.queued_at

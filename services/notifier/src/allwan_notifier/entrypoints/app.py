@@ -42,10 +42,18 @@ def register_consumers(runtime: ServiceRuntime, service: NotifierService) -> Non
     )
     runtime.consume(
         "mail",
-        [ORDERS.name, CONSENT.name, PRIVACY.name, BREACH_NOTICES.name, RETENTION.name],
+        [
+            ORDERS.name,
+            CUSTOMERS.name,
+            CONSENT.name,
+            PRIVACY.name,
+            BREACH_NOTICES.name,
+            RETENTION.name,
+        ],
         service.mail_handlers,
         "Transactional mail: receipts, activations, withdrawal confirmations (K3), each step "
-        "of a privacy request (PDPL), breach notices (S2) and retention notices (PDPL).",
+        "of a privacy request (PDPL), breach notices (S2) and retention notices (PDPL); an "
+        "order or a contact change sends the privacy emails that waited for its address.",
     )
     runtime.consume(
         "privacy",

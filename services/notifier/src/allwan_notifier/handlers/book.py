@@ -4,6 +4,10 @@ Fed by orders (``OrderPlaced``: email and language; ``CustomerContactChanged``: 
 the consent service (the consent ledger, and ``CustomerErased``). It keeps the sealed email and
 the language only, nothing else of the customer (P1, C1). A correction and an erasure are
 answered to the privacy request once the book shows them (``handlers.privacy_replies``).
+
+This consumer sends no email, so an SMTP outage never holds it up. The privacy letters parked
+until a customer's address is known are sent by the mail consumer, which reads the same orders
+and contact changes and writes their address to the book itself (``handlers.parked``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from allwan_contracts import CustomerContactChanged, CustomerErased, OrderPlaced
 from allwan_contracts.envelope import Envelope
 
 from allwan_notifier.domain.recipients import Address, ConsentEvent, status_after
+from allwan_notifier.handlers.parked import forget_parked
 from allwan_notifier.handlers.ports import Deps
 from allwan_notifier.handlers.privacy_replies import answer_correction, confirm_erasure
 
@@ -42,7 +47,9 @@ async def record_consent(event: ConsentEvent, envelope: Envelope, deps: Deps) ->
 
 
 async def forget_customer(erased: CustomerErased, envelope: Envelope, deps: Deps) -> None:
-    """Erasure: the sealed email goes, marketing stops, only the fact of erasure stays; then
-    the notifier confirms it holds nothing readable of the customer (PDPL)."""
+    """Erasure: the sealed email goes, marketing stops, the privacy letters still waiting
+    for an address are skipped and dropped, only the fact of erasure stays; then the notifier
+    confirms it holds nothing readable of the customer (PDPL)."""
     await deps.book.erase(erased.customer_id, envelope.aggregate_version)
+    await forget_parked(erased.customer_id, deps)  # no address will come for them now
     await confirm_erasure(erased, envelope, deps)

@@ -1,6 +1,10 @@
 """Sending one message owed by a ledger entry: the state machine of ``domain.deliveries``
 carried out against the key store, the templates and the SMTP server, and the disclosure to
-the SMTP provider each accepted message is (P2, D3; ``domain.disclosures``)."""
+the SMTP provider each accepted message is (P2, D3; ``domain.disclosures``).
+
+A recipient with no address is skipped here (``no_address``), for good. Privacy letters are
+the exception: ``handlers.parked`` parks one that has no address and sends it here only once
+there is one (or skips it itself, once it waited past its bound)."""
 
 from __future__ import annotations
 
@@ -206,7 +210,8 @@ async def disclose(
 async def _open(
     entry: Delivery, letter: Letter, recipient: Recipient, deps: Deps
 ) -> tuple[str, Locale] | Delivery:
-    """The recipient's email and language, or the entry finished because there are none."""
+    """The recipient's email and language, or the entry finished because there are none
+    (a privacy letter with no address is parked before it gets here: ``handlers.parked``)."""
     reason = recipient.unreachable()
     if reason is not None or recipient.address is None:
         return await finish(deps, entry, State.SKIPPED, reason or SkipReason.NO_ADDRESS)

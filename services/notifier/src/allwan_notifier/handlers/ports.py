@@ -1,8 +1,9 @@
 """``Deps``: everything a handler or the fan-out worker is given, and the ports it names.
 
-The notifier's own records (ledger, address book, jobs) are in ``handlers.stores``; the ports
-to the key store, the templates and the SMTP server are here. ``bootstrap`` binds the real
-adapters; the unit tests bind fakes and the runtime's in-memory key store."""
+The notifier's own records (ledger, address book, parked letters, jobs) are in
+``handlers.stores``; the ports to the key store, the templates and the SMTP server are here.
+``bootstrap`` binds the real adapters; the unit tests bind fakes and the runtime's in-memory
+key store."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from allwan_notifier.domain.deliveries import Delivery, Kind, State
 from allwan_notifier.domain.mail import Mail, Rendered
 from allwan_notifier.domain.messages import Letter, Withdrawal
 from allwan_notifier.domain.recipients import Locale
-from allwan_notifier.handlers.stores import AddressBook, Jobs, Ledger
+from allwan_notifier.handlers.stores import AddressBook, Jobs, Ledger, ParkedLetters
 
 
 class SendDeferred(TransientError):
@@ -101,7 +102,8 @@ class Lease(Protocol):
 
 class Metrics(Protocol):
     def counted(self, kind: Kind, outcome: State | str) -> None:
-        """One message reached ``outcome`` (a final state, or ``deferred``)."""
+        """One message reached ``outcome`` (a final state, ``deferred``, or ``parked``: waiting
+        for an address, ``domain.parked``)."""
         ...
 
 
@@ -135,6 +137,7 @@ class Deps:
 
     book: AddressBook
     ledger: Ledger
+    parked: ParkedLetters
     jobs: Jobs
     secrets: Secrets
     replies: Replies

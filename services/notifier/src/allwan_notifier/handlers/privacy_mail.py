@@ -3,6 +3,13 @@
 One message per request and kind (``privacy_received:<request>``, ``privacy_extended:<request>``,
 ...): a redelivered event finds its ledger entry sent and sends nothing. The address is the
 address book's, opened for ``DATA_ACCESS`` (C4): answering the customer's own request.
+
+The request may come before the order that gives the address (records of different topics
+come in no order). A letter for a customer with no address yet is therefore parked, not
+skipped: its entry stays ``pending`` and the letter goes once the mail consumer learns the
+address from an order or a contact change, if that is within ``PARKING_BOUND`` (24 hours) of
+parking, and is skipped (``no_address``) if later (``handlers.parked``). The consumer goes on
+meanwhile. An erased customer's letter is skipped (``erased``) at once, as before.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from allwan_notifier.domain.privacy import (
     RequestExtended,
     RequestReceived,
 )
-from allwan_notifier.handlers.deliver import deliver, owed
+from allwan_notifier.handlers.deliver import owed
+from allwan_notifier.handlers.parked import send_or_park
 from allwan_notifier.handlers.ports import Deps
 
 
@@ -73,5 +81,4 @@ async def announce_denial(denied: PrivacyRequestDenied, envelope: Envelope, deps
 
 async def _send(letter: PrivacyLetter, customer_id: str, envelope: Envelope, deps: Deps) -> None:
     entry = await owed(deps, letter.kind, customer_id, letter.request_id)
-    recipient = await deps.book.recipient(customer_id)
-    await deliver(entry, letter, recipient, deps, cause=envelope.correlation_id)
+    await send_or_park(entry, letter, deps, cause=envelope.correlation_id)

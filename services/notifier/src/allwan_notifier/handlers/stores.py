@@ -1,5 +1,6 @@
-"""What the notifier keeps of its own: the delivery ledger, the address book and the fan-out
-jobs, as the handlers use them (``adapters`` has the MongoDB ones, the unit tests fakes)."""
+"""What the notifier keeps of its own: the delivery ledger, the address book, the privacy
+letters waiting for an address and the fan-out jobs, as the handlers use them (``adapters``
+has the MongoDB ones, the unit tests fakes)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from allwan_contracts import PolicyContact
 
 from allwan_notifier.domain.deliveries import Delivery
 from allwan_notifier.domain.fanout import FanoutJob
+from allwan_notifier.domain.parked import ParkedLetter
 from allwan_notifier.domain.recipients import (
     Address,
     ConsentStatus,
@@ -78,6 +80,24 @@ class AddressBook(Protocol):
     def marketing_audience(self) -> AsyncIterator[str]:
         """Customers whose marketing consent allowed marketing when last recorded (K2); each
         is asked again just before their message."""
+        ...
+
+
+class ParkedLetters(Protocol):
+    """Privacy letters waiting for their customer's address (``domain.parked``), by the id
+    of the ledger entry that owes each."""
+
+    async def park(self, parked: ParkedLetter) -> ParkedLetter:
+        """Insert ``parked``; the letter as parked: ``parked`` itself, or the one parked
+        under its id before (a redelivered event: it keeps its first time)."""
+        ...
+
+    async def of_customer(self, customer_id: str) -> list[ParkedLetter]:
+        """The letters parked for one customer, oldest first."""
+        ...
+
+    async def discard(self, letter_id: str) -> None:
+        """Forget a parked letter: its ledger entry has its outcome."""
         ...
 
 

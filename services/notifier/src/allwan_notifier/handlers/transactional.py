@@ -5,6 +5,9 @@ Each message has a ledger entry named after what it is about (``receipt:<order>`
 finds its entry sent and sends nothing. While the SMTP server is away, ``SendDeferred`` (a
 ``TransientError``) lets the consumer retry the record with backoff; the entry waits in
 ``sending`` and goes out, once, when the server is back.
+
+An order also tells the mail consumer its customer's address: the privacy letters parked for
+want of one go after the receipt (``handlers.parked``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from allwan_notifier.domain.deliveries import Kind
 from allwan_notifier.domain.messages import Activation, Receipt, WithdrawalConfirmation
 from allwan_notifier.domain.recipients import Address, Recipient
 from allwan_notifier.handlers.deliver import deliver, owed
+from allwan_notifier.handlers.parked import send_parked
 from allwan_notifier.handlers.ports import Deps
 
 
 async def send_receipt(placed: OrderPlaced, envelope: Envelope, deps: Deps) -> None:
-    """The order's receipt, to the address the order itself carries, in its language."""
+    """The order's receipt, to the address the order itself carries, in its language; then
+    the privacy letters that were parked until this customer's address was known."""
     address = Address(placed.contact.email, placed.locale)
     # Later mail about this order finds the address even if the address book lags behind.
     await deps.book.remember(placed.customer_id, address, envelope.occurred_at)
@@ -28,6 +33,7 @@ async def send_receipt(placed: OrderPlaced, envelope: Envelope, deps: Deps) -> N
     letter = Receipt.of(placed, envelope.occurred_at, deps.contact)
     recipient = Recipient(placed.customer_id, address)
     await deliver(entry, letter, recipient, deps, cause=envelope.correlation_id)
+    await send_parked(placed.customer_id, deps)  # after the receipt, which never waits on them
 
 
 async def send_activation(activated: SubscriptionActivated, envelope: Envelope, deps: Deps) -> None:
