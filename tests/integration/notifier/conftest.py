@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import RecordMetadata, TopicPartition
 from aiosmtpd import smtp as aiosmtpd_smtp
 from allwan_contracts import (
     AgeAttestation,
@@ -51,6 +52,7 @@ from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
 from tests.integration.ports import ReservedPort
+from tests.waiting import eventually
 
 T = TypeVar("T")
 WHEN_PUBLISHED = "2026-03-01T09:30:00+00:00"
@@ -248,6 +250,29 @@ class Notifier:
     async def job_done(self, job_id: str) -> bool:
         job = await self.service.jobs.get(job_id)
         return job is not None and job.phase.value == "done"
+
+    async def knows(self, customer_id: str) -> bool:
+        """Whether the address book has an address for ``customer_id``."""
+        return (await self.service.book.recipient(customer_id)).address is not None
+
+    async def mail_read_past(self, record: RecordMetadata) -> None:
+        """Wait until the mail group committed an offset beyond ``record``: it handled it,
+        and every record before it on its partition (offsets are committed once handled)."""
+        place = TopicPartition(record.topic, record.partition)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+
+        async def past() -> bool:
+            committed = await admin.list_consumer_group_offsets(
+                f"{self.settings.service_name}.mail", partitions=[place]
+            )
+            mark = committed.get(place)
+            return mark is not None and mark.offset > record.offset
+
+        try:
+            await eventually(past, timeout=60, what="the mail group past the record")
+        finally:
+            await admin.close()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import RecordMetadata, TopicPartition
 from allwan_contracts import Envelope, read_event
 from allwan_contracts.breaches import BreachNotice, BreachNoticeRequested, notice_id
 from allwan_contracts.disclosures import (
@@ -36,7 +34,7 @@ async def test_s2_p2_a_breach_notice_on_its_topic_twice_is_one_email_and_one_dis
     run, events = notifier.run, notifier.events
     address = run.address("c-1")
     await events.contact_changed("c-1")  # a Salla customer: the store's language, Arabic
-    await eventually(lambda: _known(notifier, "c-1"), what="the address in the book")
+    await eventually(lambda: notifier.knows("c-1"), what="the address in the book")
     now = utc_now()
     breach = f"br-{run.id}"
     notice = BreachNoticeRequested(
@@ -51,7 +49,7 @@ async def test_s2_p2_a_breach_notice_on_its_topic_twice_is_one_email_and_one_dis
 
     first = await events.send(notice, as_="privacy")
     again = await events.resend(first)  # at-least-once: the same record again
-    await _handled(notifier, again)
+    await notifier.mail_read_past(again)
 
     mails = await eventually(lambda: _to(mailpit, address, "breach."), what="the breach notice")
     assert len(mails) == 1
@@ -82,7 +80,7 @@ async def test_pdpl_a_retention_notice_reaches_the_customer_over_its_topic(
 ) -> None:
     run, events = notifier.run, notifier.events
     await events.order("c-2", "en")
-    await eventually(lambda: _known(notifier, "c-2"), what="the address in the book")
+    await eventually(lambda: notifier.knows("c-2"), what="the address in the book")
     now = utc_now()
     last_activity = now - timedelta(days=700)
     notice = RetentionNoticeRequested(
@@ -103,32 +101,8 @@ async def test_pdpl_a_retention_notice_reaches_the_customer_over_its_topic(
     assert mail["Subject"] == f"We will erase your personal data on {erase_on}"
 
 
-async def _known(notifier: Notifier, customer_id: str) -> bool:
-    return (await notifier.service.book.recipient(customer_id)).address is not None
-
-
 async def _to(mailpit: Mailpit, address: str, kind: str) -> list[dict[str, Any]]:
     return [m for m in await mailpit.messages(f"to:{address}") if m["MessageID"].startswith(kind)]
-
-
-async def _handled(notifier: Notifier, record: RecordMetadata) -> None:
-    """Wait until the notifier's mail group committed an offset beyond ``record``: it handled
-    it (offsets are committed once a batch is handled)."""
-    place = TopicPartition(record.topic, record.partition)
-    admin = AIOKafkaAdminClient(bootstrap_servers=notifier.settings.kafka_bootstrap)
-    await admin.start()
-
-    async def past() -> bool:
-        committed = await admin.list_consumer_group_offsets(
-            f"{notifier.settings.service_name}.mail", partitions=[place]
-        )
-        mark = committed.get(place)
-        return mark is not None and mark.offset > record.offset
-
-    try:
-        await eventually(past, timeout=60, what="the mail group past the repeated record")
-    finally:
-        await admin.close()
 
 
 def _disclosures(envelopes: list[Envelope], wanted: str) -> list[DataDisclosed]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import RecordMetadata, TopicPartition
 from allwan_contracts import (
     Channel,
     CustomerDataExported,
@@ -62,7 +60,7 @@ async def test_pdpl_access_is_acknowledged_by_email_and_answered_with_the_emails
     # The request comes on another topic, which may be read first; a customer the notifier
     # has no address for yet is acknowledged once it has one (the test after this one):
     # this test is about one it knows.
-    await eventually(lambda: _known(notifier, "c-1"), what="the address known")
+    await eventually(lambda: notifier.knows("c-1"), what="the address known")
     request = f"req-{run.id}"
     now = utc_now()
     received = PrivacyRequestReceived(
@@ -122,7 +120,7 @@ async def test_pdpl_a_request_read_before_the_customers_first_order_is_acknowled
     )
     request = await events.send(received, as_="privacy")
     # Read (twice: at-least-once) while the notifier has no address for c-3: it waits.
-    await _read_by_mail(notifier, await events.resend(request))
+    await notifier.mail_read_past(await events.resend(request))
     assert [parked.id for parked in await service.parked.of_customer("c-3")] == [
         delivery_id(Kind.PRIVACY_RECEIVED, received.request_id)
     ]
@@ -137,9 +135,9 @@ async def test_pdpl_a_request_read_before_the_customers_first_order_is_acknowled
     (mail,) = await eventually(acknowledged, timeout=60, what="the waiting acknowledgement")
     assert mail["Subject"] == "We received your privacy request"  # the order's language
     # The order and the request again: nothing goes twice.
-    await _read_by_mail(notifier, await events.resend(request))
+    await notifier.mail_read_past(await events.resend(request))
     order_again = await events.resend(await events.send(placed, as_="orders", version=1))
-    await _read_by_mail(notifier, order_again)
+    await notifier.mail_read_past(order_again)
     assert len(await acknowledged()) == 1
     entry = await service.ledger.get(delivery_id(Kind.PRIVACY_RECEIVED, received.request_id))
     assert entry is not None
@@ -150,7 +148,7 @@ async def test_pdpl_a_request_read_before_the_customers_first_order_is_acknowled
 async def test_pdpl_an_erasure_is_confirmed_on_the_replies_topic(notifier: Notifier) -> None:
     events, book = notifier.events, notifier.service.book
     await events.contact_changed("c-2")
-    await eventually(lambda: _known(notifier, "c-2"), what="the address known")
+    await eventually(lambda: notifier.knows("c-2"), what="the address known")
     await events.keys.shred("c-2")
     erased = CustomerErased(
         customer_id="c-2",
@@ -164,27 +162,3 @@ async def test_pdpl_an_erasure_is_confirmed_on_the_replies_topic(notifier: Notif
 
     assert isinstance(answer, ErasureConfirmed)
     assert (await book.recipient("c-2")).address is None
-
-
-async def _known(notifier: Notifier, customer_id: str) -> bool:
-    return (await notifier.service.book.recipient(customer_id)).address is not None
-
-
-async def _read_by_mail(notifier: Notifier, record: RecordMetadata) -> None:
-    """Wait until the notifier's mail group committed an offset beyond ``record``: it handled
-    it, and every record before it on its partition (offsets are committed once handled)."""
-    place = TopicPartition(record.topic, record.partition)
-    admin = AIOKafkaAdminClient(bootstrap_servers=notifier.settings.kafka_bootstrap)
-    await admin.start()
-
-    async def past() -> bool:
-        committed = await admin.list_consumer_group_offsets(
-            f"{notifier.settings.service_name}.mail", partitions=[place]
-        )
-        mark = committed.get(place)
-        return mark is not None and mark.offset > record.offset
-
-    try:
-        await eventually(past, timeout=60, what="the mail group past the record")
-    finally:
-        await admin.close()
