@@ -62,16 +62,7 @@ async def test_pdpl_access_is_acknowledged_by_email_and_answered_with_the_emails
     # this test is about one it knows.
     await eventually(lambda: notifier.knows("c-1"), what="the address known")
     request = f"req-{run.id}"
-    now = utc_now()
-    received = PrivacyRequestReceived(
-        request_id=request,
-        customer_id="c-1",
-        kind=PrivacyRequestKind.ACCESS,
-        channel=Channel.WEB,
-        received_at=now,
-        due_at=now.replace(year=now.year + 1),
-        by="customer",
-    )
+    received = _access_request(request, "c-1")
     await events.send(received, as_="privacy")
 
     async def acknowledged() -> list[dict[str, Any]]:
@@ -85,7 +76,7 @@ async def test_pdpl_access_is_acknowledged_by_email_and_answered_with_the_emails
         customer_id="c-1",
         kind=PrivacyRequestKind.ACCESS,
         channel=Channel.WEB,
-        at=now,
+        at=received.received_at,
         by="service:privacy",
     )
     await events.send(started, as_="privacy")
@@ -108,16 +99,7 @@ async def test_pdpl_a_request_read_before_the_customers_first_order_is_acknowled
 ) -> None:
     run, events, service = notifier.run, notifier.events, notifier.service
     address = run.address("c-3")
-    now = utc_now()
-    received = PrivacyRequestReceived(
-        request_id=f"req-{run.id}-early",
-        customer_id="c-3",
-        kind=PrivacyRequestKind.ACCESS,
-        channel=Channel.WEB,
-        received_at=now,
-        due_at=now.replace(year=now.year + 1),
-        by="customer",
-    )
+    received = _access_request(f"req-{run.id}-early", "c-3")
     request = await events.send(received, as_="privacy")
     # Read (twice: at-least-once) while the notifier has no address for c-3: it waits.
     await notifier.mail_read_past(await events.resend(request))
@@ -162,3 +144,17 @@ async def test_pdpl_an_erasure_is_confirmed_on_the_replies_topic(notifier: Notif
 
     assert isinstance(answer, ErasureConfirmed)
     assert (await book.recipient("c-2")).address is None
+
+
+def _access_request(request_id: str, customer_id: str) -> PrivacyRequestReceived:
+    """An access request made on the web now, due in a year."""
+    now = utc_now()
+    return PrivacyRequestReceived(
+        request_id=request_id,
+        customer_id=customer_id,
+        kind=PrivacyRequestKind.ACCESS,
+        channel=Channel.WEB,
+        received_at=now,
+        due_at=now.replace(year=now.year + 1),
+        by="customer",
+    )
