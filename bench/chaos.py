@@ -567,7 +567,6 @@ class Phase:
 
     async def load(self, storefront: Storefront, orders: list[Order]) -> list[Fault]:
         started = storefront.progressed_at = time.monotonic()
-        self.activations = []
         done = asyncio.Event()
         injecting = (
             asyncio.create_task(self.inject_all(storefront, started, done))

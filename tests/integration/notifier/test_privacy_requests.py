@@ -5,6 +5,7 @@ even when the request is read before the order that gives the address), and its 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -103,9 +104,12 @@ async def test_pdpl_a_request_read_before_the_customers_first_order_is_acknowled
     request = await events.send(received, as_="privacy")
     # Read (twice: at-least-once) while the notifier has no address for c-3: it waits.
     await notifier.mail_read_past(await events.resend(request))
-    assert [parked.id for parked in await service.parked.of_customer("c-3")] == [
-        delivery_id(Kind.PRIVACY_RECEIVED, received.request_id)
-    ]
+    waiting = [delivery_id(Kind.PRIVACY_RECEIVED, received.request_id)]
+    assert [parked.id for parked in await service.parked.of_customer("c-3")] == waiting
+    # The sweep of letters that waited too long finds it only once it was parked long enough.
+    later = [p.id for p in await service.parked.parked_before(utc_now() + timedelta(days=2))]
+    assert waiting[0] in later
+    assert await service.parked.parked_before(received.received_at - timedelta(minutes=1)) == []
     assert await mailpit.messages(f"to:{address}") == []
 
     placed = await events.order("c-3", "en")

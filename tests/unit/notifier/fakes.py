@@ -230,6 +230,10 @@ class FakeParkedLetters:
         ]
         return sorted(found, key=lambda parked: (parked.parked_at, parked.id))
 
+    async def parked_before(self, when: datetime) -> list[ParkedLetter]:
+        found = [self._parked(doc) for doc in self.documents.values() if doc["parked_at"] < when]
+        return sorted(found, key=lambda parked: parked.parked_at)
+
     async def discard(self, letter_id: str) -> None:
         self.documents.pop(letter_id, None)
 

@@ -24,7 +24,7 @@ from allwan_notifier.domain.parked import PARKING_BOUND, ParkedLetter, waits_for
 from allwan_notifier.domain.privacy import ErasureStarting
 from allwan_notifier.domain.recipients import Address, Locale, Recipient
 from allwan_notifier.handlers.book import forget_customer, remember_order_contact
-from allwan_notifier.handlers.parked import release, send_waiting_letters
+from allwan_notifier.handlers.parked import release, send_waiting_letters, skip_overdue
 from allwan_notifier.handlers.ports import Deps
 from allwan_notifier.handlers.privacy_mail import acknowledge_request
 from allwan_notifier.handlers.transactional import send_receipt
@@ -216,6 +216,39 @@ async def test_a_letter_released_in_time_whose_send_was_deferred_goes_once_past_
 
     assert len(acknowledgements(world)) == 1
     assert entry(world).state is State.SENT
+
+
+async def test_a_letter_no_address_ever_came_for_is_skipped_once_it_waited_past_the_bound(
+    world: World,
+) -> None:
+    await told(world, received("c-1"), acknowledge_request)
+
+    assert await skip_overdue(at(world, PARKING_BOUND)) == 0  # not past it yet
+    assert (entry(world).state, list(world.parked.documents)) == (State.PENDING, [ACKNOWLEDGEMENT])
+
+    late = at(world, PARKING_BOUND + timedelta(seconds=1))
+    assert await skip_overdue(late) == 1
+
+    assert (entry(world).state, entry(world).reason) == (State.SKIPPED, SkipReason.NO_ADDRESS)
+    assert world.parked.documents == {}
+    assert await skip_overdue(late) == 0  # swept again (another replica): nothing more
+    await ordered(world, deps=late)  # the address comes after all: nothing goes for the request
+    assert acknowledgements(world) == []
+
+
+async def test_the_sweep_leaves_a_released_letter_whose_send_waits_for_the_smtp_server(
+    world: World,
+) -> None:
+    await told(world, received("c-1"), acknowledge_request)
+    world.sender.failures = deferred(1)
+    changed = salla_contact(world)
+    with pytest.raises(TransientError):
+        await send_waiting_letters(changed, envelope(changed, producer="orders"), world.deps)
+
+    assert await skip_overdue(at(world, PARKING_BOUND + timedelta(hours=1))) == 0
+
+    assert entry(world).state is State.SENDING  # the consumer's retry still sends it
+    assert list(world.parked.documents) == [ACKNOWLEDGEMENT]
 
 
 async def test_pdpl_a_contact_change_sends_the_waiting_letter_in_the_stores_language(

@@ -52,7 +52,7 @@ from allwan_notifier.handlers.book import (
 from allwan_notifier.handlers.fanout import Fanout, run_fanouts
 from allwan_notifier.handlers.marketing import Refusal, request_campaign
 from allwan_notifier.handlers.notices import notify_breach, warn_of_retention
-from allwan_notifier.handlers.parked import send_waiting_letters
+from allwan_notifier.handlers.parked import send_waiting_letters, skip_overdue
 from allwan_notifier.handlers.policies import keep_policy_contact, schedule_policy_notice
 from allwan_notifier.handlers.ports import Deps
 from allwan_notifier.handlers.privacy_mail import (
@@ -99,6 +99,7 @@ class NotifierService:
     deps: Deps
     lease: SlotLease
     worker: PeriodicTask
+    sweeper: PeriodicTask
     book_handlers: Handlers[Deps]
     policy_handlers: Handlers[Deps]
     mail_handlers: Handlers[Deps]
@@ -106,15 +107,18 @@ class NotifierService:
 
     async def start(self) -> None:
         """The keys (missing ones stop the service now, not at its first message), indexes,
-        then the fan-out worker (it resumes any job a previous process left)."""
+        then the fan-out worker (it resumes any job a previous process left) and the sweep of
+        privacy letters that waited too long for an address."""
         self.secrets.check()
         await self.book.ensure_indexes()
         await self.ledger.ensure_indexes()
         await self.parked.ensure_indexes()
         await self.worker.start()
+        await self.sweeper.start()
 
     async def stop(self) -> None:
         """The worker stops between two messages; the lease goes to the next replica."""
+        await self.sweeper.stop()
         await self.worker.stop()
         await self.lease.release()
 
@@ -187,6 +191,11 @@ def bootstrap(runtime: ServiceRuntime, settings: NotifierSettings) -> NotifierSe
         deps=deps,
         lease=lease,
         worker=worker,
+        sweeper=PeriodicTask(
+            f"{settings.service_name}-parked",
+            lambda: skip_overdue(deps),
+            settings.parked_sweep_interval_s,
+        ),
         book_handlers=address_book(deps, orders=orders, consent=consent),
         policy_handlers=policies(deps, consent=consent),
         mail_handlers=mail(deps, orders=orders, consent=consent, privacy=privacy),

@@ -56,6 +56,9 @@ class NotifierSettings(RuntimeSettings):
     fanout_poll_interval_s: float = Field(default=1.0, gt=0)
     fanout_lease_s: float = Field(default=10.0, gt=0)
     fanout_progress_interval_s: float = Field(default=1.0, gt=0)
+    parked_sweep_interval_s: float = Field(default=600.0, gt=0)
+    """How often each replica looks for privacy letters that waited for an address longer
+    than ``domain.parked.PARKING_BOUND`` and finishes them as skipped (``no_address``)."""
 
     contact_phone: str = "0563120415"
     contact_whatsapp: str = "0563120415"

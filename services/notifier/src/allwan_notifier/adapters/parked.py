@@ -11,11 +11,13 @@ this collection holds only letters still waiting.
 
 The mail consumer asks for one customer's letters on every order it reads, hence the
 ``customer_id`` index (MongoDB uses it; FerretDB scans, which costs little on a collection
-that holds only what waits, as does a delete by ``_id``).
+that holds only what waits, as does a delete by ``_id``). Each replica asks for the letters
+parked before a time every ``ALLWAN_PARKED_SWEEP_INTERVAL_S`` (10 minutes): a scan too.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from allwan_runtime.mongo import Document
@@ -71,6 +73,10 @@ class MongoParkedLetters:
     async def of_customer(self, customer_id: str) -> list[ParkedLetter]:
         found = [_parked(doc) async for doc in self._letters.find({"customer_id": customer_id})]
         return sorted(found, key=lambda parked: (parked.parked_at, parked.id))
+
+    async def parked_before(self, when: datetime) -> list[ParkedLetter]:
+        found = self._letters.find({"parked_at": {"$lt": when}})
+        return sorted([_parked(doc) async for doc in found], key=lambda parked: parked.parked_at)
 
     async def discard(self, letter_id: str) -> None:
         await self._letters.delete_one({"_id": letter_id})

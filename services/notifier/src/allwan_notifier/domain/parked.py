@@ -8,7 +8,8 @@ final. So a privacy letter whose customer has no address yet is *parked*: its le
 stays ``pending``, and the letter waits apart from the ledger, with its kind and fields (and
 nothing else of the customer: it holds no address), until the notifier learns an address.
 It is sent then if it waited no longer than ``PARKING_BOUND``, and skipped (``no_address``)
-if it waited longer.
+if it waited longer; a letter no address ever comes for is skipped by a periodic sweep once it
+waited longer (``handlers.parked.skip_overdue``).
 
 Only a missing address parks a letter, and only a privacy letter is parked: an erased
 customer's is skipped as before, and other messages are as they were (a receipt carries its

@@ -24,7 +24,7 @@ from allwan_contracts import CustomerContactChanged
 from allwan_contracts.envelope import Envelope
 
 from allwan_notifier.domain.deliveries import Delivery, SkipReason, State, must_send
-from allwan_notifier.domain.parked import ParkedLetter, waits_for_address
+from allwan_notifier.domain.parked import PARKING_BOUND, ParkedLetter, waits_for_address
 from allwan_notifier.domain.privacy import PrivacyLetter
 from allwan_notifier.domain.recipients import Address
 from allwan_notifier.handlers.deliver import deliver, finish
@@ -76,6 +76,29 @@ async def send_parked(customer_id: str, deps: Deps) -> None:
         if entry is None:  # pragma: no cover - a letter is parked after its entry is claimed
             continue
         await release(entry, parked, deps)
+
+
+async def skip_overdue(deps: Deps) -> int:
+    """Finish as skipped (``no_address``) the letters that waited for an address longer than
+    ``PARKING_BOUND`` and were never tried (a customer who never gets an address: a WhatsApp
+    request from someone known only to the consent service), and drop them; how many.
+
+    Run every ``parked_sweep_interval_s`` by each replica: an entry's outcome is one insert, so
+    two replicas sweeping at once record it once. A letter tried before was released in time
+    and only its sending waits (the SMTP server deferred it): the consumer retrying it sends
+    it, as ``release`` would.
+    """
+    skipped = 0
+    for parked in await deps.parked.parked_before(deps.clock() - PARKING_BOUND):
+        entry = await deps.ledger.get(parked.id)
+        if entry is not None and must_send(entry.state):
+            if entry.attempts:
+                continue
+            log.info("notifier.parked_overdue", kind=entry.kind.value)
+            await finish(deps, entry, State.SKIPPED, SkipReason.NO_ADDRESS)
+            skipped += 1
+        await deps.parked.discard(parked.id)
+    return skipped
 
 
 async def forget_parked(customer_id: str, deps: Deps) -> None:

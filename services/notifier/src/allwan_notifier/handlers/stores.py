@@ -96,6 +96,10 @@ class ParkedLetters(Protocol):
         """The letters parked for one customer, oldest first."""
         ...
 
+    async def parked_before(self, when: datetime) -> list[ParkedLetter]:
+        """The letters parked before ``when``, oldest first."""
+        ...
+
     async def discard(self, letter_id: str) -> None:
         """Forget a parked letter: its ledger entry has its outcome."""
         ...
