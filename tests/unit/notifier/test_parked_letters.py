@@ -203,12 +203,7 @@ async def test_a_redelivered_request_does_not_restart_the_waiting_time(world: Wo
 async def test_a_letter_released_in_time_whose_send_was_deferred_goes_once_past_the_bound(
     world: World,
 ) -> None:
-    await told(world, received("c-1"), acknowledge_request)
-    world.sender.failures = deferred(1)
-    changed = salla_contact(world)
-
-    with pytest.raises(TransientError):  # the consumer retries the record
-        await send_waiting_letters(changed, envelope(changed, producer="orders"), world.deps)
+    changed = await released_but_deferred(world)
     assert entry(world).state is State.SENDING
 
     late = at(world, PARKING_BOUND + timedelta(hours=1))  # the SMTP server was away long
@@ -239,11 +234,7 @@ async def test_a_letter_no_address_ever_came_for_is_skipped_once_it_waited_past_
 async def test_the_sweep_leaves_a_released_letter_whose_send_waits_for_the_smtp_server(
     world: World,
 ) -> None:
-    await told(world, received("c-1"), acknowledge_request)
-    world.sender.failures = deferred(1)
-    changed = salla_contact(world)
-    with pytest.raises(TransientError):
-        await send_waiting_letters(changed, envelope(changed, producer="orders"), world.deps)
+    await released_but_deferred(world)
 
     assert await skip_overdue(at(world, PARKING_BOUND + timedelta(hours=1))) == 0
 
@@ -308,6 +299,17 @@ def test_only_a_missing_address_makes_a_letter_wait(world: World) -> None:
     assert waits_for_address(Recipient("c-1", None))
     assert not waits_for_address(Recipient("c-1", None, erased=True))
     assert not waits_for_address(Recipient("c-1", Address(sealed)))
+
+
+async def released_but_deferred(world: World) -> CustomerContactChanged:
+    """c-1's acknowledgement parked, then released by a contact change while the SMTP server
+    defers it: the consumer will retry the record; the contact change it retries."""
+    await told(world, received("c-1"), acknowledge_request)
+    world.sender.failures = deferred(1)
+    changed = salla_contact(world)
+    with pytest.raises(TransientError):  # the consumer retries the record
+        await send_waiting_letters(changed, envelope(changed, producer="orders"), world.deps)
+    return changed
 
 
 def salla_contact(world: World) -> CustomerContactChanged:
