@@ -37,7 +37,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,21 +147,32 @@ def per_second(times: Sequence[float]) -> list[int]:
     return counts
 
 
-def _losses(faults: Sequence[Fault]) -> dict[str, dict[str, Any]]:
-    """Load time lost per kind of fault: how many, their mean and their sum."""
+def _per_kind(
+    faults: Sequence[Fault],
+    value: Callable[[Fault], float | None],
+    summary: Callable[[Sequence[float]], dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """``summary`` of each fault's ``value`` (where it has one) per kind of fault, and over
+    all of them (``all``)."""
     by_kind: dict[str, list[float]] = {}
     for fault in faults:
-        if fault.loss_s is not None:
-            by_kind.setdefault(fault.kind, []).append(fault.loss_s)
-    every = [value for values in by_kind.values() for value in values]
+        if (measured := value(fault)) is not None:
+            by_kind.setdefault(fault.kind, []).append(measured)
+    every = [measured for values in by_kind.values() for measured in values]
+    return {kind: summary(values) for kind, values in [*sorted(by_kind.items()), ("all", every)]}
+
+
+def _lost(values: Sequence[float]) -> dict[str, Any]:
     return {
-        kind: {
-            "count": len(values),
-            "mean_s": round(statistics.fmean(values), 2) if values else None,
-            "total_s": round(sum(values), 1),
-        }
-        for kind, values in [*sorted(by_kind.items()), ("all", every)]
+        "count": len(values),
+        "mean_s": round(statistics.fmean(values), 2) if values else None,
+        "total_s": round(sum(values), 1),
     }
+
+
+def _losses(faults: Sequence[Fault]) -> dict[str, dict[str, Any]]:
+    """Load time lost per kind of fault: how many, their mean and their sum."""
+    return _per_kind(faults, lambda fault: fault.loss_s, _lost)
 
 
 class PhaseRunner(SystemRunner):
@@ -233,14 +244,7 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
 
 def _recovery(faults: Sequence[Fault]) -> dict[str, dict[str, Any]]:
     """Recovery times per kind of fault and over all of them."""
-    by_kind: dict[str, list[float]] = {}
-    for fault in faults:
-        if fault.recovery_s is not None:
-            by_kind.setdefault(fault.kind, []).append(fault.recovery_s)
-    every = [value for values in by_kind.values() for value in values]
-    return {kind: _summary(values) for kind, values in sorted(by_kind.items())} | {
-        "all": _summary(every)
-    }
+    return _per_kind(faults, lambda fault: fault.recovery_s, _summary)
 
 
 def _emails(
