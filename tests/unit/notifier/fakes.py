@@ -29,10 +29,11 @@ from allwan_contracts import (
     SubscriptionActivated,
     new_envelope,
 )
+from allwan_notifier.adapters.parked import document, parked_letter
 from allwan_notifier.domain.deliveries import FINAL, Delivery, Kind, State
 from allwan_notifier.domain.fanout import FanoutJob
 from allwan_notifier.domain.mail import Mail
-from allwan_notifier.domain.parked import ParkedLetter, letter_fields, rebuilt
+from allwan_notifier.domain.parked import ParkedLetter
 from allwan_notifier.domain.recipients import (
     Address,
     ConsentStatus,
@@ -203,49 +204,32 @@ class FakeBook:
 
 
 class FakeParkedLetters:
-    """Parked letters by ledger id, one insert each, kept as the MongoDB adapter keeps them
-    (the letter's kind and JSON fields): every letter a test releases is a rebuilt one."""
+    """Parked letters by ledger id, one insert each, kept in the MongoDB adapter's documents
+    (``adapters.parked.document``): every letter a test releases is a rebuilt one."""
 
     def __init__(self) -> None:
         self.documents: dict[str, dict[str, Any]] = {}
 
     async def park(self, parked: ParkedLetter) -> ParkedLetter:
         if parked.id in self.documents:
-            return self._parked(self.documents[parked.id])
-        self.documents[parked.id] = {
-            "_id": parked.id,
-            "customer_id": parked.customer_id,
-            "kind": parked.letter.kind.value,
-            "letter": letter_fields(parked.letter),
-            "parked_at": parked.parked_at,
-            "cause": parked.cause,
-        }
+            return parked_letter(self.documents[parked.id])
+        self.documents[parked.id] = document(parked)
         return parked
 
     async def of_customer(self, customer_id: str) -> list[ParkedLetter]:
         found = [
-            self._parked(doc)
+            parked_letter(doc)
             for doc in self.documents.values()
             if doc["customer_id"] == customer_id
         ]
         return sorted(found, key=lambda parked: (parked.parked_at, parked.id))
 
     async def parked_before(self, when: datetime) -> list[ParkedLetter]:
-        found = [self._parked(doc) for doc in self.documents.values() if doc["parked_at"] < when]
+        found = [parked_letter(doc) for doc in self.documents.values() if doc["parked_at"] < when]
         return sorted(found, key=lambda parked: parked.parked_at)
 
     async def discard(self, letter_id: str) -> None:
         self.documents.pop(letter_id, None)
-
-    @staticmethod
-    def _parked(doc: dict[str, Any]) -> ParkedLetter:
-        return ParkedLetter(
-            id=doc["_id"],
-            customer_id=doc["customer_id"],
-            letter=rebuilt(doc["kind"], doc["letter"]),
-            parked_at=doc["parked_at"],
-            cause=doc["cause"],
-        )
 
 
 @dataclass

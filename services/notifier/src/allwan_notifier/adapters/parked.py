@@ -31,7 +31,8 @@ from allwan_notifier.domain.parked import ParkedLetter, letter_fields, rebuilt
 PARKED = "parked_letters"
 
 
-def _document(parked: ParkedLetter) -> Document:
+def document(parked: ParkedLetter) -> Document:
+    """The stored form of a parked letter (the unit tests' fake keeps the same)."""
     return {
         "_id": parked.id,
         "customer_id": parked.customer_id,
@@ -42,7 +43,8 @@ def _document(parked: ParkedLetter) -> Document:
     }
 
 
-def _parked(doc: Document) -> ParkedLetter:
+def parked_letter(doc: Document) -> ParkedLetter:
+    """The parked letter a stored document holds, its letter rebuilt from its fields."""
     cause = doc.get("cause")
     return ParkedLetter(
         id=doc["_id"],
@@ -63,20 +65,22 @@ class MongoParkedLetters:
 
     async def park(self, parked: ParkedLetter) -> ParkedLetter:
         try:
-            await self._letters.insert_one(_document(parked))
+            await self._letters.insert_one(document(parked))
         except DuplicateKeyError:
             first = await self._letters.find_one({"_id": parked.id})
             # None: discarded since the insert failed (its entry has its outcome).
-            return parked if first is None else _parked(first)
+            return parked if first is None else parked_letter(first)
         return parked
 
     async def of_customer(self, customer_id: str) -> list[ParkedLetter]:
-        found = [_parked(doc) async for doc in self._letters.find({"customer_id": customer_id})]
-        return sorted(found, key=lambda parked: (parked.parked_at, parked.id))
+        found = self._letters.find({"customer_id": customer_id})
+        letters = [parked_letter(doc) async for doc in found]
+        return sorted(letters, key=lambda parked: (parked.parked_at, parked.id))
 
     async def parked_before(self, when: datetime) -> list[ParkedLetter]:
         found = self._letters.find({"parked_at": {"$lt": when}})
-        return sorted([_parked(doc) async for doc in found], key=lambda parked: parked.parked_at)
+        letters = [parked_letter(doc) async for doc in found]
+        return sorted(letters, key=lambda parked: parked.parked_at)
 
     async def discard(self, letter_id: str) -> None:
         await self._letters.delete_one({"_id": letter_id})

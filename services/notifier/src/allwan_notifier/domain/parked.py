@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from allwan_notifier.domain.deliveries import Kind, SkipReason
+from allwan_notifier.domain.deliveries import Delivery, Kind, SkipReason, must_send
 from allwan_notifier.domain.privacy import PRIVACY_LETTERS, PrivacyLetter
 from allwan_notifier.domain.recipients import Recipient
 
@@ -56,8 +56,14 @@ class ParkedLetter:
     cause: UUID | None = None
 
     def overdue(self, now: datetime) -> bool:
-        """Whether it waited longer than ``PARKING_BOUND``: then it is skipped, not sent."""
+        """Whether it waited longer than ``PARKING_BOUND``."""
         return now - self.parked_at > PARKING_BOUND
+
+    def given_up(self, entry: Delivery, now: datetime) -> bool:
+        """Whether its ledger ``entry`` is skipped (``no_address``) rather than sent: still
+        owed, never tried, and overdue. One tried before was released in time and only its
+        sending waits (the SMTP server deferred it): the bound no longer applies to it."""
+        return must_send(entry.state) and entry.attempts == 0 and self.overdue(now)
 
 
 def waits_for_address(recipient: Recipient) -> bool:

@@ -89,15 +89,12 @@ async def skip_overdue(deps: Deps) -> int:
     it, as ``release`` would.
     """
     skipped = 0
-    for parked in await deps.parked.parked_before(deps.clock() - PARKING_BOUND):
+    now = deps.clock()
+    for parked in await deps.parked.parked_before(now - PARKING_BOUND):
         entry = await deps.ledger.get(parked.id)
-        if entry is not None and must_send(entry.state):
-            if entry.attempts:
-                continue
-            log.info("notifier.parked_overdue", kind=entry.kind.value)
-            await finish(deps, entry, State.SKIPPED, SkipReason.NO_ADDRESS)
-            skipped += 1
-        await deps.parked.discard(parked.id)
+        if entry is not None and must_send(entry.state) and not parked.given_up(entry, now):
+            continue  # its sending waits for the SMTP server: the consumer's retry sends it
+        skipped += await _drop(parked, entry, SkipReason.NO_ADDRESS, deps) is not None
     return skipped
 
 
@@ -105,27 +102,34 @@ async def forget_parked(customer_id: str, deps: Deps) -> None:
     """Erasure: the letters parked for ``customer_id`` will never go (no address will open
     for them again); each is finished as skipped (``erased``) and no longer kept."""
     for parked in await deps.parked.of_customer(customer_id):
-        entry = await deps.ledger.get(parked.id)
-        if entry is not None and must_send(entry.state):
-            await finish(deps, entry, State.SKIPPED, SkipReason.ERASED)
-        await deps.parked.discard(parked.id)
+        await _drop(parked, await deps.ledger.get(parked.id), SkipReason.ERASED, deps)
+
+
+async def _drop(
+    parked: ParkedLetter, entry: Delivery | None, reason: SkipReason, deps: Deps
+) -> Delivery | None:
+    """Record ``entry`` skipped for ``reason`` if it is still owed, and no longer keep the
+    letter; the entry as recorded now, None if it had its outcome already."""
+    done = None
+    if entry is not None and must_send(entry.state):
+        log.info("notifier.parked_dropped", kind=entry.kind.value, reason=reason.value)
+        done = await finish(deps, entry, State.SKIPPED, reason)
+    await deps.parked.discard(parked.id)
+    return done
 
 
 async def release(entry: Delivery, parked: ParkedLetter, deps: Deps) -> Delivery:
     """The parked letter's entry as it ends up: sent (or skipped, failed) once the address
     book has an address, and then no longer parked; still ``pending`` and parked if not.
 
-    An entry tried before was released in time and only its sending waited (the SMTP server
-    deferred it), so the bound no longer applies to it.
+    One that waited past the bound is skipped instead (``ParkedLetter.given_up``).
     """
-    if must_send(entry.state) and entry.attempts == 0 and parked.overdue(deps.clock()):
-        log.info("notifier.parked_overdue", kind=entry.kind.value)
-        entry = await finish(deps, entry, State.SKIPPED, SkipReason.NO_ADDRESS)
-    else:
-        recipient = await deps.book.recipient(entry.customer_id)
-        if must_send(entry.state) and waits_for_address(recipient):
-            return entry
-        entry = await deliver(entry, parked.letter, recipient, deps, cause=parked.cause)
+    if parked.given_up(entry, deps.clock()):
+        return await _drop(parked, entry, SkipReason.NO_ADDRESS, deps) or entry
+    recipient = await deps.book.recipient(entry.customer_id)
+    if must_send(entry.state) and waits_for_address(recipient):
+        return entry
+    entry = await deliver(entry, parked.letter, recipient, deps, cause=parked.cause)
     if not must_send(entry.state):
         await deps.parked.discard(entry.id)
     return entry
